@@ -1,0 +1,62 @@
+import type { Bucket, Finding } from '../lint/finding.js';
+
+/** One CSV record with the 1-based line of the file where it starts. */
+export interface RawRow {
+  line: number;
+  /** Header name (as written in the file, trimmed) → cell value. */
+  record: Record<string, string>;
+}
+
+export interface OpenedCsv {
+  path: string;
+  /** Header names as written (trimmed, BOM removed), in file order. */
+  header: string[];
+  delimiter: ',' | ';' | '\t';
+  encoding: string;
+  rows: AsyncIterable<RawRow>;
+}
+
+export interface ReadCsvOptions {
+  /** Text encoding of the file: utf-8 (default), windows-1252, latin1 / iso-8859-1, utf-16le. */
+  encoding?: string;
+}
+
+/** A `--where` condition on one column. */
+export interface WhereCondition {
+  column: string;
+  op: '=' | '!=' | '~';
+  value: string;
+}
+
+export interface ClassifyOptions {
+  phoneColumn?: string;
+  consentColumn?: string;
+  /** ISO 3166-1 alpha-2 for numbers written without `+`. */
+  defaultCountry?: string;
+  /** E.164 numbers never to message. */
+  suppressed?: ReadonlySet<string>;
+  where?: WhereCondition[];
+  /** Columns the template uses: an empty value in one of them puts the row in `missing_variable`. */
+  requiredVariables?: string[];
+  /** Consent older than this many days is a finding (`consent-stale`); the row is then `no_consent`. */
+  consentMaxAgeDays?: number;
+  /** "now" for consent age, injectable for tests. */
+  now?: Date;
+}
+
+/** A row after classification. */
+export interface ClassifiedRow {
+  line: number;
+  bucket: Bucket;
+  /** E.164 number when it could be normalised. */
+  phone?: string;
+  record: Record<string, string>;
+}
+
+export interface ContactSourceInfo {
+  phoneColumn: string;
+  consentColumn: string;
+}
+
+/** Findings are reported through a callback so that the stream never holds them all twice. */
+export type FindingSink = (f: Finding) => void;
