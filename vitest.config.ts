@@ -5,8 +5,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    // e2e tests spawn the built CLI and local servers; two cores is all a machine here has.
-    fileParallelism: true,
+    // Two cores is all a machine here has; e2e tests spawn the CLI and local servers.
     maxWorkers: 2,
+    // The JSON report lets .ci/run print one plain "N passed, N failed" line.
+    reporters: ['default', ['json', { outputFile: '.test-results/vitest.json' }]],
   },
 });

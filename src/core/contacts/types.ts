@@ -5,6 +5,8 @@ export interface RawRow {
   line: number;
   /** Header name (as written in the file, trimmed) → cell value. */
   record: Record<string, string>;
+  /** How many fields the record really had: differs from the header's length on a ragged row. */
+  fieldCount?: number;
 }
 
 export interface OpenedCsv {

@@ -24,7 +24,7 @@ export type JournalEvent =
   | { type: 'halt'; at: string; reason: string; code?: string; to?: string }
   | { type: 'status'; to: string; at: string; id: string; status: 'sent' | 'delivered' | 'read' | 'failed'; code?: string | number }
   | { type: 'optout'; to: string; at: string; source: string }
-  | { type: 'resume'; at: string; pid?: number };
+  | { type: 'resume'; at: string; pid?: number; changed?: string[] };
 
 export type JournalLine = JournalHeader | JournalEvent;
 

@@ -19,6 +19,11 @@ export interface OutboundMessage {
     buttonSuffixes: string[];
     /** Twilio Content SID when configured. */
     contentSid?: string;
+    /**
+     * How the approved template declares its body variables: `{{1}}` (positional, the default)
+     * or `{{first_name}}` (named: Cloud sends `parameter_name`, Vonage needs a custom message).
+     */
+    parameterFormat?: 'positional' | 'named';
   };
   /** Correlation value echoed by providers in callbacks (`biz_opaque_callback_data`, `client_ref`). */
   correlation: string;

@@ -1,0 +1,47 @@
+import { lint } from "../../core/lint/index.js";
+import { ruleFix } from "../../core/lint/rules-catalog.js";
+import { colourFor, FindingCollector, formatFindings, plural } from '../output.js';
+import { display, resolveOptions } from './shared.js';
+
+/** `campaign lint`: exit 0 without error-level findings, 1 with them (the contract's table). */
+export async function runLint(contactsPath: string, flags: Record<string, unknown>): Promise<number> {
+  const json = Boolean(flags.json);
+  const { options } = resolveOptions(flags);
+  const collector = new FindingCollector(json);
+  const result = await lint({ contactsPath, options, cwd: process.cwd(), onFinding: collector.add });
+
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ contacts: result.contacts, findings: collector.all }, null, 2)}\n`);
+    return result.errors > 0 ? 1 : 0;
+  }
+
+  const c = colourFor(process.stderr, process.env, flags.color === false);
+  const out: string[] = [];
+  out.push(c.bold(`campaign lint ${display(contactsPath)}`) + (result.template ? c.dim(` with ${display(result.template.path)}`) : ''));
+  out.push(...formatFindings(collector, c, ruleFix));
+  const k = result.contacts;
+  out.push('');
+  out.push(
+    `${plural(k.rows, 'row')}: ${c.green(`${k.sendable.toLocaleString('en-US')} sendable`)}, ` +
+      [
+        ['no consent', k.no_consent],
+        ['invalid phone', k.invalid_phone],
+        ['duplicate', k.duplicate],
+        ['suppressed', k.suppressed],
+        ['filtered out', k.filtered_out],
+        ['missing variable', k.missing_variable],
+      ]
+        .map(([label, n]) => `${n} ${label}`)
+        .join(', ') +
+      '.',
+  );
+  const errors = collector.count('error');
+  const warnings = collector.count('warning');
+  out.push(
+    errors > 0
+      ? c.red.bold(`${plural(errors, 'error')}, ${plural(warnings, 'warning')}: fix the errors before sending.`)
+      : c.green.bold(`No errors${warnings ? `, ${plural(warnings, 'warning')}` : ''}.`),
+  );
+  process.stderr.write(`${out.join('\n')}\n`);
+  return errors > 0 ? 1 : 0;
+}

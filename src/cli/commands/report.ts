@@ -1,0 +1,66 @@
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { InputError } from '../../core/errors.js';
+import { buildReport, renderHtml } from '../../core/report/index.js';
+import { meaningOf } from '../../core/providers/classify.js';
+import { isProviderName } from '../../core/providers/index.js';
+import { optOutFile } from '../../core/lint/index.js';
+import { colourFor } from '../output.js';
+import { display } from './shared.js';
+
+/** `campaign report <journal>`: the funnel, failures by code, sends over time; `--html` and `--json`. */
+export async function runReport(journalPath: string, flags: Record<string, unknown>): Promise<number> {
+  if (!existsSync(journalPath)) throw new InputError('no such journal.', { file: journalPath, hint: 'Give the .jsonl file that `campaign send` wrote.' });
+  const provider = await headerProvider(journalPath);
+  const report = await buildReport(journalPath, {
+    optoutsFile: optOutFile(process.cwd()),
+    meaning: (code) => (isProviderName(provider) ? meaningOf(provider, code) : undefined),
+  });
+  if (flags.html) {
+    const file = path.resolve(String(flags.html));
+    await writeFile(file, renderHtml(report));
+    process.stderr.write(`Report written to ${display(file)}\n`);
+  }
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return 0;
+  }
+  if (!flags.html) {
+    const c = colourFor(process.stdout, process.env, flags.color === false);
+    const pct = (n: number) => (report.selected ? ` (${Math.round((100 * n) / report.selected)}%)` : '');
+    const lines = [
+      c.bold(`Campaign ${report.campaign ?? '?'}`) + c.dim(` (${report.provider ?? '?'})`),
+      `  selected   ${report.selected}`,
+      `  sent       ${report.sent}${pct(report.sent)}`,
+      `  delivered  ${report.delivered}${pct(report.delivered)}`,
+      `  read       ${report.read}${pct(report.read)}`,
+      `  failed     ${report.failed}`,
+      `  uncertain  ${report.uncertain}`,
+      `  skipped    ${report.skipped}`,
+      `  opted out  ${report.opted_out}`,
+    ];
+    if (report.halt) lines.push(c.red(`  halted     ${report.halt}`));
+    for (const f of report.failures.slice(0, 10)) lines.push(`  ${String(f.count).padStart(6)} × ${f.code}: ${f.meaning}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  return 0;
+}
+
+async function headerProvider(journalPath: string): Promise<string> {
+  const { createReadStream } = await import('node:fs');
+  const { createInterface } = await import('node:readline');
+  const rl = createInterface({ input: createReadStream(journalPath), crlfDelay: Infinity });
+  try {
+    for await (const line of rl) {
+      try {
+        return String((JSON.parse(line) as { provider?: string }).provider ?? 'cloud');
+      } catch {
+        return 'cloud';
+      }
+    }
+  } finally {
+    rl.close();
+  }
+  return 'cloud';
+}

@@ -1,0 +1,274 @@
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import ora, { type Ora } from 'ora';
+import type { ChalkInstance } from 'chalk';
+import { planSend, runSend as runCampaign, writeDryRunPlan, type SendPlan, type PlanRequest, type RunResult } from '../../core/campaign/send.js';
+import type { CampaignOptions } from '../../core/config/load.js';
+import type { DispatchEvent } from '../../core/dispatch/dispatcher.js';
+import { InputError, UsageError } from '../../core/errors.js';
+import { summariseJournal } from '../../core/journal/reader.js';
+import { meaningOf } from '../../core/providers/classify.js';
+import type { ProviderName } from '../../core/providers/index.js';
+import { ruleFix } from '../../core/lint/rules-catalog.js';
+import { colourFor, FindingCollector, formatFindings, plural } from '../output.js';
+import { confirm } from '../prompt.js';
+import { display, resolveOptions } from './shared.js';
+
+const BUCKET_LABEL: Record<string, string> = {
+  no_consent: 'no consent',
+  invalid_phone: 'invalid phone',
+  duplicate: 'duplicate',
+  suppressed: 'suppressed (opt-out list)',
+  filtered_out: 'filtered out by --where',
+  missing_variable: 'missing variable / too long',
+  recent: 'messaged recently (--min-interval)',
+};
+
+export async function runSend(contactsPath: string, flags: Record<string, unknown>): Promise<number> {
+  const { options, env } = resolveOptions(flags);
+  if (!existsSync(contactsPath)) {
+    throw new InputError('no such file.', { file: contactsPath, hint: 'Check the path of the contacts CSV.' });
+  }
+  return send({ contactsPath, options, env, cwd: process.cwd(), journalPath: options.journal }, flags);
+}
+
+/** `campaign resume <journal>`: the same send, with the contacts, template and options its header recorded. */
+export async function runResume(journalPath: string, flags: Record<string, unknown>): Promise<number> {
+  if (!existsSync(journalPath)) throw new InputError('no such journal.', { file: journalPath, hint: 'Give the .jsonl file that `campaign send` wrote.' });
+  const summary = await summariseJournal(journalPath);
+  const h = summary.header;
+  const recorded = h.options as Partial<CampaignOptions>;
+  if (!existsSync(h.contacts.path)) {
+    throw new InputError(`the contacts file this journal was started with is gone: ${h.contacts.path}.`, { file: journalPath, line: 1, hint: 'Put it back, or start a new send.' });
+  }
+  const { options, env } = resolveOptions(
+    {
+      ...recorded,
+      template: h.template?.path,
+      provider: h.provider,
+      ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
+      journal: path.resolve(journalPath),
+    },
+  );
+  return send({ contactsPath: h.contacts.path, options, env, cwd: process.cwd(), journalPath: path.resolve(journalPath) }, flags);
+}
+
+async function send(req: Omit<PlanRequest, 'onFinding'>, flags: Record<string, unknown>): Promise<number> {
+  const json = Boolean(flags.json);
+  const c = colourFor(process.stderr, process.env, flags.color === false);
+  const err = (line = '') => process.stderr.write(`${line}\n`);
+  const o = req.options;
+  const collector = new FindingCollector(false);
+  const full: PlanRequest = { ...req, onFinding: collector.add };
+
+  const plan = await planSend(full);
+  if (plan.templateErrors > 0) {
+    err(formatFindings(collector, c, ruleFix).join('\n'));
+    throw new InputError(`the template has ${plural(plan.templateErrors, 'error')}; nothing was sent.`, {
+      file: display(plan.template!.path),
+      hint: `Fix them (see \`campaign lint ${display(req.contactsPath)}\`) and send again.`,
+    });
+  }
+
+  printSummary(plan, o, c, collector, err);
+
+  if (plan.changed.length && !o.yes) {
+    for (const line of plan.changed) err(c.yellow(`Changed: ${line}.`));
+    err('Recipients already settled in the journal are not messaged again; new or changed rows are.');
+  }
+
+  if (o.dryRun) {
+    const { file, messages } = await writeDryRunPlan(full, plan);
+    err(`Dry run: ${plural(messages, 'message')} rendered into ${display(file)}; no request was made.`);
+    if (json) process.stdout.write(`${JSON.stringify({ dryRun: true, plan: file, messages, contacts: plan.counts })}\n`);
+    return 0;
+  }
+
+  if (plan.toSend === 0) {
+    err(plan.existing ? c.green('Nothing left to send: every selected recipient already has an outcome in the journal.') : 'Nothing to send.');
+    return finish(await summariseJournalIfAny(plan.journalPath), json, c, err, undefined);
+  }
+
+  if (!o.yes) {
+    if (!process.stdin.isTTY) {
+      throw new UsageError('refusing to send without confirmation: there is no terminal to ask in.', {
+        hint: 'Pass --yes to send without asking (or --dry-run to see what would be sent).',
+      });
+    }
+    const question = plan.changed.length
+      ? `The inputs changed since this journal was started. Send ${plural(plan.toSend, 'message')} anyway?`
+      : `Send ${plural(plan.toSend, 'message')} through ${o.provider}?`;
+    if (!(await confirm(question))) {
+      err('Nothing sent.');
+      return 0;
+    }
+  }
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts === 1) {
+      progress?.stop();
+      err(c.yellow(`\n${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping; waiting for the requests in flight. Press Ctrl-C again to force.`));
+      controller.abort(new Error('interrupted'));
+    } else {
+      err('Forced stop: the journal holds every attempt; resume will report any unknown outcome as uncertain.');
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let progress: Progress | undefined;
+  let result: RunResult;
+  try {
+    result = await runCampaign(full, plan, controller.signal, {
+      onNotice: (line) => err(c.yellow(line)),
+      onStart: ({ provider, total, outbox }) => {
+        if (outbox) err(c.cyan(`Sandbox: nothing leaves this machine. Messages are written to ${display(outbox)}.`));
+        progress = new Progress(total, provider, c, json);
+      },
+      onEvent: (e) => progress?.event(e),
+    });
+  } finally {
+    progress?.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+
+  const summary = await summariseJournal(plan.journalPath);
+  if (result.interrupted) {
+    err(c.yellow(`Interrupted. The journal is complete up to here; continue with: campaign resume ${display(plan.journalPath)}`));
+    finish(summary, json, c, err, result);
+    return 130;
+  }
+  const code = finish(summary, json, c, err, result);
+  if (result.halted) {
+    err(c.red.bold(`Halted for the account's safety: ${result.halted.reason}${result.halted.code ? ` (code ${result.halted.code}: ${meaningOf(o.provider as ProviderName, result.halted.code)})` : ''}.`));
+    err(`Fix the cause, then continue with: campaign resume ${display(plan.journalPath)}`);
+    return 1;
+  }
+  if (result.paused) {
+    err(c.yellow(`Paused (${result.paused.reason}) until ${result.paused.until.toLocaleString()}; continue then with: campaign resume ${display(plan.journalPath)}`));
+    return 1;
+  }
+  return code;
+}
+
+async function summariseJournalIfAny(file: string) {
+  return existsSync(file) ? summariseJournal(file) : undefined;
+}
+
+function printSummary(plan: SendPlan, o: CampaignOptions, c: ChalkInstance, collector: FindingCollector, err: (l?: string) => void): void {
+  const k = plan.counts;
+  err(c.bold(`Campaign ${plan.campaign}`));
+  err(`  contacts   ${plural(k.rows, 'row')}, ${k.sendable.toLocaleString('en-US')} sendable`);
+  for (const [bucket, n] of Object.entries(plan.skippedByReason)) if (n) err(`  skipped    ${n.toLocaleString('en-US')} ${BUCKET_LABEL[bucket] ?? bucket}`);
+  if (plan.alreadyDone) err(`  journal    ${plural(plan.alreadyDone, 'recipient')} already done${plan.uncertain ? ` (${plan.uncertain} uncertain: not sent again without --resend-uncertain)` : ''}`);
+  err(`  to send    ${c.bold(plan.toSend.toLocaleString('en-US'))}`);
+  err(`  provider   ${o.provider}, at most ${o.rate}/s, ${o.concurrency} in flight${o.window ? `, only ${o.window}${o.tz ? ` ${o.tz}` : ''}` : ''}${o.dailyLimit ? `, ${o.dailyLimit}/24 h` : ''}`);
+  err(`  ETA        ${formatDuration(plan.toSend / o.rate)} at the ceiling`);
+  err(`  journal    ${display(plan.journalPath)}`);
+  const warnings = collector.count('warning') + collector.count('error');
+  if (warnings) err(c.dim(`  lint       ${plural(warnings, 'row finding')} (run campaign lint for the list)`));
+  if (plan.first) {
+    const t = plan.first.message.template;
+    err('');
+    err(c.bold(`First message (line ${plan.first.line}, ${plan.first.to}${t ? `, template ${t.name}/${t.language}` : ', plain text'}):`));
+    for (const line of plan.first.text.split('\n')) err(`  │ ${line}`);
+  }
+  err('');
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 1) return 'under a second';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const r = s % 60;
+  return h ? `${h} h ${m} min` : m ? `${m} min ${r} s` : `${r} s`;
+}
+
+/** The final lines: what happened, failures grouped by provider code with their meaning. */
+function finish(summary: Awaited<ReturnType<typeof summariseJournal>> | undefined, json: boolean, c: ChalkInstance, err: (l?: string) => void, result?: RunResult): number {
+  if (!summary) return 0;
+  const failures = [...summary.failuresByCode.entries()].sort((a, b) => b[1] - a[1]);
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify({
+        journal: summary.header ? undefined : undefined,
+        campaign: summary.header.campaign,
+        sent: summary.sent,
+        failed: summary.failed + summary.failedRetryable,
+        uncertain: summary.uncertain,
+        skipped: summary.skipped,
+        halt: summary.halts.at(-1)?.reason ?? null,
+        interrupted: result?.interrupted ?? false,
+        failures: failures.map(([code, count]) => ({ code, count, meaning: meaningOf(summary.header.provider as ProviderName, code) })),
+      })}\n`,
+    );
+  }
+  err(
+    `${c.green(`${summary.sent.toLocaleString('en-US')} sent`)}, ${summary.failed + summary.failedRetryable ? c.red(`${summary.failed + summary.failedRetryable} failed`) : '0 failed'}, ` +
+      `${summary.uncertain ? c.yellow(`${summary.uncertain} uncertain`) : '0 uncertain'}, ${summary.skipped} skipped.`,
+  );
+  for (const [code, count] of failures.slice(0, 10)) err(`  ${String(count).padStart(6)} × ${code}: ${meaningOf(summary.header.provider as ProviderName, code)}`);
+  if (summary.uncertain) err(c.yellow(`  ${summary.uncertain} with unknown outcome (the request may have reached the provider): not sent again unless you resume with --resend-uncertain.`));
+  return summary.failed + summary.failedRetryable + summary.uncertain > 0 || summary.halts.length > 0 ? 1 : 0;
+}
+
+/** ora on a terminal; a plain line every few seconds otherwise (no spinners in CI logs). */
+class Progress {
+  private sent = 0;
+  private failed = 0;
+  private uncertain = 0;
+  private rate = 0;
+  private readonly started = Date.now();
+  private spinner?: Ora;
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly total: number, provider: string, private readonly c: ChalkInstance, quiet: boolean) {
+    if (process.stderr.isTTY && !quiet) {
+      this.spinner = ora({ text: this.text(), stream: process.stderr }).start();
+      this.timer = setInterval(() => this.spinner && (this.spinner.text = this.text()), 200);
+    } else {
+      this.timer = setInterval(() => process.stderr.write(`${this.text()}\n`), 5000);
+    }
+    this.timer.unref();
+    void provider;
+  }
+
+  event(e: DispatchEvent): void {
+    this.rate = e.rate;
+    if (e.type === 'sent') this.sent++;
+    else if (e.type === 'failed') this.failed++;
+    else if (e.type === 'uncertain') this.uncertain++;
+    else if (e.type === 'throttle') this.note(this.c.yellow(`provider throttling (${e.code}): slowing down to ${e.limit}/s`));
+    else if (e.type === 'waiting' && e.until) this.note(`outside the sending window (${e.reason ?? 'window'}); resuming at ${e.until.toLocaleString()}`);
+  }
+
+  private note(line: string): void {
+    if (this.spinner) this.spinner.clear();
+    process.stderr.write(`${line}\n`);
+    if (this.spinner) this.spinner.render();
+  }
+
+  private text(): string {
+    const done = this.sent + this.failed + this.uncertain;
+    const remaining = Math.max(0, this.total - done);
+    const elapsed = (Date.now() - this.started) / 1000;
+    const avg = elapsed > 0 ? done / elapsed : 0;
+    const eta = avg > 0 ? formatDuration(remaining / avg) : '…';
+    return `${this.sent} sent, ${this.failed} failed${this.uncertain ? `, ${this.uncertain} uncertain` : ''}, ${remaining} remaining · ${this.rate}/s · ETA ${eta}`;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.spinner) {
+      this.spinner.stop();
+      this.spinner = undefined;
+    }
+  }
+}

@@ -1,0 +1,312 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { CampaignOptions } from '../config/load.js';
+import type { ClassifiedRow, FindingSink } from '../contacts/types.js';
+import { dispatch, type DispatchEvent, type DispatchResult, type WorkItem } from '../dispatch/dispatcher.js';
+import { RateGate } from '../dispatch/rate-gate.js';
+import { defaultZoneFor, parseWindow, type SendWindow } from '../dispatch/send-window.js';
+import { InputError, UsageError } from '../errors.js';
+import { loadHistory, parseDuration, recordSends } from '../history/index.js';
+import { JOURNAL_VERSION, type JournalHeader } from '../journal/format.js';
+import { summariseJournal, type JournalSummary, type RecipientRecord } from '../journal/reader.js';
+import { openJournal, type JournalWriter } from '../journal/writer.js';
+import { emptyCounts, type Bucket, type ContactCounts, type Finding } from '../lint/finding.js';
+import { classifiedRows, prepareLint, type PreparedLint } from '../lint/index.js';
+import { createProvider, DEFAULT_SANDBOX_OUTBOX } from '../providers/index.js';
+import type { OutboundMessage, Provider } from '../providers/types.js';
+import { buttonSuffixes, templateParams } from '../template/render.js';
+import type { Template } from '../template/types.js';
+
+/** Where the journal goes unless `--journal` says: beside the contacts file. */
+export function defaultJournalPath(contactsPath: string): string {
+  const { dir, name } = path.parse(path.resolve(contactsPath));
+  return path.join(dir, `${name}.journal.jsonl`);
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Options recorded in the journal header so that `resume` runs with the same selection. Never secrets. */
+const RECORDED: (keyof CampaignOptions)[] = [
+  'provider', 'rate', 'concurrency', 'defaultCountry', 'suppress', 'where', 'window', 'tz', 'dailyLimit',
+  'encoding', 'phoneColumn', 'consentColumn', 'consentMaxAge', 'minInterval', 'maxRetries', 'timeoutMs', 'maxFailureRate',
+];
+
+export function recordedOptions(o: CampaignOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of RECORDED) if (o[k] !== undefined && !(Array.isArray(o[k]) && (o[k] as unknown[]).length === 0)) out[k] = o[k];
+  return out;
+}
+
+/** Recipients that must not get another message: sent, failed for good, or an attempt with unknown outcome. */
+export function isDone(r: RecipientRecord | undefined, resendUncertain: boolean): boolean {
+  if (!r) return false;
+  if (r.optedOut) return true;
+  return r.state === 'sent' || r.state === 'failed' || (r.state === 'uncertain' && !resendUncertain);
+}
+
+/** The request for one recipient: the approved template when there is front matter, text otherwise. */
+export function buildMessage(t: Template | null, row: ClassifiedRow, text: string, campaign: string, env: Record<string, string | undefined>): OutboundMessage {
+  const to = row.phone!;
+  const msg: OutboundMessage = { to, text, correlation: `${campaign}:${to}` };
+  if (t?.meta) {
+    msg.template = {
+      name: t.meta.template,
+      language: t.meta.language,
+      params: templateParams(t, row.record),
+      paramNames: t.meta.params,
+      buttonSuffixes: buttonSuffixes(t, row.record),
+      contentSid: resolveContentSid(t.meta.content_sid, env),
+    };
+  }
+  return msg;
+}
+
+/** `content_sid: HX...` literally, or `content_sid: env:NAME` / `$NAME` to read it from the environment. */
+export function resolveContentSid(value: string | undefined, env: Record<string, string | undefined>): string | undefined {
+  if (!value) return env.TWILIO_CONTENT_SID || undefined;
+  const m = /^(?:env:|\$)([A-Z0-9_]+)$/.exec(value.trim());
+  return m ? env[m[1]] || undefined : value.trim();
+}
+
+export interface SendPlan {
+  journalPath: string;
+  campaign: string;
+  contactsSha: string;
+  templateSha: string | null;
+  template: Template | null;
+  counts: ContactCounts;
+  /** Sendable rows whose recipient is not done yet. */
+  toSend: number;
+  /** Recipients the journal already settled (sent, failed, uncertain...). */
+  alreadyDone: number;
+  uncertain: number;
+  /** Recipients skipped because another campaign messaged them within --min-interval. */
+  recent: number;
+  templateErrors: number;
+  /** What changed since the journal was started (contacts, template). */
+  changed: string[];
+  existing: JournalSummary | null;
+  first?: { to: string; line: number; text: string; message: OutboundMessage };
+  skippedByReason: Partial<Record<Bucket | 'recent', number>>;
+}
+
+export interface PlanRequest {
+  contactsPath: string;
+  options: CampaignOptions;
+  cwd: string;
+  env: Record<string, string | undefined>;
+  journalPath?: string;
+  onFinding: FindingSink;
+}
+
+interface PlanContext {
+  prepared: () => Promise<PreparedLint>;
+  recentCutoff?: { history: Map<string, number>; since: number };
+}
+
+async function contextFor(req: PlanRequest): Promise<PlanContext> {
+  const ctx: PlanContext = { prepared: () => prepareLint({ contactsPath: req.contactsPath, options: req.options, cwd: req.cwd }) };
+  if (req.options.minInterval) {
+    const ms = parseDuration(req.options.minInterval);
+    ctx.recentCutoff = { history: await loadHistory(req.cwd), since: Date.now() - ms };
+  }
+  return ctx;
+}
+
+function isRecent(ctx: PlanContext, to: string, journalKnows: boolean): boolean {
+  if (!ctx.recentCutoff || journalKnows) return false;
+  const last = ctx.recentCutoff.history.get(to);
+  return last !== undefined && last >= ctx.recentCutoff.since;
+}
+
+/** First pass: lint the inputs, compare with an existing journal, count who would get a message. */
+export async function planSend(req: PlanRequest): Promise<SendPlan> {
+  const journalPath = path.resolve(req.journalPath ?? req.options.journal ?? defaultJournalPath(req.contactsPath));
+  const ctx = await contextFor(req);
+  const prepared = await ctx.prepared();
+  const contactsSha = await sha256File(req.contactsPath);
+  const template = prepared.template;
+  const existing = existsSync(journalPath) ? await summariseJournal(journalPath) : null;
+  const campaign = existing?.header.campaign ?? `${path.parse(req.contactsPath).name}-${new Date().toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
+
+  const changed: string[] = [];
+  if (existing) {
+    if (existing.header.contacts.sha256 !== contactsSha) changed.push(`the contacts file ${path.basename(req.contactsPath)} changed since this journal was started`);
+    const was = existing.header.template?.sha256 ?? null;
+    if (was !== (template?.sha256 ?? null)) changed.push('the template changed since this journal was started');
+  }
+
+  let templateErrors = 0;
+  for (const f of prepared.templateFindings) {
+    if (f.severity === 'error') templateErrors++;
+    req.onFinding(f);
+  }
+
+  const plan: SendPlan = {
+    journalPath, campaign, contactsSha, templateSha: template?.sha256 ?? null, template,
+    counts: emptyCounts(), toSend: 0, alreadyDone: 0, uncertain: 0, recent: 0, templateErrors, changed, existing,
+    skippedByReason: {},
+  };
+  const states = existing?.states;
+  const resendUncertain = req.options.resendUncertain;
+  for await (const row of classifiedRows(prepared, req.onFinding)) {
+    plan.counts.rows++;
+    plan.counts[row.bucket]++;
+    if (row.bucket !== 'sendable') {
+      plan.skippedByReason[row.bucket] = (plan.skippedByReason[row.bucket] ?? 0) + 1;
+      continue;
+    }
+    const state = states?.get(row.phone!);
+    if (isDone(state, resendUncertain)) {
+      plan.alreadyDone++;
+      if (state?.state === 'uncertain') plan.uncertain++;
+      continue;
+    }
+    if (isRecent(ctx, row.phone!, state !== undefined)) {
+      plan.recent++;
+      plan.skippedByReason.recent = (plan.skippedByReason.recent ?? 0) + 1;
+      continue;
+    }
+    plan.toSend++;
+    if (!plan.first) {
+      const text = row.text ?? '';
+      plan.first = { to: row.phone!, line: row.line, text, message: buildMessage(template, row, text, campaign, req.env) };
+    }
+  }
+  return plan;
+}
+
+export interface RunHooks {
+  onEvent?: (e: DispatchEvent) => void;
+  onNotice?: (line: string) => void;
+  /** Called once the provider is ready, before the first request. */
+  onStart?: (info: { provider: string; total: number; outbox?: string }) => void;
+}
+
+export interface RunResult extends DispatchResult {
+  journalPath: string;
+  skippedWritten: number;
+}
+
+/**
+ * Second pass: open (or continue) the journal, record who is skipped and why, and dispatch the
+ * rest. The rows are streamed again from the file, so a million contacts never sit in memory.
+ */
+export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSignal, hooks: RunHooks = {}): Promise<RunResult> {
+  const o = req.options;
+  const nowIso = () => new Date().toISOString();
+  const currentSha = await sha256File(req.contactsPath);
+  if (currentSha !== plan.contactsSha) {
+    throw new InputError('the contacts file changed while the campaign was being prepared.', { file: req.contactsPath, hint: 'Run the command again.' });
+  }
+  let window: SendWindow | undefined;
+  if (o.window) window = parseWindow(o.window, o.tz);
+  else if (o.tz) throw new UsageError('--tz needs --window.', { hint: 'Give the sending hours, e.g. --window 09:00-21:00.' });
+
+  const header: JournalHeader = {
+    type: 'header',
+    version: JOURNAL_VERSION,
+    campaign: plan.campaign,
+    at: nowIso(),
+    contacts: { path: path.resolve(req.contactsPath), sha256: plan.contactsSha },
+    template: plan.template ? { path: path.resolve(plan.template.path), sha256: plan.template.sha256 } : null,
+    provider: o.provider,
+    options: { ...recordedOptions(o), counts: plan.counts },
+  };
+  await mkdir(path.dirname(plan.journalPath), { recursive: true });
+  const journal = await openJournal(plan.journalPath, plan.existing ? null : header, { onNotice: hooks.onNotice });
+  let provider: Provider | undefined;
+  try {
+    if (plan.existing) journal.append({ type: 'resume', at: nowIso(), pid: process.pid, ...(plan.changed.length ? { changed: plan.changed } : {}) });
+    const outbox = path.resolve(req.cwd, req.env.CAMPAIGN_SANDBOX_OUTBOX?.trim() || DEFAULT_SANDBOX_OUTBOX);
+    provider = createProvider(o.provider, req.env, {
+      timeoutMs: o.timeoutMs,
+      concurrency: o.concurrency,
+      sandbox: { outbox, faults: o.sandboxFaults },
+    });
+    const gate = new RateGate({ rate: o.rate });
+    const ctx = await contextFor(req);
+    const prepared = await ctx.prepared();
+    const states = plan.existing?.states;
+    let skippedWritten = 0;
+    const sentTo: string[] = [];
+
+    async function* work(): AsyncGenerator<WorkItem> {
+      for await (const row of classifiedRows(prepared, () => {})) {
+        if (signal.aborted) return;
+        const to = row.phone;
+        if (!to) continue;
+        const state = states?.get(to);
+        if (row.bucket !== 'sendable') {
+          // A recipient the journal settled keeps its outcome; a later duplicate row says nothing new.
+          if (!state && row.bucket !== 'duplicate') {
+            journal.append({ type: 'skipped', to, at: nowIso(), reason: row.bucket.replace(/_/g, '-'), line: row.line });
+            skippedWritten++;
+          }
+          continue;
+        }
+        if (isDone(state, o.resendUncertain)) continue;
+        if (isRecent(ctx, to, state !== undefined)) {
+          journal.append({ type: 'skipped', to, at: nowIso(), reason: 'recently-messaged', line: row.line });
+          skippedWritten++;
+          continue;
+        }
+        const tz = window && !o.tz ? (row.record.tz || row.record.TZ || defaultZoneFor(to)) : undefined;
+        yield { to, line: row.line, message: buildMessage(plan.template, row, row.text ?? '', plan.campaign, req.env), ...(tz ? { tz } : {}) };
+      }
+    }
+
+    hooks.onStart?.({ provider: o.provider, total: plan.toSend, outbox: o.provider === 'sandbox' ? outbox : undefined });
+    const result = await dispatch(
+      work(),
+      { provider, journal, gate },
+      {
+        concurrency: o.concurrency,
+        maxRetries: o.maxRetries,
+        maxFailureRate: o.maxFailureRate,
+        dailyLimit: o.dailyLimit,
+        sentInLast24h: plan.existing?.sentTimes,
+        window,
+      },
+      signal,
+      (e) => {
+        if (e.type === 'sent' && e.to) sentTo.push(e.to);
+        hooks.onEvent?.(e);
+      },
+    );
+    await journal.flush();
+    if (sentTo.length) {
+      const at = new Date().toISOString();
+      await recordSends(req.cwd, sentTo.map((to) => ({ to, at, campaign: plan.campaign })));
+    }
+    return { ...result, journalPath: plan.journalPath, skippedWritten };
+  } finally {
+    await journal.close();
+    await provider?.close();
+  }
+}
+
+/** Dry run: renders every message into `<journal>.plan.jsonl` (written whole, then renamed into place). */
+export async function writeDryRunPlan(req: PlanRequest, plan: SendPlan): Promise<{ file: string; messages: number }> {
+  const file = plan.journalPath.replace(/\.jsonl$/, '') + '.plan.jsonl';
+  const prepared = await prepareLint({ contactsPath: req.contactsPath, options: req.options, cwd: req.cwd });
+  const lines: string[] = [];
+  const states = plan.existing?.states;
+  for await (const row of classifiedRows(prepared, () => {})) {
+    if (row.bucket !== 'sendable' || isDone(states?.get(row.phone!), req.options.resendUncertain)) continue;
+    const msg = buildMessage(plan.template, row, row.text ?? '', plan.campaign, req.env);
+    lines.push(JSON.stringify({ to: msg.to, line: row.line, text: msg.text, ...(msg.template ? { template: msg.template } : {}) }));
+  }
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(`${file}.tmp`, lines.length ? `${lines.join('\n')}\n` : '');
+  await rename(`${file}.tmp`, file);
+  return { file, messages: lines.length };
+}
+
+export type { Finding };

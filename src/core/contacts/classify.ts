@@ -1,0 +1,187 @@
+import type { Finding } from '../lint/finding.js';
+import { findColumn, isConsentDateColumn, isConsentSourceColumn, resolveColumns } from './columns.js';
+import { isExplicitYes } from './consent.js';
+import { normalisePhone } from './phone.js';
+import type { ClassifiedRow, ClassifyOptions, FindingSink, OpenedCsv } from './types.js';
+import { compileWhere } from './where.js';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * One streamed pass: every row lands in exactly one bucket, checked in the order
+ * filtered_out → no_consent → invalid_phone → suppressed → duplicate → missing_variable → sendable.
+ * Only the numbers already seen are kept, not the rows.
+ */
+export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, sink: FindingSink): AsyncGenerator<ClassifiedRow> {
+  const { phoneColumn, consentColumn } = resolveColumns(csv.header, opts, csv.path);
+  const filter = compileWhere(opts.where ?? [], csv.header, csv.path);
+  const required = (opts.requiredVariables ?? [])
+    .map((v) => findColumn(csv.header, v))
+    .filter((c): c is string => c !== undefined && c !== phoneColumn);
+  const dateColumn = csv.header.find(isConsentDateColumn);
+  const sourceColumn = csv.header.find(isConsentSourceColumn);
+  const maxAgeMs = opts.consentMaxAgeDays !== undefined ? opts.consentMaxAgeDays * DAY_MS : undefined;
+  const now = (opts.now ?? new Date()).getTime();
+  const suppressed = opts.suppressed;
+  const defaultCountry = opts.defaultCountry;
+  const width = csv.header.length;
+  const seen = new Map<string, number>();
+
+  if (!dateColumn && !sourceColumn) {
+    sink({
+      rule: 'consent-evidence-missing',
+      severity: 'warning',
+      message: `The file has no column recording when or where consent was given (e.g. consent_at, consent_source); the "${consentColumn}" column alone is weak proof of opt-in.`,
+    });
+  }
+
+  for await (const row of csv.rows) {
+    const { line, record } = row;
+    if (filter && !filter(record)) {
+      yield { line, bucket: 'filtered_out', record };
+      continue;
+    }
+    if (row.fieldCount !== undefined && row.fieldCount !== width) {
+      sink({
+        rule: 'ragged-row',
+        severity: 'warning',
+        message: `This row has ${row.fieldCount} fields but the header has ${width}; values after a stray delimiter end up in the wrong column.`,
+        line,
+      });
+    }
+
+    const consent = record[consentColumn] ?? '';
+    if (!isExplicitYes(consent)) {
+      sink({
+        rule: 'no-consent',
+        severity: 'warning',
+        message: consent.trim() === '' ? 'No consent recorded for this contact.' : `Consent "${consent}" is not an explicit yes.`,
+        line,
+        column: consentColumn,
+        value: consent,
+      });
+      yield { line, bucket: 'no_consent', record };
+      continue;
+    }
+    const dateValue = dateColumn ? (record[dateColumn] ?? '').trim() : '';
+    if (maxAgeMs !== undefined && dateValue !== '') {
+      const at = parseConsentDate(dateValue);
+      if (at === undefined) {
+        sink({ rule: 'consent-date-invalid', severity: 'warning', message: `The consent date "${dateValue}" cannot be read, so its age is unknown.`, line, column: dateColumn, value: dateValue });
+      } else if (now - at > maxAgeMs) {
+        sink({
+          rule: 'consent-stale',
+          severity: 'warning',
+          message: `Consent given ${Math.floor((now - at) / DAY_MS)} days ago, more than --consent-max-age ${opts.consentMaxAgeDays}.`,
+          line,
+          column: dateColumn,
+          value: dateValue,
+        });
+        yield { line, bucket: 'no_consent', record };
+        continue;
+      }
+    }
+    if ((dateColumn || sourceColumn) && dateValue === '' && (!sourceColumn || (record[sourceColumn] ?? '').trim() === '')) {
+      sink({
+        rule: 'consent-evidence-missing',
+        severity: 'warning',
+        message: `Consent is yes but ${[dateColumn, sourceColumn].filter(Boolean).join(' and ')} ${dateColumn && sourceColumn ? 'are' : 'is'} empty.`,
+        line,
+        column: dateColumn ?? sourceColumn,
+      });
+    }
+
+    const raw = record[phoneColumn] ?? '';
+    const phone = normalisePhone(raw, defaultCountry);
+    if (!phone.ok) {
+      sink(phoneFinding(phone.reason, phone.detail, raw, line, phoneColumn));
+      yield { line, bucket: 'invalid_phone', record };
+      continue;
+    }
+    const e164 = phone.e164;
+    if (phone.kind === 'not-whatsapp') {
+      sink({ rule: 'not-whatsapp-number', severity: 'warning', message: `${e164} is a premium-rate, toll-free or other service number that cannot have WhatsApp.`, line, column: phoneColumn, value: raw });
+      yield { line, bucket: 'invalid_phone', phone: e164, record };
+      continue;
+    }
+    if (suppressed?.has(e164)) {
+      sink({ rule: 'suppressed', severity: 'info', message: `${e164} is on a suppression (opt-out) list.`, line, column: phoneColumn, value: raw });
+      yield { line, bucket: 'suppressed', phone: e164, record };
+      continue;
+    }
+    const firstLine = seen.get(e164);
+    if (firstLine !== undefined) {
+      sink({ rule: 'duplicate', severity: 'warning', message: `${e164} is the same number as line ${firstLine}; it gets one message.`, line, column: phoneColumn, value: raw });
+      yield { line, bucket: 'duplicate', phone: e164, record };
+      continue;
+    }
+    seen.set(e164, line);
+    if (phone.kind === 'fixed') {
+      sink({ rule: 'landline', severity: 'warning', message: `${e164} is a landline: it only works if it is registered on WhatsApp.`, line, column: phoneColumn, value: raw });
+    }
+
+    const missing = required.filter((c) => (record[c] ?? '').trim() === '');
+    if (missing.length > 0) {
+      sink({
+        rule: 'missing-variable',
+        severity: 'warning',
+        message: `The template needs ${missing.map((c) => `"${c}"`).join(', ')}, empty in this row.`,
+        line,
+        column: missing[0],
+        value: '',
+      });
+      yield { line, bucket: 'missing_variable', phone: e164, record };
+      continue;
+    }
+    yield { line, bucket: 'sendable', phone: e164, record };
+  }
+}
+
+function phoneFinding(reason: 'needs-country' | 'invalid' | 'empty', detail: string | undefined, raw: string, line: number, column: string): Finding {
+  if (reason === 'needs-country') {
+    return {
+      rule: 'phone-needs-country',
+      severity: 'error',
+      message: `"${raw.trim()}" has no country code${detail ? ` (${detail})` : ''}: pass --default-country (e.g. ES) or write it as +34 ...`,
+      line,
+      column,
+      value: raw,
+    };
+  }
+  return {
+    rule: 'invalid-phone',
+    severity: 'warning',
+    message: reason === 'empty' ? 'The phone number is empty.' : `"${raw.trim()}" is not a valid phone number${detail ? `: ${detail}` : ''}.`,
+    line,
+    column,
+    value: raw,
+  };
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+const DMY_DATE = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
+const YMD_SLASH = /^(\d{4})\/(\d{1,2})\/(\d{1,2})$/;
+
+/** ISO 8601, or day-first DD/MM/YYYY as Spanish and Portuguese exports write it; ms since epoch. */
+export function parseConsentDate(value: string): number | undefined {
+  let m = ISO_DATE.exec(value);
+  if (m) {
+    if (m[7]) {
+      const t = Date.parse(value.replace(' ', 'T'));
+      return Number.isNaN(t) ? undefined : t;
+    }
+    return utc(+m[1], +m[2], +m[3], +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0));
+  }
+  m = DMY_DATE.exec(value);
+  if (m) return utc(+m[3], +m[2], +m[1], +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0));
+  m = YMD_SLASH.exec(value);
+  if (m) return utc(+m[1], +m[2], +m[3], 0, 0, 0);
+  return undefined;
+}
+
+function utc(y: number, mo: number, d: number, h: number, mi: number, s: number): number | undefined {
+  const t = Date.UTC(y, mo - 1, d, h, mi, s);
+  const back = new Date(t);
+  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return undefined;
+  return t;
+}

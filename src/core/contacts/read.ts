@@ -1,0 +1,347 @@
+import { createReadStream, promises as fsp } from 'node:fs';
+import { parse, type CsvError } from 'csv-parse';
+import { InputError, UsageError } from '../errors.js';
+import type { OpenedCsv, RawRow, ReadCsvOptions } from './types.js';
+
+type Delimiter = OpenedCsv['delimiter'];
+
+/** User-facing encoding names → the WHATWG label TextDecoder understands. */
+const ENCODINGS: Record<string, { name: string; label: string }> = {
+  'utf-8': { name: 'utf-8', label: 'utf-8' },
+  utf8: { name: 'utf-8', label: 'utf-8' },
+  'windows-1252': { name: 'windows-1252', label: 'windows-1252' },
+  cp1252: { name: 'windows-1252', label: 'windows-1252' },
+  latin1: { name: 'latin1', label: 'latin1' },
+  'iso-8859-1': { name: 'latin1', label: 'latin1' },
+  'utf-16le': { name: 'utf-16le', label: 'utf-16le' },
+  utf16le: { name: 'utf-16le', label: 'utf-16le' },
+};
+
+export const VALID_ENCODINGS = ['utf-8', 'windows-1252 (cp1252)', 'latin1 (iso-8859-1)', 'utf-16le'];
+
+const CHUNK_BYTES = 256 * 1024;
+const SNIFF_MAX_CHARS = 1024 * 1024;
+
+interface ApiParser {
+  parse(buf: Buffer | undefined, end: boolean, push: (rec: string[]) => void, close: () => void): CsvError | undefined;
+}
+
+/** Resolves an `--encoding` value; unknown names are a usage error listing the valid ones. */
+export function resolveEncoding(encoding: string | undefined): { name: string; label: string } {
+  if (encoding === undefined || encoding === '') return ENCODINGS['utf-8'];
+  const found = ENCODINGS[encoding.trim().toLowerCase().replace(/_/g, '-')];
+  if (!found) {
+    throw new UsageError(`Unknown --encoding "${encoding}".`, { hint: `Use one of: ${VALID_ENCODINGS.join(', ')}.` });
+  }
+  return found;
+}
+
+/**
+ * Opens a contacts CSV for one streamed pass: reads just enough to sniff the delimiter and
+ * parse the header, then yields rows chunk by chunk. Each row carries the line where it starts.
+ */
+export async function openCsv(path: string, opts: ReadCsvOptions = {}): Promise<OpenedCsv> {
+  let encoding = resolveEncoding(opts.encoding);
+  await checkReadable(path);
+
+  const stream = createReadStream(path, { highWaterMark: CHUNK_BYTES });
+  const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let first: Buffer | undefined;
+  try {
+    const r = await chunks.next();
+    first = r.done ? undefined : r.value;
+  } catch (err) {
+    throw readError(path, err);
+  }
+  if (!first || first.length === 0) {
+    stream.destroy();
+    throw new InputError('The contacts file is empty.', { file: path, line: 1, hint: 'It needs a header row naming a phone and a consent column.' });
+  }
+
+  // A byte-order mark is authoritative, whatever --encoding said.
+  if (first[0] === 0xff && first[1] === 0xfe) encoding = ENCODINGS['utf-16le'];
+  else if (first[0] === 0xef && first[1] === 0xbb && first[2] === 0xbf) encoding = ENCODINGS['utf-8'];
+  else if (encoding.name !== 'utf-16le') rejectBinary(path, first);
+
+  const decoder = new TextDecoder(encoding.label, { fatal: encoding.name === 'utf-8' });
+  let pending: Buffer | undefined = first;
+  let eof = false;
+
+  async function nextText(): Promise<string | undefined> {
+    if (eof) return undefined;
+    let buf: Buffer | undefined = pending;
+    pending = undefined;
+    if (!buf) {
+      let r: IteratorResult<Buffer>;
+      try {
+        r = await chunks.next();
+      } catch (err) {
+        throw readError(path, err);
+      }
+      buf = r.done ? undefined : r.value;
+    }
+    try {
+      if (buf) return decoder.decode(buf, { stream: true });
+      eof = true;
+      return decoder.decode();
+    } catch (err) {
+      stream.destroy();
+      throw await invalidUtf8Error(path, err);
+    }
+  }
+
+  // Sniff from whole lines: keep reading until the first record is complete (quotes may span lines).
+  let head = '';
+  while (!eof && head.length < SNIFF_MAX_CHARS) {
+    const text = await nextText();
+    if (text) head += text;
+    if (hasCompleteFirstLines(head)) break;
+  }
+  if (head.trim() === '') {
+    stream.destroy();
+    throw new InputError('The contacts file is empty.', { file: path, line: 1, hint: 'It needs a header row naming a phone and a consent column.' });
+  }
+
+  const delimiter = sniffDelimiter(head);
+  const parser = (parse({ delimiter, relax_column_count: true, relax_quotes: true, trim: true }) as unknown as { api?: ApiParser }).api;
+  if (!parser || typeof parser.parse !== 'function') {
+    throw new Error('csv-parse no longer exposes its synchronous parser (Parser#api); pin csv-parse 7.');
+  }
+
+  let line = 1;
+  let header: string[] | undefined;
+  let batch: { fields: string[]; line: number }[] = [];
+  const push = (fields: string[]) => {
+    const start = line;
+    line += 1 + countNewlines(fields);
+    if (isBlank(fields)) return;
+    if (header === undefined) {
+      header = fields;
+      return;
+    }
+    batch.push({ fields, line: start });
+  };
+  const feed = (text: string | undefined, end: boolean) => {
+    const err = parser.parse(text === undefined ? undefined : Buffer.from(text), end, push, () => {});
+    if (err) {
+      stream.destroy();
+      throw csvError(path, err, line);
+    }
+  };
+
+  feed(head, eof);
+  while (header === undefined && !eof) {
+    const text = await nextText();
+    feed(text, eof);
+  }
+  if (header === undefined) {
+    throw new InputError('The contacts file has no header row.', { file: path, line: 1, hint: 'Add a first line naming the columns, e.g. phone,consent,first_name.' });
+  }
+
+  const names = nameColumns(header);
+  const first_batch = batch;
+  batch = [];
+
+  async function* rows(): AsyncGenerator<RawRow> {
+    try {
+      let current = first_batch;
+      for (;;) {
+        for (const r of current) yield toRawRow(names, r.fields, r.line);
+        if (eof) return;
+        batch = [];
+        feed(await nextText(), eof);
+        current = batch;
+      }
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  return { path, header: names, delimiter, encoding: encoding.name, rows: rows() };
+}
+
+function toRawRow(names: string[], fields: string[], line: number): RawRow {
+  const record: Record<string, string> = {};
+  for (let i = 0; i < names.length; i++) record[names[i]] = fields[i] ?? '';
+  return { line, record, fieldCount: fields.length };
+}
+
+/** Trimmed header names; empty ones become `column_N` and repeats get `_2`, `_3` so no value is lost. */
+export function nameColumns(raw: string[]): string[] {
+  const seen = new Set<string>();
+  return raw.map((h, i) => {
+    let name = h.replace(/^\uFEFF/, '').trim() || `column_${i + 1}`;
+    if (seen.has(name)) {
+      let n = 2;
+      while (seen.has(`${name}_${n}`)) n++;
+      name = `${name}_${n}`;
+    }
+    seen.add(name);
+    return name;
+  });
+}
+
+function isBlank(fields: string[]): boolean {
+  for (const f of fields) if (f !== '') return false;
+  return true;
+}
+
+function countNewlines(fields: string[]): number {
+  let n = 0;
+  for (const f of fields) {
+    let i = f.indexOf('\n');
+    while (i !== -1) {
+      n++;
+      i = f.indexOf('\n', i + 1);
+    }
+  }
+  return n;
+}
+
+/** True once `text` holds a few complete records, so that quoted newlines cannot fool the sniffer. */
+function hasCompleteFirstLines(text: string): boolean {
+  return splitLogicalLines(text, 5).complete;
+}
+
+function splitLogicalLines(text: string, max: number): { lines: string[]; complete: boolean } {
+  const lines: string[] = [];
+  let inQuotes = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) inQuotes = !inQuotes;
+    else if (c === 10 && !inQuotes) {
+      const l = text.slice(start, i).replace(/\r$/, '');
+      if (l.trim() !== '') lines.push(l);
+      start = i + 1;
+      if (lines.length >= max) return { lines, complete: true };
+    }
+  }
+  const rest = text.slice(start);
+  if (rest.trim() !== '' && !inQuotes) lines.push(rest);
+  return { lines, complete: false };
+}
+
+/**
+ * Picks `,`, `;` or tab from the header and the lines after it, counting only delimiters outside
+ * quotes. A candidate that splits every sampled line the same way wins over a merely frequent one.
+ */
+export function sniffDelimiter(text: string): Delimiter {
+  const { lines } = splitLogicalLines(text, 5);
+  if (lines.length === 0) return ',';
+  const candidates: Delimiter[] = [',', ';', '\t'];
+  let best: Delimiter = ',';
+  let bestScore = -1;
+  for (const d of candidates) {
+    const counts = lines.map((l) => countOutsideQuotes(l, d));
+    if (counts[0] === 0) continue;
+    const consistent = counts.every((c) => c === counts[0]);
+    const score = (consistent ? 1_000_000 : 0) + counts[0];
+    if (score > bestScore) {
+      best = d;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+function countOutsideQuotes(line: string, d: string): number {
+  let n = 0;
+  let inQuotes = false;
+  for (const ch of line) {
+    if (ch === '"') inQuotes = !inQuotes;
+    else if (ch === d && !inQuotes) n++;
+  }
+  return n;
+}
+
+async function checkReadable(path: string): Promise<void> {
+  let st;
+  try {
+    st = await fsp.stat(path);
+  } catch (err) {
+    throw readError(path, err);
+  }
+  if (st.isDirectory()) {
+    throw new InputError('This is a directory, not a CSV file.', { file: path, hint: 'Pass the path of the contacts CSV itself.' });
+  }
+}
+
+function readError(path: string, err: unknown): InputError {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT') {
+    return new InputError('There is no such file.', { file: path, hint: 'Check the path and the working directory.', cause: err });
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new InputError(`The file cannot be read (permission denied).`, { file: path, hint: 'Check its permissions.', cause: err });
+  }
+  if (code === 'EISDIR') {
+    return new InputError('This is a directory, not a CSV file.', { file: path, hint: 'Pass the path of the contacts CSV itself.', cause: err });
+  }
+  return new InputError(`The file cannot be read: ${(err as Error)?.message ?? String(err)}.`, { file: path, cause: err });
+}
+
+function rejectBinary(path: string, buf: Buffer): void {
+  if (buf[0] === 0x50 && buf[1] === 0x4b && buf[2] === 0x03 && buf[3] === 0x04) {
+    throw new InputError('This is a spreadsheet workbook (.xlsx/.ods), not a CSV file.', { file: path, line: 1, hint: 'Export it as CSV ("Save as" → CSV UTF-8) and pass that file.' });
+  }
+  const nul = buf.indexOf(0);
+  if (nul === -1) return;
+  let oddZeros = 0;
+  const sample = Math.min(buf.length, 4096);
+  for (let i = 1; i < sample; i += 2) if (buf[i] === 0) oddZeros++;
+  if (oddZeros > sample / 4) {
+    throw new InputError('The file looks like UTF-16 text without a byte-order mark.', { file: path, line: 1, hint: 'Pass --encoding utf-16le, or export it again as CSV UTF-8.' });
+  }
+  throw new InputError('This looks like a binary file (it contains NUL bytes), not a CSV export.', { file: path, line: lineAt(buf, nul), hint: 'Export the contacts as CSV and pass that file.' });
+}
+
+function lineAt(buf: Buffer, offset: number): number {
+  let n = 1;
+  for (let i = buf.indexOf(10); i !== -1 && i < offset; i = buf.indexOf(10, i + 1)) n++;
+  return n;
+}
+
+/** The decoder only says "invalid"; read again, leniently, to say on which line. */
+async function invalidUtf8Error(path: string, cause: unknown): Promise<InputError> {
+  const dec = new TextDecoder('utf-8');
+  let line = 1;
+  let found = false;
+  try {
+    for await (const buf of createReadStream(path, { highWaterMark: CHUNK_BYTES })) {
+      const s = dec.decode(buf as Buffer, { stream: true });
+      const at = s.indexOf('\uFFFD');
+      const upto = at === -1 ? s : s.slice(0, at);
+      for (let i = upto.indexOf('\n'); i !== -1; i = upto.indexOf('\n', i + 1)) line++;
+      if (at !== -1) {
+        found = true;
+        break;
+      }
+    }
+  } catch {
+    // the first error is the one worth reporting
+  }
+  return new InputError(`Line ${found ? line : '?'} is not valid UTF-8; the file was probably exported with a Windows encoding.`, {
+    file: path,
+    line: found ? line : undefined,
+    hint: 'Pass --encoding windows-1252 (or export it again as CSV UTF-8).',
+    cause,
+  });
+}
+
+function csvError(path: string, err: CsvError, recordStart: number): InputError {
+  if (err.code === 'CSV_QUOTE_NOT_CLOSED') {
+    return new InputError(`A quoted field that starts on line ${recordStart} is never closed.`, {
+      file: path,
+      line: recordStart,
+      hint: 'Close the quote, or write a quote inside a quoted field as two quotes ("").',
+      cause: err,
+    });
+  }
+  return new InputError(`The CSV is malformed on line ${recordStart}: ${err.message.replace(/ at line \d+.*$/, '')}.`, {
+    file: path,
+    line: recordStart,
+    hint: 'Fix the quoting on that line: a field with a quote, delimiter or newline must be wrapped in quotes, inner quotes doubled.',
+    cause: err,
+  });
+}

@@ -1,0 +1,16 @@
+import type { RuleInfo } from '../lint/finding.js';
+
+export const CONTACT_RULES: RuleInfo[] = [
+  { id: 'no-consent', severity: 'warning', summary: 'The consent cell is not an explicit yes (empty, "no", or unrecognised).', fix: 'Leave the contact out, or record their explicit opt-in as yes / sí / sim / true / 1.' },
+  { id: 'consent-stale', severity: 'warning', summary: 'The consent date is older than --consent-max-age days.', fix: 'Ask the contact to opt in again, or raise --consent-max-age if your policy allows.' },
+  { id: 'consent-date-invalid', severity: 'warning', summary: 'The consent date cannot be read, so its age is unknown.', fix: 'Write it as YYYY-MM-DD or DD/MM/YYYY.' },
+  { id: 'consent-evidence-missing', severity: 'warning', summary: 'No record of when or where consent was given (no consent_at / consent_source column, or empty in this row).', fix: 'Add consent_at and consent_source columns: Meta can ask for proof of opt-in.' },
+  { id: 'phone-needs-country', severity: 'error', summary: 'A number written without +country code and no --default-country to read it with.', fix: 'Pass --default-country (e.g. ES), or write the number as +34 ...' },
+  { id: 'invalid-phone', severity: 'warning', summary: 'The phone cell is empty or not a valid number for its country.', fix: 'Correct the number; store phone columns as text so a spreadsheet cannot round them.' },
+  { id: 'not-whatsapp-number', severity: 'warning', summary: 'Premium-rate, toll-free, shared-cost, pager, UAN or voicemail number: no WhatsApp account can use it.', fix: 'Replace it with the contact\'s mobile number.' },
+  { id: 'landline', severity: 'warning', summary: 'A fixed-line number: it is only reachable if the business registered it on WhatsApp.', fix: 'Prefer the contact\'s mobile number; the row is still sent.' },
+  { id: 'duplicate', severity: 'warning', summary: 'The same number (after E.164 normalisation) as an earlier row: it gets one message.', fix: 'Remove the repeated row, or merge the two.' },
+  { id: 'suppressed', severity: 'info', summary: 'The number is on an opt-out / do-not-contact list (--suppress, .campaign/optouts.txt).', fix: 'Nothing: it is skipped. Remove it from the list only with a new opt-in.' },
+  { id: 'missing-variable', severity: 'warning', summary: 'A column the template uses is empty in this row, so the message would have a hole.', fix: 'Fill the cell, or change the template so it does not need it.' },
+  { id: 'ragged-row', severity: 'warning', summary: 'The row has more or fewer fields than the header: a value may hold an unquoted delimiter.', fix: 'Quote values that contain the delimiter, and check that the columns line up.' },
+];

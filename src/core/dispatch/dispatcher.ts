@@ -1,0 +1,377 @@
+import type { JournalEvent } from '../journal/format.js';
+import type { JournalWriter } from '../journal/writer.js';
+import type { OutboundMessage, Provider, SendResult } from '../providers/types.js';
+import { DailyCounter } from './daily-limit.js';
+import type { GateSlot, RateGate } from './rate-gate.js';
+import { isOpen, nextOpen, type SendWindow } from './send-window.js';
+
+export interface WorkItem {
+  /** E.164 with `+`. */
+  to: string;
+  /** 1-based line in the contacts file. */
+  line: number;
+  message: OutboundMessage;
+  /** Recipient-local zone for the send window; overrides opts.window.tz. */
+  tz?: string;
+}
+
+export interface DispatchOptions {
+  /** Requests in flight at most (`--concurrency`). */
+  concurrency: number;
+  /** Retries of a `retry`-class error before `failed` (permanent: false). Default 5. */
+  maxRetries?: number;
+  /** Full-jitter exponential backoff: base and cap (ms). Defaults 500 and 30 000. */
+  retryBaseMs?: number;
+  retryCapMs?: number;
+  /** Error budget: halt when failures / outcomes in the last `failureWindow` exceed this. Default 0.2. */
+  maxFailureRate?: number;
+  /** Default 50. */
+  failureWindow?: number;
+  /** Outcomes needed before the budget is judged. Default 20 (or failureWindow if smaller). */
+  minFailureSample?: number;
+  /** `--daily-limit`: distinct recipients in any rolling 24 h. */
+  dailyLimit?: number;
+  /** Earlier runs' recipients (summariseJournal().sentTimes), or a function counting them at `now`. */
+  sentInLast24h?: Iterable<number | Date> | ((now: Date) => number);
+  /** `--window` / `--tz`. */
+  window?: SendWindow;
+  /** Outside the window: wait (default) or stop resumably (false). */
+  windowWait?: boolean;
+  /** For tests: [0, 1) jitter source. */
+  random?: () => number;
+}
+
+export interface DispatchDeps {
+  provider: Provider;
+  journal: JournalWriter;
+  gate: RateGate;
+  now?: () => Date;
+  /** For tests: how the dispatcher waits (backoff, window). Must reject when `signal` aborts. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+export type DispatchEventType = 'sent' | 'failed' | 'retry' | 'uncertain' | 'throttle' | 'halt' | 'waiting';
+
+export interface DispatchEvent {
+  type: DispatchEventType;
+  to?: string;
+  code?: string;
+  /** Requests between slot and outcome (including backoff waits). */
+  inFlight: number;
+  /** Starts in the last second. */
+  rate: number;
+  /** Rate the gate enforces now (lower than --rate after throttling). */
+  limit: number;
+  /** halt / waiting: why. */
+  reason?: string;
+  /** waiting, or a resumable halt: when sending can go on. */
+  until?: Date;
+  /** retry: the backoff chosen. */
+  delayMs?: number;
+  permanent?: boolean;
+}
+
+export interface DispatchResult {
+  sent: number;
+  failed: number;
+  uncertain: number;
+  /** Retries scheduled (retry-class errors that were tried again). */
+  retried: number;
+  optedOut: number;
+  halted?: { reason: string; code?: string };
+  interrupted: boolean;
+  paused?: { reason: 'daily-limit' | 'window'; until: Date };
+  failuresByCode: Record<string, number>;
+}
+
+function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, Math.max(0, ms));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function toIterator(items: AsyncIterable<WorkItem> | Iterable<WorkItem>): AsyncIterator<WorkItem> | Iterator<WorkItem> {
+  return Symbol.asyncIterator in items
+    ? (items as AsyncIterable<WorkItem>)[Symbol.asyncIterator]()
+    : (items as Iterable<WorkItem>)[Symbol.iterator]();
+}
+
+/**
+ * Sends each item through the rate gate with at most `concurrency` in flight: the `attempt` line
+ * is on disk before the request starts; the outcome follows it. Classes (providers.md): retry →
+ * backoff and a new attempt; defer-contact / fail-contact → failed; suppress → failed + optout;
+ * stop → halt (drain in-flight); unknown → no outcome (uncertain), never retried.
+ * A halt, a pause or an abort stops scheduling at once and drains what is in flight.
+ */
+export async function dispatch(
+  items: AsyncIterable<WorkItem> | Iterable<WorkItem>,
+  deps: DispatchDeps,
+  opts: DispatchOptions,
+  signal: AbortSignal,
+  onEvent?: (e: DispatchEvent) => void,
+): Promise<DispatchResult> {
+  const { provider, journal, gate } = deps;
+  const now = deps.now ?? (() => new Date());
+  const sleep = deps.sleep ?? defaultSleep;
+  const random = opts.random ?? Math.random;
+  const concurrency = Math.max(1, Math.floor(opts.concurrency));
+  const maxRetries = opts.maxRetries ?? 5;
+  const baseMs = opts.retryBaseMs ?? 500;
+  const capMs = opts.retryCapMs ?? 30_000;
+  const maxFailureRate = opts.maxFailureRate ?? 0.2;
+  const failureWindow = Math.max(1, opts.failureWindow ?? 50);
+  const minSample = Math.min(failureWindow, opts.minFailureSample ?? 20);
+
+  const result: DispatchResult = { sent: 0, failed: 0, uncertain: 0, retried: 0, optedOut: 0, interrupted: false, failuresByCode: {} };
+  // Stops scheduling: halts, pauses and the caller's abort all land here.
+  const stop = new AbortController();
+  let fatal: unknown = null;
+  let inFlight = 0;
+  const tasks = new Set<Promise<void>>();
+  let slotWaiter: (() => void) | null = null;
+  const outcomes: boolean[] = [];
+  let windowFailures = 0;
+
+  const daily =
+    opts.dailyLimit !== undefined && typeof opts.sentInLast24h !== 'function' ? new DailyCounter(opts.sentInLast24h ?? []) : null;
+  const dailyFn = typeof opts.sentInLast24h === 'function' ? opts.sentInLast24h : null;
+  let startedThisRun = 0;
+
+  const iso = () => now().toISOString();
+  const emit = (e: Omit<DispatchEvent, 'inFlight' | 'rate' | 'limit'>) => {
+    if (!onEvent) return;
+    try {
+      onEvent({ ...e, inFlight, rate: gate.recentStarts, limit: gate.rate });
+    } catch {
+      // A progress display must never break a send.
+    }
+  };
+  const wake = () => {
+    const w = slotWaiter;
+    slotWaiter = null;
+    w?.();
+  };
+  const onAbort = () => {
+    result.interrupted = true;
+    stop.abort(new DOMException('interrupted', 'AbortError'));
+    wake();
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+
+  const append = (e: JournalEvent) => {
+    try {
+      journal.append(e);
+    } catch (err) {
+      fatal ??= err;
+      stop.abort(err);
+    }
+  };
+
+  const halt = (reason: string, code?: string, to?: string) => {
+    if (result.halted || result.paused) return;
+    result.halted = code === undefined ? { reason } : { reason, code };
+    append({ type: 'halt', at: iso(), reason, ...(code !== undefined ? { code } : {}), ...(to ? { to } : {}) });
+    emit({ type: 'halt', reason, code, to });
+    stop.abort(new DOMException(`halted: ${reason}`, 'AbortError'));
+    wake();
+  };
+
+  const pause = (reason: 'daily-limit' | 'window', until: Date) => {
+    if (result.halted || result.paused) return;
+    result.paused = { reason, until };
+    append({ type: 'halt', at: iso(), reason });
+    emit({ type: 'halt', reason, until });
+    stop.abort(new DOMException(`paused: ${reason}`, 'AbortError'));
+    wake();
+  };
+
+  /** Error budget over the last `failureWindow` outcomes (listmonk's MaxSendErrors, as a rate). */
+  const recordOutcome = (failure: boolean) => {
+    outcomes.push(failure);
+    if (failure) windowFailures++;
+    if (outcomes.length > failureWindow && outcomes.shift()) windowFailures--;
+    if (outcomes.length >= minSample && windowFailures / outcomes.length > maxFailureRate) {
+      halt('failure-rate');
+    }
+  };
+
+  const fail = (item: WorkItem, res: { code: string; class: string; message?: string }, permanent: boolean, countsAsFailure: boolean) => {
+    append({
+      type: 'failed',
+      to: item.to,
+      at: iso(),
+      code: res.code,
+      permanent,
+      class: res.class,
+      ...(res.message ? { message: res.message.slice(0, 200) } : {}),
+    });
+    result.failed++;
+    result.failuresByCode[res.code] = (result.failuresByCode[res.code] ?? 0) + 1;
+    emit({ type: 'failed', to: item.to, code: res.code, permanent });
+    recordOutcome(countsAsFailure);
+  };
+
+  const runItem = async (item: WorkItem): Promise<void> => {
+    let n = 0;
+    let last: Extract<SendResult, { ok: false }> | null = null;
+    for (;;) {
+      let slot: GateSlot;
+      try {
+        slot = await gate.acquire(stop.signal);
+      } catch {
+        // Stopped before this try started: a first try leaves the recipient pending; a retry had a definite error.
+        if (last) fail(item, last, false, false);
+        return;
+      }
+      n++;
+      await journal.attempt({ type: 'attempt', to: item.to, at: iso(), line: item.line, n });
+      // The request goes out now: re-stamp the slot so journal latency cannot bunch arrivals.
+      slot.start();
+      let res: SendResult;
+      try {
+        res = await provider.send(item.message);
+      } catch (err) {
+        res = { ok: false, class: 'unknown', code: 'exception', message: String((err as Error)?.message ?? err).slice(0, 200) };
+      }
+      if (res.ok) {
+        append({ type: 'sent', to: item.to, at: iso(), id: res.id });
+        result.sent++;
+        emit({ type: 'sent', to: item.to });
+        recordOutcome(false);
+        return;
+      }
+      if (res.throttle) {
+        gate.throttle(res.retryAfterMs);
+        emit({ type: 'throttle', to: item.to, code: res.code });
+      }
+      switch (res.class) {
+        case 'retry': {
+          if (n > maxRetries) {
+            fail(item, res, false, true);
+            return;
+          }
+          last = res;
+          // Full jitter (AWS architecture blog), never sooner than the provider's Retry-After.
+          const delayMs = Math.max(res.retryAfterMs ?? 0, Math.floor(random() * Math.min(capMs, baseMs * 2 ** (n - 1))));
+          result.retried++;
+          emit({ type: 'retry', to: item.to, code: res.code, delayMs });
+          try {
+            await sleep(delayMs, stop.signal);
+          } catch {
+            fail(item, res, false, false);
+            return;
+          }
+          continue;
+        }
+        case 'defer-contact':
+          fail(item, res, false, true);
+          return;
+        case 'fail-contact':
+          fail(item, res, true, true);
+          return;
+        case 'suppress':
+          fail(item, res, true, false);
+          append({ type: 'optout', to: item.to, at: iso(), source: `provider:${res.code}` });
+          result.optedOut++;
+          return;
+        case 'stop':
+          // Not this recipient's fault: resume sends to them once the account or config is fixed.
+          fail(item, res, false, false);
+          halt('provider-stop', res.code, item.to);
+          return;
+        case 'unknown':
+        default:
+          // The provider may have accepted it: leave the attempt without an outcome.
+          result.uncertain++;
+          emit({ type: 'uncertain', to: item.to, code: res.code });
+          return;
+      }
+    }
+  };
+
+  const iterator = toIterator(items);
+  try {
+    schedule: while (!stop.signal.aborted) {
+      if (inFlight >= concurrency) {
+        await new Promise<void>((resolve) => {
+          slotWaiter = resolve;
+        });
+        continue;
+      }
+      const next = await iterator.next();
+      if (next.done || stop.signal.aborted) break;
+      const item = next.value;
+
+      if (opts.window) {
+        const tz = item.tz ?? opts.window.tz;
+        while (!isOpen(now(), opts.window, tz)) {
+          const until = nextOpen(now(), opts.window, tz);
+          if (opts.windowWait === false) {
+            pause('window', until);
+            break schedule;
+          }
+          emit({ type: 'waiting', to: item.to, reason: 'window', until });
+          try {
+            await sleep(Math.max(1000, until.getTime() - now().getTime()), stop.signal);
+          } catch {
+            break schedule;
+          }
+        }
+      }
+
+      if (opts.dailyLimit !== undefined) {
+        const t = now();
+        const count = daily ? daily.count(t.getTime()) : dailyFn!(t) + startedThisRun;
+        if (count >= opts.dailyLimit) {
+          // A counting function cannot say when a slot frees up: check again in an hour.
+          const until = daily ? new Date(daily.freeAt(t.getTime(), opts.dailyLimit)) : new Date(t.getTime() + 3_600_000);
+          pause('daily-limit', until);
+          break;
+        }
+        daily?.add(t.getTime());
+      }
+      startedThisRun++;
+
+      inFlight++;
+      const task: Promise<void> = runItem(item)
+        .catch((err) => {
+          // The journal could not be written: nothing more may be sent.
+          fatal ??= err;
+          stop.abort(err);
+        })
+        .finally(() => {
+          inFlight--;
+          tasks.delete(task);
+          wake();
+        });
+      tasks.add(task);
+    }
+  } finally {
+    try {
+      await (iterator as AsyncIterator<WorkItem>).return?.();
+    } catch {
+      // The source's own cleanup failing does not change what was sent.
+    }
+    // Drain: in-flight requests finish and their outcomes are journaled.
+    while (tasks.size > 0) await Promise.allSettled([...tasks]);
+    // Still listening to the caller's signal while draining: a second Ctrl-C cuts backoffs short.
+    signal.removeEventListener('abort', onAbort);
+    try {
+      await journal.flush();
+    } catch (err) {
+      fatal ??= err;
+    }
+  }
+  if (fatal) throw fatal;
+  return result;
+}

@@ -1,0 +1,147 @@
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import type { CampaignOptions } from '../config/load.js';
+import { classifyContacts, openCsv, parseWhere, readSuppressionList, resolveColumns } from '../contacts/index.js';
+import type { ClassifiedRow, ClassifyOptions, ContactSourceInfo, FindingSink, OpenedCsv } from '../contacts/types.js';
+import { readTemplate } from '../template/parse.js';
+import { bindColumns, compileTemplate } from '../template/render.js';
+import type { Template } from '../template/types.js';
+import { lintTemplate, checkRenderedLength } from './template-rules.js';
+import { checkLinksOnline } from './check-links.js';
+import { emptyCounts, type ContactCounts, type Finding } from './finding.js';
+import { UsageError } from '../errors.js';
+
+export interface LintRequest {
+  contactsPath: string;
+  options: CampaignOptions;
+  /** Folder whose `.campaign/optouts.txt` is read as a suppression list by default. */
+  cwd: string;
+  onFinding: FindingSink;
+}
+
+export interface LintResult {
+  contacts: ContactCounts;
+  template: Template | null;
+  header: string[];
+  columns: ContactSourceInfo;
+  /** Error-level findings about the template itself (they block a send). */
+  templateErrors: number;
+  errors: number;
+}
+
+/** The project's own opt-out list, written by `campaign webhook`. */
+export function optOutFile(cwd: string): string {
+  return path.join(cwd, '.campaign', 'optouts.txt');
+}
+
+/** Everything a pass over the contacts needs, set up once: template, columns, suppression, filters. */
+export interface PreparedLint {
+  template: Template | null;
+  csv: OpenedCsv;
+  columns: ContactSourceInfo;
+  classify: ClassifyOptions;
+  /** Renders the message text for a row (null without a template). */
+  render: ((record: Record<string, string>) => string) | null;
+  templateFindings: Finding[];
+}
+
+export async function prepareLint(req: Omit<LintRequest, 'onFinding'>, opts: { checkLinks?: boolean } = {}): Promise<PreparedLint> {
+  const { options } = req;
+  const where = options.where.map((w) => parseWhere(w));
+  const consentMaxAgeDays = options.consentMaxAge === undefined ? undefined : Number(options.consentMaxAge);
+  if (consentMaxAgeDays !== undefined && !(consentMaxAgeDays > 0)) {
+    throw new UsageError('--consent-max-age must be a number of days above 0.');
+  }
+  const template = options.template ? await readTemplate(options.template) : null;
+  const csv = await openCsv(req.contactsPath, { encoding: options.encoding });
+  const columns = resolveColumns(csv.header, { phoneColumn: options.phoneColumn, consentColumn: options.consentColumn }, csv.path);
+
+  const templateFindings: Finding[] = [];
+  let render: PreparedLint['render'] = null;
+  let requiredVariables: string[] = [];
+  if (template) {
+    templateFindings.push(...lintTemplate(template, csv.header));
+    if (opts.checkLinks) templateFindings.push(...(await checkLinksOnline(template, { timeoutMs: Math.min(options.timeoutMs, 10_000) })));
+    const binding = bindColumns(template, csv.header);
+    requiredVariables = [...new Set(binding.columns.values())];
+    render = compileTemplate(template, binding);
+  }
+
+  const suppressed = new Set<string>();
+  const lists = [...options.suppress];
+  const defaultOptOuts = optOutFile(req.cwd);
+  if (existsSync(defaultOptOuts) && !lists.includes(defaultOptOuts)) lists.push(defaultOptOuts);
+  for (const file of lists) {
+    const list = await readSuppressionList(file, { defaultCountry: options.defaultCountry });
+    for (const n of list.numbers) suppressed.add(n);
+  }
+
+  return {
+    template,
+    csv,
+    columns,
+    render,
+    templateFindings,
+    classify: {
+      phoneColumn: columns.phoneColumn,
+      consentColumn: columns.consentColumn,
+      defaultCountry: options.defaultCountry,
+      suppressed,
+      where,
+      requiredVariables,
+      consentMaxAgeDays,
+    },
+  };
+}
+
+/**
+ * One streamed pass over the contacts: every row classified into exactly one bucket, findings to
+ * `emit` as they are found. A row whose message would be too long after substitution is not sent.
+ */
+export async function* classifiedRows(p: PreparedLint, emit: FindingSink): AsyncGenerator<ClassifiedRow & { text?: string }> {
+  for await (const row of classifyContacts(p.csv, p.classify, emit)) {
+    if (row.bucket === 'sendable' && p.render && p.template) {
+      const text = p.render(row.record);
+      const tooLong = checkRenderedLength(p.template, text);
+      if (tooLong) {
+        emit({ ...tooLong, line: row.line });
+        yield { ...row, bucket: 'missing_variable' };
+        continue;
+      }
+      yield { ...row, text };
+      continue;
+    }
+    yield row;
+  }
+}
+
+/**
+ * lint(): the template first (its placeholders decide which empty cells matter), then one
+ * streamed pass over the contacts.
+ */
+export async function lint(req: LintRequest): Promise<LintResult> {
+  let errors = 0;
+  let templateErrors = 0;
+  const emit: FindingSink = (f) => {
+    if (f.severity === 'error') errors++;
+    req.onFinding(f);
+  };
+  const prepared = await prepareLint(req, { checkLinks: req.options.checkLinks });
+  for (const f of prepared.templateFindings) {
+    if (f.severity === 'error') templateErrors++;
+    emit(f);
+  }
+  const counts = emptyCounts();
+  for await (const row of classifiedRows(prepared, emit)) {
+    counts.rows++;
+    counts[row.bucket]++;
+  }
+  return {
+    contacts: counts,
+    template: prepared.template,
+    header: prepared.csv.header,
+    columns: prepared.columns,
+    templateErrors,
+    errors,
+  };
+}

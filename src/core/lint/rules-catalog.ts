@@ -1,0 +1,13 @@
+import { CONTACT_RULES } from '../contacts/rules.js';
+import { LINK_RULES } from './link-rules.js';
+import { TEMPLATE_RULES } from './template-rules.js';
+import type { RuleInfo } from './finding.js';
+
+/** Every lint rule, in the order the README's table lists them. */
+export function allRules(): RuleInfo[] {
+  return [...CONTACT_RULES, ...TEMPLATE_RULES, ...LINK_RULES];
+}
+
+export function ruleFix(rule: string): string | undefined {
+  return allRules().find((r) => r.id === rule)?.fix;
+}

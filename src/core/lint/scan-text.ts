@@ -1,0 +1,119 @@
+import type { Finding } from './finding.js';
+import { compactPhrase, joinCompact, tokenise, type Token } from './fold-text.js';
+import { BANNED_NEAR, BANNED_TERMS, HIGH_RISK_TERMS, IMPERSONATION_TERMS } from './terms.js';
+
+export interface TermMatch {
+  /** The list entry that matched. */
+  term: string;
+  /** The text as written. */
+  found: string;
+  start: number;
+  end: number;
+}
+
+/** A compiled phrase list: compact form → entry. */
+export class PhraseMatcher {
+  private readonly phrases = new Map<string, string>();
+  private readonly near: { anchor: string; context: Set<string>; within: number }[] = [];
+  private maxLength = 0;
+
+  constructor(phrases: Iterable<string>, near: readonly { anchor: string; context: string[]; within: number }[] = []) {
+    for (const p of phrases) this.add(p, p);
+    for (const n of near) this.near.push({ anchor: compactPhrase(n.anchor), context: new Set(n.context.map(compactPhrase)), within: n.within });
+  }
+
+  private add(phrase: string, label: string): void {
+    const key = compactPhrase(phrase);
+    if (!key) return;
+    if (!this.phrases.has(key)) this.phrases.set(key, label);
+    this.maxLength = Math.max(this.maxLength, key.length);
+  }
+
+  /** Whole-word matches: a match starts at a word start and ends at a word end. */
+  match(text: string, tokens: Token[] = tokenise(text)): TermMatch[] {
+    const out: TermMatch[] = [];
+    for (let i = 0; i < tokens.length; i++) {
+      let compact = '';
+      for (let j = i; j < tokens.length; j++) {
+        compact = joinCompact(compact, tokens[j].text);
+        if (compact.length > this.maxLength) break;
+        const term = this.phrases.get(compact);
+        if (term !== undefined) {
+          out.push({ term, found: text.slice(tokens[i].start, tokens[j].end), start: tokens[i].start, end: tokens[j].end });
+          i = j;
+          break;
+        }
+        const nearHit = this.near.find((n) => n.anchor === compact && this.hasContext(tokens, i, j, n));
+        if (nearHit) {
+          const from = Math.max(0, i - nearHit.within);
+          const to = Math.min(tokens.length - 1, j + nearHit.within);
+          out.push({ term: nearHit.anchor, found: text.slice(tokens[from].start, tokens[to].end), start: tokens[i].start, end: tokens[j].end });
+          i = j;
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  private hasContext(tokens: Token[], i: number, j: number, n: { context: Set<string>; within: number }): boolean {
+    for (let k = Math.max(0, i - n.within); k <= Math.min(tokens.length - 1, j + n.within); k++) {
+      if ((k < i || k > j) && n.context.has(tokens[k].text)) return true;
+    }
+    return false;
+  }
+}
+
+const banned = new PhraseMatcher(BANNED_TERMS, BANNED_NEAR);
+const impersonation = new PhraseMatcher(IMPERSONATION_TERMS);
+const highRisk = Object.entries(HIGH_RISK_TERMS).map(([why, phrases]) => ({ why, matcher: new PhraseMatcher(phrases) }));
+
+export interface ScanOptions {
+  /** Prefix for messages, e.g. "invite.md line 4" or "column city". */
+  where?: string;
+}
+
+/**
+ * Content rules on any text: a template body, or a CSV value that goes into a message.
+ * Returns banned-term, impersonation and high-risk-term findings, one per distinct match.
+ */
+export function scanText(text: string, opts: ScanOptions = {}): Finding[] {
+  const tokens = tokenise(text);
+  if (tokens.length === 0) return [];
+  const at = opts.where ? `${opts.where}: ` : '';
+  const findings: Finding[] = [];
+  const seen = new Set<string>();
+  const push = (f: Finding) => {
+    const key = `${f.rule}\0${f.value}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    findings.push(f);
+  };
+  for (const m of banned.match(text, tokens)) {
+    push({
+      rule: 'banned-term',
+      severity: 'error',
+      message: `${at}"${m.found}" is a child-abuse term; WhatsApp bans accounts that send it, even as a joke or a name. Remove or rephrase it.`,
+      value: m.found,
+    });
+  }
+  for (const m of impersonation.match(text, tokens)) {
+    push({
+      rule: 'impersonation',
+      severity: 'error',
+      message: `${at}"${m.found}" reads as WhatsApp/Meta speaking or as an account threat; WhatsApp bans senders who impersonate it. Speak only in your organisation's name.`,
+      value: m.found,
+    });
+  }
+  for (const { why, matcher } of highRisk) {
+    for (const m of matcher.match(text, tokens)) {
+      push({
+        rule: 'high-risk-term',
+        severity: 'warning',
+        message: `${at}"${m.found}" is a ${why} phrase that recipients report as spam or abuse. Rephrase it unless it is essential.`,
+        value: m.found,
+      });
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,3 @@
+export { fetchApprovedTemplate, placeholders } from './fetch.js';
+export { compareTemplate, checkParity, PARITY_RULES } from './compare.js';
+export type { ApprovedTemplate, FetchOptions, ParityEnv } from './types.js';

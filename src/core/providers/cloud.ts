@@ -1,0 +1,120 @@
+import { classifyCloud } from './classify.js';
+import { createHttpClient } from './http.js';
+import {
+  defaultUserAgent,
+  fromMissingId,
+  fromProviderError,
+  fromTransportFailure,
+  isRecord,
+  readBaseUrl,
+  readCode,
+  requireEnv,
+  toDigits,
+  type ProviderEnv,
+  type ProviderOptions,
+} from './shared.js';
+import type { OutboundMessage, Provider, SendResult } from './types.js';
+
+export const CLOUD_DEFAULT_API_URL = 'https://graph.facebook.com/v23.0';
+
+type Template = NonNullable<OutboundMessage['template']>;
+
+/** Meta-native template components: body parameters, then one component per dynamic URL button. */
+export function buildTemplateComponents(template: Template): Record<string, unknown>[] {
+  const components: Record<string, unknown>[] = [];
+  const named = template.parameterFormat === 'named';
+  if (template.params.length > 0) {
+    components.push({
+      type: 'body',
+      parameters: template.params.map((text, i) => ({
+        type: 'text',
+        ...(named ? { parameter_name: template.paramNames[i] } : {}),
+        text,
+      })),
+    });
+  }
+  template.buttonSuffixes.forEach((suffix, index) => {
+    // An empty suffix is a static button: it takes its index but needs no parameter.
+    if (suffix === '') return;
+    components.push({ type: 'button', sub_type: 'url', index: String(index), parameters: [{ type: 'text', text: suffix }] });
+  });
+  return components;
+}
+
+/** The `/messages` request body for one message. */
+export function buildCloudMessage(msg: OutboundMessage): Record<string, unknown> {
+  const envelope = { messaging_product: 'whatsapp', recipient_type: 'individual', to: toDigits(msg.to) };
+  const callback = msg.correlation ? { biz_opaque_callback_data: msg.correlation.slice(0, 512) } : {};
+  if (!msg.template) {
+    return { ...envelope, type: 'text', text: { preview_url: /https?:\/\//i.test(msg.text), body: msg.text }, ...callback };
+  }
+  const components = buildTemplateComponents(msg.template);
+  return {
+    ...envelope,
+    type: 'template',
+    template: {
+      name: msg.template.name,
+      language: { code: msg.template.language, policy: 'deterministic' },
+      ...(components.length > 0 ? { components } : {}),
+    },
+    ...callback,
+  };
+}
+
+export function createCloudProvider(env: ProviderEnv, opts: ProviderOptions = {}): Provider {
+  const vars = requireEnv('cloud', env, ['WHATSAPP_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID']);
+  const base = readBaseUrl(env, 'WHATSAPP_API_URL', CLOUD_DEFAULT_API_URL);
+  return createCloudSender({
+    name: 'cloud',
+    url: `${base}/${encodeURIComponent(vars.WHATSAPP_PHONE_NUMBER_ID)}/messages`,
+    token: vars.WHATSAPP_TOKEN,
+    opts,
+  });
+}
+
+/** The Cloud API code path, shared with the sandbox so that the sandbox exercises it end to end. */
+export function createCloudSender(args: { name: 'cloud' | 'sandbox'; url: string; token: string; opts: ProviderOptions }): Provider {
+  const { opts, token, url } = args;
+  const client = createHttpClient({
+    timeoutMs: opts.timeoutMs,
+    concurrency: opts.concurrency,
+    userAgent: opts.userAgent ?? defaultUserAgent(),
+    secrets: [token],
+  });
+
+  async function send(msg: OutboundMessage, ctx: { signal?: AbortSignal } = {}): Promise<SendResult> {
+    const outcome = await client.post(url, {
+      headers: { authorization: `Bearer ${token}` },
+      json: buildCloudMessage(msg),
+      signal: ctx.signal,
+    });
+    if (!outcome.ok) return fromTransportFailure(outcome);
+    const { response } = outcome;
+    const body = isRecord(response.json) ? response.json : {};
+    if (response.status >= 200 && response.status < 300) {
+      const first = Array.isArray(body.messages) ? body.messages[0] : undefined;
+      const id = isRecord(first) && typeof first.id === 'string' && first.id ? first.id : undefined;
+      return id ? { ok: true, id } : fromMissingId(response, 'the Cloud API');
+    }
+    const error = isRecord(body.error) ? body.error : {};
+    const code = readCode(error.code);
+    const errorData = isRecord(error.error_data) ? error.error_data : {};
+    const details = typeof errorData.details === 'string' ? errorData.details : '';
+    const text = typeof error.message === 'string' ? error.message : response.text.slice(0, 200);
+    return fromProviderError({
+      code,
+      classification: code === undefined ? undefined : classifyCloud(code, response.status, { freeForm: !msg.template }),
+      response,
+      message: [text, details].filter(Boolean).join(': '),
+      redact: client.redact,
+    });
+  }
+
+  return {
+    name: args.name,
+    send,
+    async close() {
+      client.close();
+    },
+  };
+}

@@ -1,0 +1,196 @@
+import http from 'node:http';
+import https from 'node:https';
+
+export interface HttpClientOptions {
+  /** Whole-request budget: connect, write, and read the full response. Default 30 s. */
+  timeoutMs?: number;
+  /** Sockets per origin (keep-alive). Default 10. */
+  concurrency?: number;
+  userAgent?: string;
+  /** Values that must never appear in a message: tokens, passwords, derived Basic credentials. */
+  secrets?: string[];
+}
+
+export interface PostOptions {
+  headers?: Record<string, string>;
+  /** Sent as application/json. */
+  json?: unknown;
+  /** Sent as application/x-www-form-urlencoded, in insertion order. */
+  form?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+  /** Parsed body, or undefined when it is not JSON. */
+  json: unknown;
+}
+
+/**
+ * A response of any status, or a transport failure. `retry` means the request never fully
+ * reached the socket; `unknown` means it did and no complete answer came back.
+ */
+export type PostOutcome =
+  | { ok: true; response: HttpResponse }
+  | { ok: false; class: 'retry' | 'unknown'; code: string; message: string; written: boolean; status?: number };
+
+export interface HttpClient {
+  post(url: string, opts: PostOptions): Promise<PostOutcome>;
+  /** Redacts this client's secrets and any credential-looking text. */
+  redact(text: string): string;
+  close(): void;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+const REDACTED = '[redacted]';
+
+/**
+ * Removes secret values and credential-looking text (Authorization headers, Bearer/Basic
+ * credentials, URL user-info) from a message, so it can be journaled, logged or printed.
+ */
+export function redact(text: string, secrets: readonly string[] = []): string {
+  let out = text;
+  const variants = new Set<string>();
+  for (const secret of secrets) {
+    // Short values would shred ordinary words; real tokens are long.
+    if (!secret || secret.length < 4) continue;
+    variants.add(secret);
+    variants.add(encodeURIComponent(secret));
+    variants.add(JSON.stringify(secret).slice(1, -1));
+    variants.add(Buffer.from(secret).toString('base64'));
+  }
+  for (const v of [...variants].sort((a, b) => b.length - a.length)) out = out.split(v).join(REDACTED);
+  return out
+    .replace(/(authorization["']?\s*[:=]\s*["']?)[^"',;\r\n]+/gi, `$1${REDACTED}`)
+    .replace(/\b(bearer|basic)\s+([A-Za-z0-9\-._~+/]+=*)/gi, (all, scheme: string, token: string) =>
+      looksLikeCredential(token) ? `${scheme} ${REDACTED}` : all,
+    )
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi, `$1${REDACTED}@`);
+}
+
+/** Long and not a plain word: "Bearer EAAGm0PX…" is, "basic information" is not. */
+function looksLikeCredential(token: string): boolean {
+  return token.length >= 8 && /[\d+/=._-]/.test(token);
+}
+
+/** The value of an `Authorization: Basic` header. */
+export function formatBasicAuth(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const maxSockets = Math.max(1, opts.concurrency ?? 10);
+  const secrets = (opts.secrets ?? []).filter(Boolean);
+  const agents = {
+    'http:': new http.Agent({ keepAlive: true, maxSockets }),
+    'https:': new https.Agent({ keepAlive: true, maxSockets }),
+  };
+  const clean = (text: string) => redact(text, secrets).replace(/\s+/g, ' ').trim();
+
+  function post(url: string, postOpts: PostOptions): Promise<PostOutcome> {
+    const target = new URL(url);
+    const agent = target.protocol === 'http:' ? agents['http:'] : target.protocol === 'https:' ? agents['https:'] : undefined;
+    if (!agent) {
+      return Promise.resolve({ ok: false, class: 'retry', code: 'EPROTO', message: `unsupported URL scheme ${target.protocol}`, written: false });
+    }
+    const { body, contentType } = encodeBody(postOpts);
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'content-type': contentType,
+      'content-length': String(Buffer.byteLength(body)),
+      ...(opts.userAgent ? { 'user-agent': opts.userAgent } : {}),
+      ...postOpts.headers,
+    };
+    const signal = postOpts.signal;
+    if (signal?.aborted) {
+      return Promise.resolve({ ok: false, class: 'retry', code: 'ABORTED', message: 'aborted before the request was sent', written: false });
+    }
+
+    return new Promise<PostOutcome>((resolve) => {
+      let written = false;
+      let settled = false;
+      let status: number | undefined;
+      const where = target.host;
+
+      const settle = (outcome: PostOutcome) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      };
+      const fail = (code: string, detail: string) => {
+        const message = written
+          ? `${code}: no complete response from ${where} after the request was sent (${detail}); the provider may have accepted it`
+          : `${code}: request to ${where} was not sent (${detail})`;
+        settle({ ok: false, class: written ? 'unknown' : 'retry', code, message: clean(message), written, status });
+      };
+
+      const req = (target.protocol === 'https:' ? https : http).request(target, { method: 'POST', agent, headers });
+      const timer = setTimeout(() => {
+        fail('ETIMEDOUT', `no answer within ${timeoutMs} ms`);
+        req.destroy();
+      }, timeoutMs);
+      const onAbort = () => {
+        fail('ABORTED', 'aborted');
+        req.destroy();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+
+      // 'finish' fires once the last byte is handed to the socket: from then on the provider
+      // may act on the request, so a failure can no longer be replayed safely.
+      req.on('finish', () => {
+        written = true;
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? 'EIO', err.message));
+      req.on('response', (res) => {
+        status = res.statusCode;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_BODY_BYTES) {
+            fail('EBODYTOOLARGE', `response body over ${MAX_BODY_BYTES} bytes`);
+            req.destroy();
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? 'EIO', err.message));
+        res.on('aborted', () => fail('ECONNRESET', 'response cut short'));
+        res.on('end', () => {
+          if (!res.complete) return fail('ECONNRESET', 'response cut short');
+          const text = Buffer.concat(chunks).toString('utf8');
+          settle({ ok: true, response: { status: res.statusCode ?? 0, headers: res.headers, text, json: parseJson(text) } });
+        });
+      });
+      req.end(body);
+    });
+  }
+
+  return {
+    post,
+    redact: clean,
+    close() {
+      agents['http:'].destroy();
+      agents['https:'].destroy();
+    },
+  };
+}
+
+function encodeBody(opts: PostOptions): { body: string; contentType: string } {
+  if (opts.form) return { body: new URLSearchParams(opts.form).toString(), contentType: 'application/x-www-form-urlencoded' };
+  return { body: JSON.stringify(opts.json ?? {}), contentType: 'application/json' };
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,302 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import { dirname } from 'node:path';
+import { UsageError } from '../errors.js';
+import { meaningOf } from './classify.js';
+import { createCloudProvider } from './cloud.js';
+import { isRecord, type ProviderOptions } from './shared.js';
+import type { Provider } from './types.js';
+
+/**
+ * A fault is `reset` (connection dropped after the request was read, nothing recorded),
+ * `drop` (message recorded in the outbox, then the connection dropped: accepted but the answer
+ * lost), `hang` (never answers), an HTTP status 400–599 (mapped to the matching Meta code), or
+ * any other number, taken as a Meta error code.
+ */
+export type SandboxFault = string;
+
+export interface SandboxFaults {
+  /** Fixed delay before every answer. */
+  latencyMs: number;
+  /** Per request, at most one of these fires; probabilities add up. */
+  rates: { fault: SandboxFault; probability: number }[];
+  /** 1-based request number → fault, checked before the rates. */
+  at: Map<number, SandboxFault>;
+  /** Makes the rate-based faults reproducible. */
+  seed?: number;
+}
+
+export interface SandboxServer {
+  /** `http://127.0.0.1:PORT`; the API lives under `/v23.0` (any version works). */
+  url: string;
+  close(): Promise<void>;
+  /** Requests received on the messages route, faulted or not. */
+  received(): number;
+}
+
+const NAMED_FAULTS = new Set(['reset', 'drop', 'hang']);
+
+/** Parses `429=0.05,500=0.02,reset=0.01,latency=20,131048@50,seed=7`. */
+export function parseSandboxFaults(spec: string | undefined): SandboxFaults {
+  const faults: SandboxFaults = { latencyMs: 0, rates: [], at: new Map() };
+  for (const item of (spec ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const at = /^([a-z]+|\d+)@(\d+)$/i.exec(item);
+    const rate = /^([a-z]+|\d+)=(\d+(?:\.\d+)?)$/i.exec(item);
+    const bad = (why: string) => new UsageError(`Invalid sandbox fault "${item}": ${why}.`, {
+      hint: 'Use e.g. 429=0.05,500=0.02,reset=0.01,latency=20,131048@50.',
+    });
+    if (at) {
+      const fault = at[1].toLowerCase();
+      if (!isFault(fault)) throw bad(`unknown fault "${at[1]}"`);
+      const n = Number(at[2]);
+      if (n < 1) throw bad('request numbers start at 1');
+      faults.at.set(n, fault);
+    } else if (rate) {
+      const key = rate[1].toLowerCase();
+      const value = Number(rate[2]);
+      if (key === 'latency') faults.latencyMs = value;
+      else if (key === 'seed') faults.seed = Math.trunc(value);
+      else if (!isFault(key)) throw bad(`unknown fault "${rate[1]}"`);
+      else if (value > 1) throw bad('a rate is a probability between 0 and 1');
+      else faults.rates.push({ fault: key, probability: value });
+    } else {
+      throw bad('expected FAULT=probability, FAULT@request, latency=ms or seed=n');
+    }
+  }
+  const total = faults.rates.reduce((sum, r) => sum + r.probability, 0);
+  if (total > 1) throw new UsageError(`Sandbox fault rates add up to ${total}, more than 1.`);
+  return faults;
+}
+
+function isFault(key: string): boolean {
+  return NAMED_FAULTS.has(key) || /^\d+$/.test(key);
+}
+
+/** Meta error code and HTTP status for a fault given as a number. */
+function toMetaError(fault: string): { code: number; status: number } {
+  const n = Number(fault);
+  if (n >= 400 && n <= 599) {
+    const byStatus: Record<number, number> = { 400: 100, 401: 190, 403: 10, 429: 130429, 500: 131000, 502: 2, 503: 131016, 504: 2 };
+    return { code: byStatus[n] ?? (n >= 500 ? 1 : 100), status: n };
+  }
+  // HTTP statuses per providers.md §1.4 ("401 for 0/190; 403 for 10/200-299/368/131031; ...").
+  if (n === 0 || n === 190) return { code: n, status: 401 };
+  if (n === 10 || (n >= 200 && n <= 299) || n === 368 || n === 131031) return { code: n, status: 403 };
+  if (n === 1 || n === 2 || n === 131000) return { code: n, status: 500 };
+  if (n === 131016) return { code: n, status: 503 };
+  if (n === 130429) return { code: n, status: 429 };
+  return { code: n, status: 400 };
+}
+
+function createRandom(seed: number | undefined): () => number {
+  if (seed === undefined) return Math.random;
+  let state = seed >>> 0;
+  // mulberry32: small, fast, good enough for fault injection.
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Why the body is not a text or template message the Cloud API would take, or undefined. */
+export function checkCloudMessage(body: unknown): string | undefined {
+  if (!isRecord(body)) return 'body is not a JSON object';
+  if (body.messaging_product !== 'whatsapp') return 'messaging_product must be "whatsapp"';
+  if (body.recipient_type !== undefined && body.recipient_type !== 'individual') return 'recipient_type must be "individual"';
+  if (typeof body.to !== 'string' || !/^\+?\d{6,15}$/.test(body.to)) return 'to must be a phone number';
+  if (body.biz_opaque_callback_data !== undefined && (typeof body.biz_opaque_callback_data !== 'string' || body.biz_opaque_callback_data.length > 512)) {
+    return 'biz_opaque_callback_data must be a string of at most 512 characters';
+  }
+  if (body.type === 'text') {
+    const text = body.text;
+    if (!isRecord(text) || typeof text.body !== 'string' || text.body === '') return 'text.body is required';
+    if (text.body.length > 4096) return 'text.body is longer than 4096 characters';
+    return undefined;
+  }
+  if (body.type === 'template') {
+    const t = body.template;
+    if (!isRecord(t) || typeof t.name !== 'string' || !t.name) return 'template.name is required';
+    if (!isRecord(t.language) || typeof t.language.code !== 'string' || !t.language.code) return 'template.language.code is required';
+    if (t.components === undefined) return undefined;
+    if (!Array.isArray(t.components)) return 'template.components must be an array';
+    for (const c of t.components) {
+      if (!isRecord(c) || !['header', 'body', 'button'].includes(String(c.type))) return 'component type must be header, body or button';
+      if (!Array.isArray(c.parameters) || c.parameters.some((p) => !isRecord(p) || typeof p.type !== 'string')) {
+        return `${String(c.type)} component needs a parameters array of typed objects`;
+      }
+      if (c.type === 'button' && (typeof c.sub_type !== 'string' || typeof c.index !== 'string' || !/^\d$/.test(c.index))) {
+        return 'button component needs sub_type and a string index "0".."9"';
+      }
+    }
+    return undefined;
+  }
+  return `type ${JSON.stringify(body.type)} is not a text or template message`;
+}
+
+/** A Cloud-API-compatible server on 127.0.0.1 that writes every accepted message to `outbox`. */
+export async function startSandbox(opts: { outbox: string; faults?: SandboxFaults; port?: number }): Promise<SandboxServer> {
+  const faults = opts.faults ?? parseSandboxFaults('');
+  const random = createRandom(faults.seed);
+  await mkdir(dirname(opts.outbox), { recursive: true });
+  const outbox: FileHandle = await open(opts.outbox, 'a');
+  const sockets = new Set<Socket>();
+  let received = 0;
+  let accepted = 0;
+  const runId = randomBytes(4).toString('hex');
+
+  const pickFault = (n: number): string | undefined => {
+    const fixed = faults.at.get(n);
+    if (fixed) return fixed;
+    const roll = random();
+    let edge = 0;
+    for (const { fault, probability } of faults.rates) {
+      edge += probability;
+      if (roll < edge) return fault;
+    }
+    return undefined;
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void handle(req, res, Buffer.concat(chunks).toString('utf8')).catch(() => res.destroy());
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  const answer = (res: http.ServerResponse, status: number, body: unknown) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  };
+  const answerError = (res: http.ServerResponse, code: number, status: number, detail: string) =>
+    answer(res, status, {
+      error: {
+        message: `(#${code}) ${detail}`,
+        type: 'OAuthException',
+        code,
+        error_data: { messaging_product: 'whatsapp', details: detail },
+        fbtrace_id: `SANDBOX${randomBytes(6).toString('hex')}`,
+      },
+    });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: string): Promise<void> {
+    const route = /^\/[^/]+\/[^/]+\/messages\/?(?:\?.*)?$/.exec(req.url ?? '');
+    if (req.method !== 'POST' || !route) return answerError(res, 100, 404, `Unknown path ${req.method} ${req.url}`);
+    const n = ++received;
+    if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
+    if (!/^Bearer\s+\S+/i.test(req.headers.authorization ?? '')) return answerError(res, 190, 401, 'Missing or malformed access token');
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      return answerError(res, 100, 400, 'Invalid parameter: body is not JSON');
+    }
+    const problem = checkCloudMessage(body);
+    if (problem) return answerError(res, 100, 400, `Invalid parameter: ${problem}`);
+    const message = body as Record<string, unknown>;
+
+    const fault = pickFault(n);
+    if (fault === 'hang') return;
+    if (fault === 'reset') return void req.socket.destroy();
+    if (fault && fault !== 'drop') {
+      const { code, status } = toMetaError(fault);
+      return answerError(res, code, status, meaningOf('cloud', code));
+    }
+
+    const id = `wamid.SANDBOX${runId}${String(++accepted).padStart(6, '0')}`;
+    const to = String(message.to);
+    const line = {
+      at: new Date().toISOString(),
+      id,
+      to: `+${to.replace(/^\+/, '')}`,
+      type: message.type,
+      ...(isRecord(message.text) ? { text: message.text.body } : {}),
+      ...(isRecord(message.template) ? { template: message.template.name } : {}),
+      correlation: message.biz_opaque_callback_data,
+      request: message,
+    };
+    await outbox.appendFile(`${JSON.stringify(line)}\n`);
+    if (fault === 'drop') return void req.socket.destroy();
+    answer(res, 200, {
+      messaging_product: 'whatsapp',
+      contacts: [{ input: to, wa_id: to.replace(/^\+/, '') }],
+      messages: [{ id, message_status: 'accepted' }],
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  let closing: Promise<void> | undefined;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received: () => received,
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const socket of sockets) socket.destroy();
+        await stopped;
+        await outbox.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+export interface SandboxProviderOptions extends ProviderOptions {
+  outbox: string;
+  faults?: SandboxFaults | string;
+  port?: number;
+}
+
+export type SandboxProvider = Provider & { received(): number };
+
+/**
+ * The default provider: starts the sandbox server on first use and sends to it through the real
+ * Cloud API code, so a sandbox run exercises the same request building and error handling.
+ */
+export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProvider {
+  const faults = typeof opts.faults === 'string' || opts.faults === undefined ? parseSandboxFaults(opts.faults) : opts.faults;
+  let started: Promise<{ server: SandboxServer; sender: Provider }> | undefined;
+  let running: SandboxServer | undefined;
+  const start = () =>
+    (started ??= startSandbox({ outbox: opts.outbox, faults, port: opts.port }).then((server) => {
+      running = server;
+      return {
+        server,
+        sender: createCloudProvider(
+          { WHATSAPP_API_URL: `${server.url}/v23.0`, WHATSAPP_TOKEN: 'sandbox', WHATSAPP_PHONE_NUMBER_ID: 'SANDBOX' },
+          opts,
+        ),
+      };
+    }));
+
+  return {
+    name: 'sandbox',
+    async send(msg, ctx) {
+      const { sender } = await start();
+      return sender.send(msg, ctx);
+    },
+    received: () => running?.received() ?? 0,
+    async close() {
+      if (!started) return;
+      const { server, sender } = await started;
+      await sender.close();
+      await server.close();
+    },
+  } satisfies SandboxProvider;
+}

@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import { classifyStatus, parseRetryAfter, type Classification } from './classify.js';
+import type { HttpResponse, PostOutcome } from './http.js';
+import type { SendResult } from './types.js';
+
+export type ProviderEnv = Record<string, string | undefined>;
+
+export interface ProviderOptions {
+  timeoutMs?: number;
+  /** Requests in flight at most; also the keep-alive socket pool size. */
+  concurrency?: number;
+  userAgent?: string;
+}
+
+const MAX_MESSAGE_CHARS = 300;
+
+/** Names, never values, of the missing variables. */
+export function requireEnv<K extends string>(provider: string, env: ProviderEnv, names: readonly K[]): Record<K, string> {
+  const missing = names.filter((n) => !env[n]?.trim());
+  if (missing.length > 0) {
+    throw new UsageError(
+      `The ${provider} provider needs ${missing.length === 1 ? 'the environment variable' : 'the environment variables'} ${missing.join(', ')}.`,
+      { hint: 'Set them in the environment or in a .env file in the working directory.' },
+    );
+  }
+  return Object.fromEntries(names.map((n) => [n, env[n]!.trim()])) as Record<K, string>;
+}
+
+/** The base URL from `name`, or the default; a bad value is a usage error naming the variable. */
+export function readBaseUrl(env: ProviderEnv, name: string, fallback: string): string {
+  const raw = env[name]?.trim() || fallback;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`${name} is not a valid URL.`, { hint: 'Use a base such as https://host or http://127.0.0.1:PORT.' });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`${name} must be an http or https URL.`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+let cachedVersion: string | undefined;
+
+/** `campaign/x.y.z`, the `name/x.y.z` form Meta's spec asks for. */
+export function defaultUserAgent(): string {
+  if (!cachedVersion) {
+    try {
+      // Same relative path from src/core/providers and dist/core/providers.
+      const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+      cachedVersion = /^\d+\.\d+\.\d+/.exec(pkg.version ?? '')?.[0] ?? '0.0.0';
+    } catch {
+      cachedVersion = '0.0.0';
+    }
+  }
+  return `campaign/${cachedVersion}`;
+}
+
+/** E.164 without the `+`, as Cloud and Vonage want it. */
+export function toDigits(phone: string): string {
+  return phone.replace(/\D/g, '');
+}
+
+/** A transport failure, already redacted by the HTTP client. */
+export function fromTransportFailure(outcome: Extract<PostOutcome, { ok: false }>): SendResult {
+  return { ok: false, class: outcome.class, code: outcome.code, message: outcome.message, ...(outcome.status ? { status: outcome.status } : {}) };
+}
+
+/** A 2xx without the id the provider promises: it may well have accepted the message. */
+export function fromMissingId(response: HttpResponse, provider: string): SendResult {
+  return {
+    ok: false,
+    class: 'unknown',
+    code: 'BAD_RESPONSE',
+    status: response.status,
+    message: `${provider} answered HTTP ${response.status} without a message id; the message may have been accepted`,
+  };
+}
+
+export function fromProviderError(args: {
+  code: string | undefined;
+  classification: Classification | undefined;
+  response: HttpResponse;
+  message: string;
+  redact: (text: string) => string;
+}): SendResult {
+  const { response } = args;
+  const classification = args.classification ?? classifyStatus(response.status);
+  const retryAfterMs = parseRetryAfter(response.headers['retry-after']) ?? classification.retryAfterMs;
+  const message = args.redact(args.message || `HTTP ${response.status}`);
+  return {
+    ok: false,
+    class: classification.class,
+    code: args.code ?? String(response.status),
+    status: response.status,
+    message: message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS - 1)}…` : message,
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    ...(classification.throttle ? { throttle: true } : {}),
+  };
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A code as a string, from a number or a string; undefined otherwise. */
+export function readCode(value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'string' && value.trim() !== '') return value.trim();
+  return undefined;
+}

@@ -1,0 +1,82 @@
+import { classifyTwilio } from './classify.js';
+import { createHttpClient, formatBasicAuth } from './http.js';
+import {
+  defaultUserAgent,
+  fromMissingId,
+  fromProviderError,
+  fromTransportFailure,
+  isRecord,
+  readBaseUrl,
+  readCode,
+  requireEnv,
+  type ProviderEnv,
+  type ProviderOptions,
+} from './shared.js';
+import type { OutboundMessage, Provider, SendResult } from './types.js';
+
+export const TWILIO_DEFAULT_API_URL = 'https://api.twilio.com';
+
+function withChannel(address: string): string {
+  return address.startsWith('whatsapp:') ? address : `whatsapp:${address}`;
+}
+
+/** CreateMessage form fields, in a stable order. */
+export function buildTwilioForm(msg: OutboundMessage, from: string, statusCallback?: string): Record<string, string> {
+  const form: Record<string, string> = { To: withChannel(msg.to), From: withChannel(from) };
+  const contentSid = msg.template?.contentSid;
+  if (msg.template && contentSid) {
+    form.ContentSid = contentSid;
+    // Content API placeholders are positional: {{1}} is the first of params.
+    form.ContentVariables = JSON.stringify(Object.fromEntries(msg.template.params.map((v, i) => [String(i + 1), v])));
+  } else {
+    form.Body = msg.text;
+  }
+  if (statusCallback) form.StatusCallback = statusCallback;
+  return form;
+}
+
+export function createTwilioProvider(env: ProviderEnv, opts: ProviderOptions = {}): Provider {
+  const vars = requireEnv('twilio', env, ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_WHATSAPP_FROM']);
+  const base = readBaseUrl(env, 'TWILIO_API_URL', TWILIO_DEFAULT_API_URL);
+  const url = `${base}/2010-04-01/Accounts/${encodeURIComponent(vars.TWILIO_ACCOUNT_SID)}/Messages.json`;
+  const publicUrl = env.CAMPAIGN_PUBLIC_URL?.trim().replace(/\/+$/, '');
+  const statusCallback = publicUrl ? `${publicUrl}/webhooks/twilio` : undefined;
+  const authorization = formatBasicAuth(vars.TWILIO_ACCOUNT_SID, vars.TWILIO_AUTH_TOKEN);
+  const client = createHttpClient({
+    timeoutMs: opts.timeoutMs,
+    concurrency: opts.concurrency,
+    userAgent: opts.userAgent ?? defaultUserAgent(),
+    secrets: [vars.TWILIO_AUTH_TOKEN, authorization.slice('Basic '.length)],
+  });
+
+  async function send(msg: OutboundMessage, ctx: { signal?: AbortSignal } = {}): Promise<SendResult> {
+    const outcome = await client.post(url, {
+      headers: { authorization },
+      form: buildTwilioForm(msg, vars.TWILIO_WHATSAPP_FROM, statusCallback),
+      signal: ctx.signal,
+    });
+    if (!outcome.ok) return fromTransportFailure(outcome);
+    const { response } = outcome;
+    const body = isRecord(response.json) ? response.json : {};
+    if (response.status >= 200 && response.status < 300) {
+      return typeof body.sid === 'string' && body.sid ? { ok: true, id: body.sid } : fromMissingId(response, 'Twilio');
+    }
+    const code = readCode(body.code);
+    const text = typeof body.message === 'string' ? body.message : response.text.slice(0, 200);
+    return fromProviderError({
+      code,
+      classification: code === undefined ? undefined : classifyTwilio(code, response.status, { freeForm: !msg.template?.contentSid }),
+      response,
+      message: text,
+      redact: client.redact,
+    });
+  }
+
+  return {
+    name: 'twilio',
+    send,
+    async close() {
+      client.close();
+    },
+  };
+}

@@ -1,0 +1,214 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+import { LINK_KINDS, type DeclaredLink, type Template, type TemplateMeta } from './types.js';
+
+const KNOWN_KEYS = ['template', 'language', 'category', 'params', 'links', 'content_sid', 'button_params'] as const;
+const CATEGORIES = ['marketing', 'utility', 'authentication'] as const;
+const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
+
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  return `\`${typeof value === 'string' ? value : JSON.stringify(value)}\``;
+}
+
+const columnList = (key: string) =>
+  z
+    .array(z.string({ error: (i) => `every \`${key}\` entry must be a CSV column name; found ${show(i.input)}.` }).trim().min(1, { error: `\`${key}\` has an empty entry.` }), {
+      error: (i) => `\`${key}\` must be a list of CSV column names like [first_name, city]; found ${show(i.input)}.`,
+    });
+
+const isHttpUrl = (s: string) => {
+  const probe = s.replace(PLACEHOLDER, 'x');
+  return /^https?:\/\//i.test(probe) && URL.canParse(probe);
+};
+
+const linkSchema = z.object(
+  {
+    url: z
+      .string({ error: (i) => `every link needs a \`url\`; found ${show(i.input)}.` })
+      .trim()
+      .refine(isHttpUrl, { error: (i) => `link \`url\` must be a full address starting with https://; found ${show(i.input)}.` }),
+    kind: z.enum(LINK_KINDS as [string, ...string[]], {
+      error: (i) => `link \`kind\` must be one of ${LINK_KINDS.join(', ')}; found ${show(i.input)}.`,
+    }),
+  },
+  { error: (i) => `every \`links\` entry must be a map with \`url\` and \`kind\`; found ${show(i.input)}.` },
+);
+
+const metaSchema = z.object({
+  template: z
+    .string({ error: (i) => (i.input === undefined ? '`template` is missing.' : `\`template\` must be text; found ${show(i.input)}.`) })
+    .regex(/^[a-z0-9_]+$/, { error: (i) => `\`template\` must be the approved template's name (lowercase letters, digits, _); found ${show(i.input)}.` }),
+  language: z
+    .string({ error: (i) => (i.input === undefined ? '`language` is missing.' : `\`language\` must be text; found ${show(i.input)}.`) })
+    .regex(/^[a-z]{2,3}(_[A-Z]{2}|_[A-Z][a-z]{3})?$/, {
+      error: (i) => `\`language\` must be a provider language code like es, es_ES, pt_BR or en_US; found ${show(i.input)}.`,
+    }),
+  category: z.enum(CATEGORIES, {
+    error: (i) =>
+      i.input === undefined ? '`category` is missing.' : `\`category\` must be one of ${CATEGORIES.join(', ')}; found ${show(i.input)}.`,
+  }),
+  params: columnList('params').default([]),
+  links: z.array(linkSchema, { error: (i) => `\`links\` must be a list of {url, kind}; found ${show(i.input)}.` }).default([]),
+  content_sid: z.string({ error: (i) => `\`content_sid\` must be text; found ${show(i.input)}.` }).optional(),
+  button_params: columnList('button_params').optional(),
+});
+
+const HINTS: Record<string, string> = {
+  template: 'Set `template:` to the name of the template approved at your provider.',
+  language: 'Set `language:` to the approved template\'s language code, e.g. `es` or `pt_BR`.',
+  category: 'Set `category:` to marketing, utility or authentication.',
+  params: 'List the CSV columns for the template\'s body parameters, e.g. `params: [first_name, city]`.',
+  links: 'Declare each link as `- url: https://...` with `kind: video|pdf|page|form|image|audio`.',
+  button_params: 'List the CSV columns for URL-button suffixes, e.g. `button_params: [code]`.',
+  content_sid: 'Set `content_sid:` to the Twilio Content SID (HX...).',
+};
+
+function lineOfPath(doc: Document, counter: LineCounter, path: PropertyKey[], firstLine: number): number {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = doc.getIn(path.slice(0, depth) as unknown[], true) as { range?: [number, number, number] } | undefined;
+    if (node?.range) return firstLine + counter.linePos(node.range[0]).line - 1;
+  }
+  return firstLine;
+}
+
+function splitFrontMatter(lines: string[]): { start: number; end: number } | null {
+  if (lines[0]?.trimEnd() !== '---') return null;
+  for (let i = 1; i < lines.length; i++) {
+    const l = lines[i].trimEnd();
+    if (l === '---' || l === '...') return { start: 1, end: i };
+  }
+  return { start: 1, end: -1 };
+}
+
+function parseMeta(source: string, path: string, firstLine: number): TemplateMeta {
+  const counter = new LineCounter();
+  const doc = parseDocument(source, { lineCounter: counter, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0];
+    const line = firstLine + counter.linePos(err.pos[0]).line - 1;
+    const what = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    throw new InputError(`The front matter is not valid YAML: ${what}.`, {
+      file: path,
+      line,
+      hint: 'Write one `key: value` per line, indent list items under their key, and quote values containing `: ` or `#`.',
+    });
+  }
+  const raw: unknown = doc.toJS();
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new InputError('The front matter must be a map of `key: value` lines.', {
+      file: path,
+      line: firstLine - 1,
+      hint: 'Put `template:`, `language:` and `category:` lines between the two `---` lines, or remove the `---` lines for a plain text message.',
+    });
+  }
+  const result = metaSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const key = String(issue.path[0] ?? '');
+    throw new InputError(issue.message, {
+      file: path,
+      line: lineOfPath(doc, counter, issue.path, firstLine),
+      hint: HINTS[key] ?? 'Fix the front matter value.',
+    });
+  }
+  const data = result.data;
+  const extra: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (!(KNOWN_KEYS as readonly string[]).includes(k)) extra[k] = v;
+  }
+  const meta: TemplateMeta = {
+    template: data.template,
+    language: data.language,
+    category: data.category,
+    params: data.params,
+    links: data.links as DeclaredLink[],
+    extra,
+  };
+  if (data.content_sid !== undefined) meta.content_sid = data.content_sid;
+  if (data.button_params !== undefined) meta.button_params = data.button_params;
+  return meta;
+}
+
+function extractPlaceholders(body: string, path: string, bodyLine: number): string[] {
+  const names: string[] = [];
+  const lineAt = (index: number) => bodyLine + (body.slice(0, index).match(/\n/g)?.length ?? 0);
+  for (const m of body.matchAll(PLACEHOLDER)) {
+    const name = m[1].trim();
+    if (name === '') {
+      throw new InputError('The body has an empty placeholder `{{}}`.', {
+        file: path,
+        line: lineAt(m.index),
+        hint: 'Put a CSV column name inside it, e.g. `{{first_name}}`, or remove it.',
+      });
+    }
+    if (!names.includes(name)) names.push(name);
+  }
+  const leftover = body.replace(PLACEHOLDER, '').search(/\{\{|\}\}/);
+  if (leftover >= 0) {
+    const index = body.search(/\{\{(?![^{}]*\}\})|(?<!\{\{[^{}]*)\}\}/);
+    throw new InputError('The body has an unclosed placeholder brace.', {
+      file: path,
+      line: lineAt(index >= 0 ? index : 0),
+      hint: 'Write placeholders as `{{column}}` with two braces on each side.',
+    });
+  }
+  return names;
+}
+
+/** Parses a template file's text. `path` is only used in messages and in the result. */
+export function parseTemplate(text: string, path: string, sha256?: string): Template {
+  const hash = sha256 ?? createHash('sha256').update(text, 'utf8').digest('hex');
+  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
+  const fm = splitFrontMatter(lines);
+  let meta: TemplateMeta | null = null;
+  let bodyStart = 0;
+  if (fm) {
+    if (fm.end < 0) {
+      throw new InputError('The front matter opened by `---` on line 1 is never closed.', {
+        file: path,
+        line: 1,
+        hint: 'Add a line with just `---` after the last front matter key, before the message text.',
+      });
+    }
+    meta = parseMeta(lines.slice(fm.start, fm.end).join('\n'), path, fm.start + 1);
+    bodyStart = fm.end + 1;
+  }
+  let first = bodyStart;
+  let last = lines.length - 1;
+  while (first <= last && lines[first].trim() === '') first++;
+  while (last >= first && lines[last].trim() === '') last--;
+  if (first > last) {
+    throw new InputError('The template has no message text.', {
+      file: path,
+      line: Math.min(bodyStart + 1, lines.length),
+      hint: fm ? 'Write the message after the closing `---` line.' : 'Write the message text in the file.',
+    });
+  }
+  const body = lines.slice(first, last + 1).join('\n').trimEnd();
+  const bodyLine = first + 1;
+  return { path, meta, body, placeholders: extractPlaceholders(body, path, bodyLine), bodyLine, sha256: hash };
+}
+
+/** Reads and parses a template file; every failure is an InputError naming the file. */
+export async function readTemplate(path: string): Promise<Template> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const message =
+      code === 'ENOENT' ? 'Template file not found.' : code === 'EISDIR' ? 'The template path is a directory, not a file.' : `Cannot read the template file (${code ?? 'unknown error'}).`;
+    throw new InputError(message, { file: path, hint: 'Check the path given to --template (or `template:` in campaign.yaml).', cause });
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (cause) {
+    throw new InputError('The template file is not valid UTF-8.', { file: path, line: 1, hint: 'Save the file as UTF-8 in your editor.', cause });
+  }
+  return parseTemplate(text, path, createHash('sha256').update(bytes).digest('hex'));
+}

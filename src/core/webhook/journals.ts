@@ -1,0 +1,324 @@
+import { open, readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { JournalEvent } from '../journal/format.js';
+import { appendWholeLines } from '../history/append.js';
+import { STATE_DIR } from '../history/history.js';
+
+/**
+ * Appends one event to a journal that a send may be writing at the same time: O_APPEND, the
+ * whole line in one write(), never the send's lock, a leading "\n" after a torn last line.
+ */
+export async function appendEvent(journalPath: string, event: JournalEvent): Promise<void> {
+  await appendWholeLines(journalPath, [JSON.stringify(event)]);
+}
+
+/** The `*.jsonl` journals in `cwd` and `cwd/.campaign/` (not the cross-campaign history). */
+export async function discoverJournals(cwd: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const dir of [cwd, join(cwd, STATE_DIR)]) {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names.sort()) {
+      if (!name.endsWith('.jsonl') || name === 'history.jsonl') continue;
+      const path = join(dir, name);
+      try {
+        if ((await stat(path)).isFile()) out.push(resolve(path));
+      } catch {
+        // vanished meanwhile
+      }
+    }
+  }
+  return out;
+}
+
+export interface JournalHit {
+  journal: string;
+  to: string;
+  /** Which rule matched (see JournalIndex.findForStatus). */
+  via: 'id' | 'ref' | 'correlation' | 'uncertain' | 'recipient';
+}
+
+interface Recipient {
+  /** An `attempt` with no outcome after it (sent/failed/skipped/status): `uncertain`. */
+  open: boolean;
+  lastAtMs: number;
+}
+
+interface JournalState {
+  path: string;
+  /** Bytes consumed: always just after a "\n". */
+  offset: number;
+  campaign?: string;
+  /** Discovered (not named by --journal) and its first line is not a journal header. */
+  ignored: boolean;
+  /** The first line has been looked at. */
+  checked: boolean;
+  recipients: Map<string, Recipient>;
+}
+
+const CHUNK = 1 << 20;
+
+/**
+ * In-memory index of the journals the webhook serves: provider message id → journal, built from
+ * `sent` events (and our own `status` events) and refreshed incrementally — only the bytes
+ * appended since the last scan are read — whenever a lookup misses.
+ */
+export class JournalIndex {
+  private readonly explicit: string[];
+  private readonly cwd: string;
+  private readonly states = new Map<string, JournalState>();
+  private readonly byId = new Map<string, { journal: string; to: string }>();
+  private readonly byRef = new Map<string, { journal: string; to: string }>();
+  private readonly seenStatus = new Set<string>();
+  private readonly seenOptOut = new Set<string>();
+
+  constructor(opts: { journals: string[]; cwd: string }) {
+    this.cwd = opts.cwd;
+    this.explicit = opts.journals.map((j) => resolve(opts.cwd, j));
+  }
+
+  /** The journal paths currently indexed. */
+  get journals(): string[] {
+    return [...this.states.values()].filter((s) => !s.ignored).map((s) => s.path);
+  }
+
+  /** Picks up new journals (when none were named) and the bytes appended to each since last time. */
+  async refresh(): Promise<void> {
+    const paths = this.explicit.length > 0 ? this.explicit : await discoverJournals(this.cwd);
+    for (const path of paths) {
+      let st = this.states.get(path);
+      if (!st) {
+        st = { path, offset: 0, ignored: false, checked: false, recipients: new Map() };
+        this.states.set(path, st);
+      }
+      if (!st.ignored) await this.scan(st, this.explicit.length === 0);
+    }
+  }
+
+  private async scan(st: JournalState, requireHeader: boolean): Promise<void> {
+    let fh;
+    try {
+      fh = await open(st.path, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    try {
+      const { size } = await fh.stat();
+      if (size < st.offset) {
+        // Replaced or truncated (journals are append-only, so someone rewrote it): start over.
+        this.forget(st.path);
+        st.offset = 0;
+        st.campaign = undefined;
+        st.checked = false;
+        st.recipients.clear();
+      }
+      let carry = Buffer.alloc(0);
+      let pos = st.offset;
+      while (pos < size) {
+        const buf = Buffer.alloc(Math.min(CHUNK, size - pos));
+        const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+        if (bytesRead === 0) break;
+        pos += bytesRead;
+        const data = carry.length ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
+        const lastNl = data.lastIndexOf(0x0a);
+        if (lastNl === -1) {
+          carry = Buffer.from(data);
+          continue;
+        }
+        const text = data.subarray(0, lastNl).toString('utf8');
+        for (const line of text.split('\n')) {
+          if (!st.checked) {
+            st.checked = true;
+            if (requireHeader && !this.isHeader(line)) {
+              st.ignored = true;
+              return;
+            }
+          }
+          this.take(st, line);
+        }
+        // `data` starts at st.offset (carry is what followed the last consumed "\n").
+        st.offset += lastNl + 1;
+        carry = Buffer.from(data.subarray(lastNl + 1));
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+
+  private isHeader(line: string): boolean {
+    try {
+      const v = JSON.parse(line) as { type?: unknown };
+      return v?.type === 'header';
+    } catch {
+      return false;
+    }
+  }
+
+  private take(st: JournalState, line: string): void {
+    if (line.length < 2) return;
+    let ev: Record<string, unknown>;
+    try {
+      ev = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return; // torn line: skipped, never fatal
+    }
+    if (!ev || typeof ev !== 'object') return;
+    if (ev.type === 'header') {
+      if (typeof ev.campaign === 'string') st.campaign = ev.campaign;
+      return;
+    }
+    const to = typeof ev.to === 'string' ? ev.to : undefined;
+    if (!to) return;
+    this.note(st, ev, to);
+  }
+
+  private note(st: JournalState, ev: Record<string, unknown>, to: string): void {
+    const at = typeof ev.at === 'string' ? Date.parse(ev.at) : NaN;
+    let r = st.recipients.get(to);
+    if (!r) {
+      r = { open: false, lastAtMs: 0 };
+      st.recipients.set(to, r);
+    }
+    if (!Number.isNaN(at) && at > r.lastAtMs) r.lastAtMs = at;
+    const hit = { journal: st.path, to };
+    if (typeof ev.ref === 'string' && ev.ref) this.byRef.set(ev.ref, hit);
+    switch (ev.type) {
+      case 'attempt':
+        r.open = true;
+        break;
+      case 'sent':
+        r.open = false;
+        if (typeof ev.id === 'string') this.byId.set(ev.id, hit);
+        break;
+      case 'failed':
+      case 'skipped':
+        r.open = false;
+        break;
+      case 'status':
+        r.open = false;
+        if (typeof ev.id === 'string') {
+          if (!this.byId.has(ev.id)) this.byId.set(ev.id, hit);
+          this.seenStatus.add(statusKey(st.path, ev.id, String(ev.status)));
+        }
+        break;
+      case 'optout':
+        this.seenOptOut.add(`${st.path}\0${to}`);
+        break;
+    }
+  }
+
+  private forget(path: string): void {
+    for (const map of [this.byId, this.byRef]) {
+      for (const [k, v] of map) if (v.journal === path) map.delete(k);
+    }
+    for (const set of [this.seenStatus, this.seenOptOut]) {
+      for (const k of set) if (k.startsWith(`${path}\0`)) set.delete(k);
+    }
+  }
+
+  /**
+   * Which journal a status callback belongs to. Matching order:
+   *  1. `id`: the provider message id recorded on a `sent` (or an earlier `status`) event.
+   *  2. `correlation` (Meta `biz_opaque_callback_data`, Vonage `client_ref`, Twilio `?ref=`):
+   *     a) exactly a `ref` carried by an `attempt`/`sent` line;
+   *     b) otherwise parsed as `<campaign id>:<E.164>` (split at the last ":"): the journal whose
+   *        header has that campaign id and which has an event for that number.
+   *     A value cut short (Vonage's client_ref is sent at most 40 characters long) still matches
+   *     when it is a prefix of `<campaign id>:<the status's to>`.
+   *     This is what resolves an `uncertain` recipient: its `attempt` has no id yet.
+   *  3. `to` alone: a journal whose last `attempt` for that number has no outcome (uncertain);
+   *     with several, the most recent attempt. Meta statuses always carry `recipient_id`.
+   * A miss re-scans the appended bytes (and newly created journals) and tries once more.
+   */
+  async findForStatus(item: { id: string; to: string; correlation?: string }): Promise<JournalHit | undefined> {
+    return (await this.matchStatus(item)) ?? (await this.refresh(), await this.matchStatus(item));
+  }
+
+  private async matchStatus(item: { id: string; to: string; correlation?: string }): Promise<JournalHit | undefined> {
+    const byId = this.byId.get(item.id);
+    if (byId) return { ...byId, via: 'id' };
+    if (item.correlation) {
+      const byRef = this.byRef.get(item.correlation);
+      if (byRef) return { ...byRef, via: 'ref' };
+      const corr = item.correlation;
+      const cut = corr.lastIndexOf(':');
+      if (cut > 0) {
+        const campaign = corr.slice(0, cut);
+        const to = corr.slice(cut + 1);
+        const hit = this.pick((st) => (st.campaign === campaign ? st.recipients.get(to) : undefined), true);
+        if (hit) return { journal: hit, to, via: 'correlation' };
+      }
+      // Vonage's client_ref is cut to 40 characters by the sender: accept a truncated
+      // `<campaign>:<E.164>` when it is a prefix of this journal's value for this recipient.
+      if (corr.length >= 40) {
+        const hit = this.pick(
+          (st) => (st.campaign !== undefined && `${st.campaign}:${item.to}`.startsWith(corr) ? st.recipients.get(item.to) : undefined),
+          true,
+        );
+        if (hit) return { journal: hit, to: item.to, via: 'correlation' };
+      }
+    }
+    const uncertain = this.pick((st) => {
+      const r = st.recipients.get(item.to);
+      return r?.open ? r : undefined;
+    }, false);
+    if (uncertain) return { journal: uncertain, to: item.to, via: 'uncertain' };
+    return undefined;
+  }
+
+  /** Best journal among those `sel` accepts: open attempts first (if `preferOpen`), then latest. */
+  private pick(sel: (st: JournalState) => Recipient | undefined, preferOpen: boolean): string | undefined {
+    let best: { path: string; r: Recipient } | undefined;
+    for (const st of this.states.values()) {
+      if (st.ignored) continue;
+      const r = sel(st);
+      if (!r) continue;
+      if (!best) best = { path: st.path, r };
+      else if (preferOpen && r.open !== best.r.open) {
+        if (r.open) best = { path: st.path, r };
+      } else if (r.lastAtMs > best.r.lastAtMs) best = { path: st.path, r };
+    }
+    return best?.path;
+  }
+
+  /**
+   * The journal an opt-out by `to` belongs to: the one holding `contextId` (the message the
+   * person replied to) when known, else the journal with the latest event for that number.
+   */
+  async findRecipient(to: string, contextId?: string): Promise<JournalHit | undefined> {
+    const match = (): JournalHit | undefined => {
+      const byId = contextId ? this.byId.get(contextId) : undefined;
+      if (byId && byId.to === to) return { ...byId, via: 'id' };
+      const j = this.pick((st) => st.recipients.get(to), false);
+      return j ? { journal: j, to, via: 'recipient' } : undefined;
+    };
+    return match() ?? (await this.refresh(), match());
+  }
+
+  hasStatus(journal: string, id: string, status: string): boolean {
+    return this.seenStatus.has(statusKey(journal, id, status));
+  }
+
+  hasOptOut(journal: string, to: string): boolean {
+    return this.seenOptOut.has(`${journal}\0${to}`);
+  }
+
+  /**
+   * Appends an event to a journal and records it in the index at once (so a provider's retry
+   * arriving right after is recognised as a duplicate without a re-scan).
+   */
+  async append(journal: string, event: JournalEvent): Promise<void> {
+    await appendEvent(journal, event);
+    const st = this.states.get(journal);
+    if (st && 'to' in event && typeof event.to === 'string') this.note(st, event as unknown as Record<string, unknown>, event.to);
+  }
+}
+
+function statusKey(journal: string, id: string, status: string): string {
+  return `${journal}\0${id}\0${status}`;
+}

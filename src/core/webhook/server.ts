@@ -1,0 +1,300 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { relative } from 'node:path';
+import { CampaignError, UsageError } from '../errors.js';
+import type { JournalEvent } from '../journal/format.js';
+import { JournalIndex, type JournalHit } from './journals.js';
+import { appendOptOut, isOptOutButton, isOptOutCode, isOptOutText } from './optout.js';
+import { parseMetaPayload, parseTwilioForm, parseVonagePayload, type WebhookItem } from './parse.js';
+import { verifyMetaSignature, verifyTwilioSignature, verifyVonageJwt } from './verify.js';
+
+export interface WebhookServerOptions {
+  host: string;
+  port: number;
+  /** `--journal FILE` values; empty → every `*.jsonl` journal in `cwd` and `cwd/.campaign/`. */
+  journals: string[];
+  /** Working directory: `.campaign/optouts.txt` goes here. */
+  cwd: string;
+  env: Record<string, string | undefined>;
+  /** One line per notable event (opt-outs, unknown ids, rejected requests). Never a secret. */
+  log: (line: string) => void;
+  /** Request body limit, default 1 MB (→ 413). */
+  maxBodyBytes?: number;
+}
+
+export interface WebhookServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+const ROUTES: Record<string, string[]> = {
+  '/webhooks/cloud': ['GET', 'POST'],
+  '/webhooks/twilio': ['POST'],
+  '/webhooks/vonage': ['POST'],
+};
+
+const TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * `campaign webhook`: receives provider callbacks (contract "Webhook receiver"). Every POST is
+ * verified against the raw bytes before anything is parsed; a request that fails verification
+ * gets 401 (no signature) or 403 (bad signature, or the route's secret is not configured) and
+ * changes no file. A verified callback gets 200 even when its message id is unknown, so the
+ * provider does not retry it for days.
+ */
+export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {
+  const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
+  const index = new JournalIndex({ journals: opts.journals, cwd: opts.cwd });
+  await index.refresh();
+  const warned = new Set<string>();
+  const log = opts.log;
+  const show = (path: string): string => relative(opts.cwd, path) || path;
+
+  const secret = (name: string): string | undefined => {
+    const v = opts.env[name];
+    if (v) return v;
+    if (!warned.has(name)) {
+      warned.add(name);
+      log(`${name} is not set: requests to this route are refused (403) until it is.`);
+    }
+    return undefined;
+  };
+
+  async function recordOptOut(number: string, source: string, at: string, hit?: JournalHit, contextId?: string): Promise<void> {
+    const added = await appendOptOut(opts.cwd, number);
+    const target = hit ?? (await index.findRecipient(number, contextId));
+    if (target && !index.hasOptOut(target.journal, target.to)) {
+      await index.append(target.journal, { type: 'optout', to: target.to, at, source });
+    }
+    log(`opt-out ${number} (${source})${added ? ' added to .campaign/optouts.txt' : ' already in .campaign/optouts.txt'}${target ? `, noted in ${show(target.journal)}` : ''}`);
+  }
+
+  async function handleItems(items: WebhookItem[]): Promise<void> {
+    for (const item of items) {
+      if (item.kind === 'status') {
+        const hit = await index.findForStatus(item);
+        if (!hit) {
+          log(`${item.provider}: status ${item.status} for message ${item.id} to ${item.to}: no journal holds it; ignored.`);
+        } else if (!index.hasStatus(hit.journal, item.id, item.status)) {
+          const ev: JournalEvent = { type: 'status', to: hit.to, id: item.id, status: item.status, at: item.at };
+          if (item.code !== undefined) ev.code = item.code;
+          await index.append(hit.journal, ev);
+        }
+        if (isOptOutCode(item.code)) await recordOptOut(hit?.to ?? item.to, `error ${item.code}`, item.at, hit);
+      } else if (item.kind === 'inbound') {
+        const button = item.buttonPayload !== undefined;
+        if (button ? isOptOutButton(item.buttonPayload, item.text) : isOptOutText(item.text)) {
+          await recordOptOut(item.from, button ? 'button' : 'keyword', item.at, undefined, item.contextId);
+        }
+      } else {
+        await recordOptOut(item.from, item.source, item.at);
+      }
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    const methods = ROUTES[path];
+    if (!methods) throw new HttpError(404, '');
+    if (!methods.includes(req.method ?? '')) {
+      res.setHeader('Allow', methods.join(', '));
+      throw new HttpError(405, '');
+    }
+    const received = new Date().toISOString();
+
+    if (req.method === 'GET') {
+      // Meta's subscription handshake.
+      const token = secret('WHATSAPP_VERIFY_TOKEN');
+      const given = url.searchParams.get('hub.verify_token');
+      if (!token || url.searchParams.get('hub.mode') !== 'subscribe' || given === null || !sameSecret(given, token)) {
+        throw new HttpError(403, 'cloud: refused a subscription handshake (wrong or missing hub.verify_token).');
+      }
+      log('cloud: subscription handshake accepted.');
+      send(res, 200, url.searchParams.get('hub.challenge') ?? '', 'text/plain; charset=utf-8');
+      return;
+    }
+
+    const body = await readBody(req, maxBody);
+    let items: WebhookItem[];
+    if (path === '/webhooks/cloud') {
+      const appSecret = secret('WHATSAPP_APP_SECRET');
+      const sig = header(req, 'x-hub-signature-256');
+      if (!appSecret) throw new HttpError(403, '');
+      if (!sig) throw new HttpError(401, 'cloud: refused a request without X-Hub-Signature-256.');
+      if (!verifyMetaSignature(body, sig, appSecret)) throw new HttpError(403, 'cloud: refused a request with a bad X-Hub-Signature-256.');
+      items = parseMetaPayload(parseJson(body, 'cloud'), received);
+    } else if (path === '/webhooks/twilio') {
+      const authToken = secret('TWILIO_AUTH_TOKEN');
+      const sig = header(req, 'x-twilio-signature');
+      if (!authToken) throw new HttpError(403, '');
+      if (!sig) throw new HttpError(401, 'twilio: refused a request without X-Twilio-Signature.');
+      const form = new URLSearchParams(body.toString('utf8'));
+      const params: Record<string, string | string[]> = {};
+      for (const [k, v] of form) {
+        const prev = params[k];
+        params[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+      }
+      const candidates = twilioUrls(opts.env.CAMPAIGN_PUBLIC_URL, req, url);
+      if (!candidates.some((u) => verifyTwilioSignature(u, params, sig, authToken))) {
+        throw new HttpError(403, `twilio: refused a request with a bad X-Twilio-Signature (signed URL checked: ${candidates[0].replace(/\/\/[^/@]*@/, '//***@')}).`);
+      }
+      const flat: Record<string, string> = {};
+      for (const [k, v] of Object.entries(params)) flat[k] = Array.isArray(v) ? v[0] : v;
+      items = parseTwilioForm(flat, received, url.searchParams);
+      await handleItems(items);
+      send(res, 200, TWIML_EMPTY, 'text/xml; charset=utf-8');
+      return;
+    } else {
+      const sigSecret = secret('VONAGE_SIGNATURE_SECRET');
+      const auth = header(req, 'authorization');
+      if (!sigSecret) throw new HttpError(403, '');
+      if (!auth || !/^Bearer\s+\S/i.test(auth)) throw new HttpError(401, 'vonage: refused a request without a Bearer token.');
+      if (!verifyVonageJwt(auth, body, sigSecret)) throw new HttpError(403, 'vonage: refused a request with a bad or expired JWT, or a payload_hash that does not match the body.');
+      items = parseVonagePayload(parseJson(body, 'vonage'), received);
+    }
+    await handleItems(items);
+    send(res, 200, '', 'text/plain; charset=utf-8');
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (err instanceof HttpError) {
+        if (err.message) log(err.message);
+        if (!res.headersSent) send(res, err.status, err.status === 413 ? 'payload too large' : '', 'text/plain; charset=utf-8');
+        // Past the limit: let Node discard what is left of the body, but not forever.
+        if (err.status === 413) discard(req, maxBody * 16);
+        return;
+      }
+      // A journal or opt-out file could not be written: 500 makes the provider retry later.
+      log(`webhook: could not record a callback: ${(err as Error).message}`);
+      if (!res.headersSent) send(res, 500, '', 'text/plain; charset=utf-8');
+    });
+  });
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 15_000;
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      server.off('listening', onListening);
+      if (err.code === 'EADDRINUSE') reject(new UsageError(`Port ${opts.port} on ${opts.host} is already in use.`, { hint: 'Pick another with --port (0 picks a free one).' }));
+      else if (err.code === 'EACCES') reject(new UsageError(`Not allowed to listen on ${opts.host}:${opts.port}.`, { hint: 'Use a port above 1024 with --port.' }));
+      else reject(new CampaignError(`Cannot listen on ${opts.host}:${opts.port}: ${err.message}`));
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(opts.port, opts.host);
+  });
+  server.on('error', (err) => log(`webhook: server error: ${err.message}`));
+
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' || addr.address.includes(':') ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${host}:${addr.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function send(res: ServerResponse, status: number, body: string, type: string): void {
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
+
+function parseJson(body: Buffer, provider: string): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new HttpError(400, `${provider}: a signed request whose body is not valid JSON was refused (400).`);
+  }
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    return Promise.reject(new HttpError(413, `webhook: refused a ${declared}-byte body (limit ${limit}).`));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        done = true;
+        req.off('data', onData);
+        reject(new HttpError(413, `webhook: refused a body over ${limit} bytes.`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => {
+      if (!done) resolve(Buffer.concat(chunks));
+    });
+    req.once('error', (err) => {
+      if (!done) reject(err);
+    });
+  });
+}
+
+/** Reads and drops the rest of a refused body, then cuts the connection if it goes on too long. */
+function discard(req: IncomingMessage, max: number): void {
+  let seen = 0;
+  req.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > max) req.socket.destroy();
+  });
+  req.resume();
+}
+
+/**
+ * The URLs Twilio may have signed: `CAMPAIGN_PUBLIC_URL` + route (+ query) when set, else
+ * `http(s)://<Host><path>`; each also with the default port added or removed, as twilio-node
+ * accepts both.
+ */
+function twilioUrls(publicUrl: string | undefined, req: IncomingMessage, url: URL): string[] {
+  const bases: string[] = [];
+  const pathAndQuery = `${url.pathname}${url.search}`;
+  if (publicUrl) bases.push(publicUrl.replace(/\/+$/, '') + '/webhooks/twilio' + url.search);
+  else {
+    const host = header(req, 'host') ?? 'localhost';
+    bases.push(`http://${host}${pathAndQuery}`, `https://${host}${pathAndQuery}`);
+  }
+  const out = new Set<string>();
+  for (const b of bases) {
+    out.add(b);
+    const m = /^(https?):\/\/([^/?#]+?)(?::(\d+))?([/?#].*)?$/i.exec(b);
+    if (!m) continue;
+    const [, scheme, host, port, rest = ''] = m;
+    const def = scheme.toLowerCase() === 'https' ? '443' : '80';
+    if (port === undefined) out.add(`${scheme}://${host}:${def}${rest}`);
+    else if (port === def) out.add(`${scheme}://${host}${rest}`);
+  }
+  return [...out];
+}

@@ -1,0 +1,172 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { RateGate } from '../../../src/core/dispatch/rate-gate.js';
+import { FakeClock, settle } from './fake-clock.js';
+
+/** Largest number of starts in any window [t - 1000, t] (closed) or (t - 1000, t] (half-open). */
+function maxInWindow(times: number[], closed: boolean): number {
+  let max = 0;
+  let lo = 0;
+  for (let i = 0; i < times.length; i++) {
+    while (closed ? times[i] - times[lo] > 1000 : times[i] - times[lo] >= 1000) lo++;
+    max = Math.max(max, i - lo + 1);
+  }
+  return max;
+}
+
+async function run(gate: RateGate, clock: FakeClock, bursts: Array<{ at: number; count: number }>) {
+  const requests: number[] = [];
+  const releases: number[] = [];
+  const sorted = [...bursts].sort((a, b) => a.at - b.at);
+  for (const b of sorted) {
+    await clock.advanceTo(b.at);
+    for (let i = 0; i < b.count; i++) {
+      requests.push(clock.now());
+      void gate.acquire().then(() => releases.push(clock.now()));
+    }
+    await settle();
+  }
+  await clock.advanceTo(1e9);
+  return { requests, releases };
+}
+
+describe('RateGate (fake clock)', () => {
+  it('lets N through at once, then the N+1th exactly one window (plus margin) after the first', async () => {
+    const clock = new FakeClock();
+    const gate = new RateGate({ rate: 5, clock, marginMs: 0 });
+    const { releases } = await run(gate, clock, [{ at: 0, count: 11 }]);
+    expect(releases).toEqual([0, 0, 0, 0, 0, 1000, 1000, 1000, 1000, 1000, 2000]);
+    const clock2 = new FakeClock();
+    const gate2 = new RateGate({ rate: 5, clock: clock2 });
+    const r2 = await run(gate2, clock2, [{ at: 0, count: 6 }]);
+    expect(r2.releases.at(-1)).toBe(1005);
+  });
+
+  it('bottleneck-style even spacing would fail where the sliding log does not', () => {
+    // minTime = 1000/N puts N+1 starts in the closed window [0, 1000].
+    const n = 4;
+    const spaced = Array.from({ length: n + 1 }, (_, i) => (i * 1000) / n);
+    expect(maxInWindow(spaced, true)).toBe(n + 1);
+  });
+
+  it('property: never more than N starts in any window, and every start is as early as the rule allows', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 40 }),
+        fc.array(fc.record({ at: fc.integer({ min: 0, max: 4000 }), count: fc.integer({ min: 1, max: 90 }) }), { minLength: 1, maxLength: 8 }),
+        fc.constantFrom(0, 1, 5),
+        async (n, bursts, marginMs) => {
+          const clock = new FakeClock();
+          const gate = new RateGate({ rate: n, clock, marginMs });
+          const { requests, releases } = await run(gate, clock, bursts);
+          expect(releases).toHaveLength(requests.length);
+          // margin 0 guarantees half-open windows; any margin ≥ 1 also closed ones (integer clock).
+          expect(maxInWindow(releases, marginMs > 0)).toBeLessThanOrEqual(n);
+          for (let i = 0; i < releases.length; i++) {
+            const earliest = Math.max(requests[i], i >= n ? releases[i - n] + 1000 + marginMs : 0);
+            expect(releases[i]).toBe(earliest);
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('re-stamping a slot at the real start time only ever delays later starts', async () => {
+    const clock = new FakeClock();
+    const gate = new RateGate({ rate: 2, clock, marginMs: 0 });
+    const s1 = await gate.acquire();
+    const s2 = await gate.acquire();
+    await clock.advanceTo(300);
+    s1.start(); // the request really went out at 300 (journal latency)
+    const releases: number[] = [];
+    void gate.acquire().then(() => releases.push(clock.now()));
+    void gate.acquire().then(() => releases.push(clock.now()));
+    await clock.advanceTo(5000);
+    expect(s2.at).toBe(0);
+    expect(releases).toEqual([1000, 1300]);
+  });
+
+  it('throttle halves the rate (once per window, floor 1), honours Retry-After for everyone, and recovers +10% per clean 10 s up to the ceiling', async () => {
+    const clock = new FakeClock();
+    const gate = new RateGate({ rate: 100, clock });
+    expect(gate.throttle()).toBe(50);
+    expect(gate.throttle()).toBe(50); // same window: one signal
+    await clock.advanceTo(1000);
+    expect(gate.throttle(2000)).toBe(25);
+    expect(gate.pauseEnd).toBe(3000);
+    const releases: number[] = [];
+    void gate.acquire().then(() => releases.push(clock.now()));
+    await clock.advanceTo(2999);
+    expect(releases).toEqual([]);
+    await clock.advanceTo(3000);
+    expect(releases).toEqual([3000]);
+    await clock.advanceTo(1000 + 10_000);
+    expect(gate.rate).toBe(28); // ceil(25 * 1.1)
+    await clock.advanceTo(1000 + 20_000);
+    expect(gate.rate).toBe(31);
+    await clock.advanceTo(1000 + 400_000);
+    expect(gate.rate).toBe(100);
+    for (let i = 0; i < 10; i++) {
+      await clock.advanceTo(clock.now() + 1000);
+      gate.throttle();
+    }
+    expect(gate.rate).toBe(1);
+    gate.setRate(1e6);
+    expect(gate.rate).toBe(100);
+  });
+
+  it('a lowered rate is enforced against the starts already made', async () => {
+    const clock = new FakeClock();
+    const gate = new RateGate({ rate: 10, clock, marginMs: 0 });
+    for (let i = 0; i < 10; i++) await gate.acquire();
+    await clock.advanceTo(100);
+    gate.setRate(5);
+    const releases: number[] = [];
+    for (let i = 0; i < 6; i++) void gate.acquire().then(() => releases.push(clock.now()));
+    await clock.advanceTo(10_000);
+    expect(releases).toEqual([1000, 1000, 1000, 1000, 1000, 2000]);
+  });
+
+  it('an aborted waiter leaves the queue and rejects', async () => {
+    const clock = new FakeClock();
+    const gate = new RateGate({ rate: 1, clock, marginMs: 0 });
+    await gate.acquire();
+    const ac = new AbortController();
+    const p = gate.acquire(ac.signal);
+    const order: string[] = [];
+    void gate.acquire().then(() => order.push(`next@${clock.now()}`));
+    ac.abort();
+    await expect(p).rejects.toBeDefined();
+    await clock.advanceTo(5000);
+    expect(order).toEqual(['next@1000']);
+    expect(gate.waiting).toBe(0);
+  });
+});
+
+describe('RateGate (real clock)', () => {
+  it('at 1000/s: ≥99% of the ceiling over 3 s, never more than 1000 in any 1 s window', async () => {
+    const gate = new RateGate({ rate: 1000 });
+    const secs = Number(process.env.RATE_GATE_SECONDS ?? 3);
+    const starts: number[] = [];
+    const t0 = performance.now();
+    const end = t0 + secs * 1000;
+    // Keep 200 waiters queued, as a dispatcher with concurrency 200 would.
+    await Promise.all(
+      Array.from({ length: 200 }, async () => {
+        for (;;) {
+          const slot = await gate.acquire();
+          const t = performance.now();
+          if (t >= end) return;
+          slot.start();
+          starts.push(t);
+        }
+      }),
+    );
+    starts.sort((a, b) => a - b);
+    const achieved = starts.length / secs;
+    console.log(`rate gate at 1000/s for ${secs} s: ${starts.length} starts (${((achieved / 1000) * 100).toFixed(2)}% of ceiling), max in any closed 1 s window ${maxInWindow(starts, true)}`);
+    expect(maxInWindow(starts, true)).toBeLessThanOrEqual(1000);
+    expect(achieved).toBeGreaterThanOrEqual(990);
+  }, 30_000);
+});

@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Agent, request } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dispatch, type WorkItem } from '../../../src/core/dispatch/dispatcher.js';
+import { RateGate } from '../../../src/core/dispatch/rate-gate.js';
+import { readJournal } from '../../../src/core/journal/reader.js';
+import { openJournal } from '../../../src/core/journal/writer.js';
+import type { OutboundMessage, Provider, SendResult } from '../../../src/core/providers/types.js';
+
+// A provider-like server in its own process, so its arrival clock does not share our event loop.
+const SERVER = `
+const http = require('node:http');
+const times = [];
+let n = 0;
+const server = http.createServer((req, res) => {
+  if (req.method === 'GET') { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify(times)); return; }
+  times.push(performance.timeOrigin + performance.now());
+  req.resume();
+  req.on('end', () => setTimeout(() => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ id: 'wamid.' + (++n) })); }, 15));
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+`;
+
+let server: ChildProcess;
+let port: number;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'rate-http-'));
+  server = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  port = await new Promise<number>((resolve, reject) => {
+    server.stdout!.once('data', (d) => resolve(Number(String(d).trim())));
+    server.once('exit', (c) => reject(new Error(`server exited ${c}`)));
+  });
+});
+afterAll(() => {
+  server?.kill();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The smallest real provider: one JSON POST per message over keep-alive sockets. */
+function httpProvider(agent: Agent): Provider {
+  return {
+    name: 'cloud',
+    send: (msg: OutboundMessage) =>
+      new Promise<SendResult>((resolve) => {
+        const body = JSON.stringify({ to: msg.to, text: msg.text });
+        const req = request(
+          { host: '127.0.0.1', port, method: 'POST', path: '/messages', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+          (res) => {
+            let data = '';
+            res.setEncoding('utf8');
+            res.on('data', (c) => (data += c));
+            res.on('end', () => resolve(res.statusCode === 200 ? { ok: true, id: JSON.parse(data).id } : { ok: false, class: 'retry', code: String(res.statusCode), message: 'http' }));
+          },
+        );
+        req.on('error', (e) => resolve({ ok: false, class: 'unknown', code: (e as NodeJS.ErrnoException).code ?? 'ERR', message: 'transport' }));
+        req.end(body);
+      }),
+    close: async () => agent.destroy(),
+  };
+}
+
+function getTimes(): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path: '/times' }, (res) => {
+      let data = '';
+      res.on('data', (c) => (data += c));
+      res.on('end', () => resolve(JSON.parse(data)));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+describe('rate ceiling against a real HTTP server', () => {
+  it('--rate 50: no sliding 1 s window at the server holds more than 50 arrivals, and ≥95% of the ceiling is used', async () => {
+    const rate = 50;
+    const journal = await openJournal(join(dir, 'j.jsonl'), {
+      type: 'header', version: 1, campaign: 'rate', at: new Date().toISOString(), contacts: { path: 'c.csv', sha256: 'x' }, template: null, provider: 'cloud', options: { rate },
+    });
+    const agent = new Agent({ keepAlive: true, maxSockets: 10 });
+    const provider = httpProvider(agent);
+    const items: WorkItem[] = Array.from({ length: 130 }, (_, i) => {
+      const to = `+3460${String(i).padStart(7, '0')}`;
+      return { to, line: i + 2, message: { to, text: 'hola', correlation: String(i) } };
+    });
+    const result = await dispatch(items, { provider, journal, gate: new RateGate({ rate }) }, { concurrency: 10 }, new AbortController().signal);
+    await journal.close();
+    await provider.close();
+    expect(result.sent).toBe(130);
+
+    const times = (await getTimes()).sort((a, b) => a - b);
+    expect(times).toHaveLength(130);
+    let worst = 0;
+    for (let i = 0; i < times.length; i++) {
+      // Closed window [t - 1000, t] ending at every arrival.
+      const inWindow = times.filter((t) => t >= times[i] - 1000 && t <= times[i]).length;
+      worst = Math.max(worst, inWindow);
+    }
+    const inFirstTwoSeconds = times.filter((t) => t < times[0] + 2000).length;
+    console.log(`rate 50 over HTTP: worst 1 s window ${worst}, ${inFirstTwoSeconds} arrivals in the first 2 s (ceiling 100)`);
+    expect(worst).toBeLessThanOrEqual(rate);
+    expect(inFirstTwoSeconds).toBeGreaterThanOrEqual(0.95 * 2 * rate);
+    const { events } = await readJournal(join(dir, 'j.jsonl'));
+    expect(events.filter((e) => e.type === 'attempt')).toHaveLength(130);
+  });
+});

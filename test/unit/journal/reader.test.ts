@@ -1,0 +1,162 @@
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InputError } from '../../../src/core/errors.js';
+import type { JournalEvent } from '../../../src/core/journal/format.js';
+import { readJournal, reduceJournal, summariseJournal } from '../../../src/core/journal/reader.js';
+
+const header = {
+  type: 'header',
+  version: 1,
+  campaign: 'c',
+  at: '2025-01-01T00:00:00.000Z',
+  contacts: { path: 'c.csv', sha256: 'x' },
+  template: null,
+  provider: 'sandbox',
+  options: {},
+};
+const H = JSON.stringify(header);
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'journal-reader-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+describe('readJournal', () => {
+  it('skips blank lines and a torn last line', async () => {
+    const p = file('a.jsonl', `${H}\n\n{"type":"attempt","to":"+1","at":"a"}\n\n{"type":"sent","to":"+1","at":"b","id":"x"}\n{"type":"att`);
+    const r = await readJournal(p);
+    expect(r.torn).toBe(true);
+    expect(r.events.map((e) => e.type)).toEqual(['attempt', 'sent']);
+  });
+
+  it('an unparsable last line that ends with a newline is torn too (NUL-filled tails, partial flush)', async () => {
+    const p = file('b.jsonl', `${H}\n{"type":"attempt","to":"+1","at":"a"}\n{"type":\n\0\0\0\n`);
+    const r = await readJournal(p);
+    expect(r.torn).toBe(true);
+    expect(r.events).toHaveLength(1);
+  });
+
+  it('a complete last line without a newline is an event, not torn', async () => {
+    const p = file('c.jsonl', `${H}\n{"type":"attempt","to":"+1","at":"a"}`);
+    const r = await readJournal(p);
+    expect(r.torn).toBe(false);
+    expect(r.events).toHaveLength(1);
+  });
+
+  it('an unparsable line in the middle is an InputError naming the line', async () => {
+    const p = file('d.jsonl', `${H}\n{"type":"attempt","to":"+1","at":"a"}\nnot json\n{"type":"sent","to":"+1","at":"b","id":"x"}\n`);
+    const err = await readJournal(p).catch((e) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.line).toBe(3);
+    expect(err.message).toContain('line 3');
+  });
+
+  it('a first line that is not a header is an InputError; an empty file too', async () => {
+    await expect(readJournal(file('e.jsonl', `{"type":"attempt","to":"+1","at":"a"}\n`))).rejects.toThrow(/should be the header/);
+    await expect(readJournal(file('f.jsonl', ''))).rejects.toThrow(/empty/);
+  });
+});
+
+const at = '2025-01-01T10:00:00.000Z';
+const A = (to: string): JournalEvent => ({ type: 'attempt', to, at });
+const S = (to: string, id = 'wamid.x'): JournalEvent => ({ type: 'sent', to, at, id });
+const F = (to: string, permanent: boolean, code = '131026'): JournalEvent => ({ type: 'failed', to, at, code, permanent });
+const K = (to: string): JournalEvent => ({ type: 'skipped', to, at, reason: 'suppressed' });
+const ST = (to: string, status: 'sent' | 'delivered' | 'read' | 'failed'): JournalEvent => ({ type: 'status', to, at, id: 'wamid.cb', status });
+
+describe('reduceJournal', () => {
+  const cases: Array<[string, JournalEvent[], string, number]> = [
+    ['attempt without outcome', [A('+1')], 'uncertain', 1],
+    ['attempt then sent', [A('+1'), S('+1')], 'sent', 1],
+    ['attempt then failed permanent', [A('+1'), F('+1', true)], 'failed', 1],
+    ['attempt then failed non-permanent', [A('+1'), F('+1', false)], 'failed-retryable', 1],
+    ['retried: two attempts then sent', [A('+1'), A('+1'), S('+1')], 'sent', 2],
+    ['failed-retryable then a later attempt with no outcome', [A('+1'), F('+1', false), A('+1')], 'uncertain', 2],
+    ['skipped', [K('+1')], 'skipped', 0],
+    ['uncertain resolved by delivered', [A('+1'), ST('+1', 'delivered')], 'sent', 1],
+    ['uncertain resolved by read', [A('+1'), ST('+1', 'read')], 'sent', 1],
+    ['uncertain resolved by status sent', [A('+1'), ST('+1', 'sent')], 'sent', 1],
+    ['uncertain resolved by status failed', [A('+1'), ST('+1', 'failed')], 'failed', 1],
+    ['sent stays sent after a failed delivery status', [A('+1'), S('+1'), ST('+1', 'failed')], 'sent', 1],
+    ['permanent failure not changed by a status', [A('+1'), F('+1', true), ST('+1', 'delivered')], 'failed', 1],
+  ];
+  it.each(cases)('%s', (_name, events, state, attempts) => {
+    const m = reduceJournal(events);
+    expect(m.get('+1')).toMatchObject({ state, attempts });
+  });
+
+  it('keeps id, lastCode, line and halts apart', () => {
+    const m = reduceJournal([
+      { type: 'attempt', to: '+2', at, line: 7 },
+      F('+2', true, '131050'),
+      { type: 'optout', to: '+2', at, source: 'provider:131050' },
+      { type: 'halt', at, reason: 'failure-rate' },
+      A('+3'),
+      S('+3', 'wamid.3'),
+    ]);
+    expect(m.get('+2')).toMatchObject({ state: 'failed', lastCode: '131050', line: 7, optedOut: true });
+    expect(m.get('+3')).toMatchObject({ state: 'sent', id: 'wamid.3' });
+    expect(m.size).toBe(2);
+  });
+});
+
+describe('summariseJournal', () => {
+  it('counts states, codes, halts and the daily-limit times', async () => {
+    const ev: JournalEvent[] = [
+      { type: 'attempt', to: '+1', at: '2025-01-01T10:00:00.000Z' },
+      S('+1'),
+      { type: 'attempt', to: '+2', at: '2025-01-01T10:00:01.000Z' },
+      F('+2', true, '131026'),
+      { type: 'attempt', to: '+3', at: '2025-01-01T10:00:02.000Z' },
+      F('+3', false, '131049'),
+      { type: 'attempt', to: '+4', at: '2025-01-01T10:00:03.000Z' },
+      K('+5'),
+      { type: 'halt', at: '2025-01-01T10:00:04.000Z', reason: 'provider-stop', code: '131031' },
+    ];
+    const p = file('s.jsonl', `${H}\n${ev.map((e) => JSON.stringify(e)).join('\n')}\n`);
+    const s = await summariseJournal(p);
+    expect(s).toMatchObject({ sent: 1, failed: 1, failedRetryable: 1, uncertain: 1, skipped: 1, attempts: 4, recipients: 5, torn: false });
+    expect(s.halts).toEqual([expect.objectContaining({ reason: 'provider-stop', code: '131031' })]);
+    expect(Object.fromEntries(s.failuresByCode)).toEqual({ '131026': 1, '131049': 1 });
+    expect(s.firstAt).toBe('2025-01-01T10:00:00.000Z');
+    expect(s.lastAt).toBe('2025-01-01T10:00:04.000Z');
+    // sent and uncertain recipients count against the daily limit.
+    expect(s.sentTimes).toEqual([Date.parse('2025-01-01T10:00:00.000Z'), Date.parse('2025-01-01T10:00:03.000Z')]);
+  });
+
+  it('summarises a 1,000,000-recipient journal quickly', async () => {
+    const p = join(dir, 'big.jsonl');
+    const ws = createWriteStream(p);
+    ws.write(`${H}\n`);
+    const parts: string[] = [];
+    for (let i = 0; i < 1_000_000; i++) {
+      const to = `+34${600000000 + i}`;
+      parts.push(`{"type":"attempt","to":"${to}","at":"2025-01-01T10:00:00.000Z","line":${i + 2},"n":1}\n`);
+      if (i % 10 !== 0) parts.push(`{"type":"sent","to":"${to}","at":"2025-01-01T10:00:00.500Z","id":"wamid.${i}"}\n`);
+      if (parts.length >= 10_000) {
+        ws.write(parts.join(''));
+        parts.length = 0;
+      }
+    }
+    ws.write(parts.join(''));
+    await new Promise<void>((resolve, reject) => ws.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    const t0 = performance.now();
+    const s = await summariseJournal(p);
+    const ms = performance.now() - t0;
+    console.log(`summariseJournal: 1,000,000 recipients / 1.9M lines in ${Math.round(ms)} ms`);
+    expect(s.recipients).toBe(1_000_000);
+    expect(s.sent).toBe(900_000);
+    expect(s.uncertain).toBe(100_000);
+    expect(s.attempts).toBe(1_000_000);
+    expect(ms).toBeLessThan(15_000);
+  }, 60_000);
+});

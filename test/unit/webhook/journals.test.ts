@@ -1,0 +1,94 @@
+import { spawn } from 'node:child_process';
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readJournal, reduceJournal } from '../../../src/core/journal/reader.js';
+import { appendEvent, discoverJournals, JournalIndex } from '../../../src/core/webhook/journals.js';
+
+const T0 = '2025-05-01T10:00:00.000Z';
+const header = (campaign: string) => JSON.stringify({ type: 'header', version: 1, campaign, at: T0, contacts: { path: 'c.csv', sha256: 'x' }, template: null, provider: 'cloud', options: {} });
+
+let dir: string;
+beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'journals-')); });
+afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
+
+describe('appendEvent', () => {
+  it('interleaves safely with a sender process appending to the same file (500 lines each)', async () => {
+    const path = join(dir, 'j.jsonl');
+    await writeFile(path, header('c') + '\n');
+    // The "sender": another process, its own fd opened 'a', one write() per whole line.
+    const script = `
+      const fs = require('node:fs');
+      const fd = fs.openSync(process.argv[1], 'a');
+      for (let i = 0; i < 500; i++) {
+        const pad = 'x'.repeat(i % 7 === 0 ? 3000 : 40);
+        fs.writeSync(fd, JSON.stringify({ type: 'attempt', to: '+3460000' + String(i).padStart(4, '0'), at: new Date().toISOString(), pad }) + '\\n');
+      }
+      fs.closeSync(fd);`;
+    const child = spawn(process.execPath, ['-e', script, path], { stdio: 'inherit' });
+    const done = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    for (let i = 0; i < 500; i++) {
+      await appendEvent(path, { type: 'status', to: `+3461111${String(i).padStart(4, '0')}`, id: `wamid.${i}`, status: 'delivered', at: T0 });
+    }
+    expect(await done).toBe(0);
+    const text = await readFile(path, 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    // Every line parses. (A blank line is possible, though rare, if our torn-line check sees the
+    // sender's write half-done twice in a row; readers skip blank lines.)
+    const parsed = text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+    expect(parsed.filter((e) => e.type === 'attempt')).toHaveLength(500);
+    expect(parsed.filter((e) => e.type === 'status')).toHaveLength(500);
+  });
+
+  it('starts on a fresh line after a torn last line', async () => {
+    const path = join(dir, 'j.jsonl');
+    await writeFile(path, header('c') + '\n{"type":"sent","to":"+3460');
+    await appendEvent(path, { type: 'status', to: '+34600000001', id: 'w1', status: 'read', at: T0 });
+    const lines = (await readFile(path, 'utf8')).split('\n');
+    expect(lines).toEqual([header('c'), '{"type":"sent","to":"+3460', JSON.stringify({ type: 'status', to: '+34600000001', id: 'w1', status: 'read', at: T0 }), '']);
+  });
+
+  it("a status callback settles an uncertain recipient for the journal reader", async () => {
+    const path = join(dir, 'j.jsonl');
+    await writeFile(path, header('c') + '\n' + JSON.stringify({ type: 'attempt', to: '+34600000002', at: T0 }) + '\n');
+    expect(reduceJournal((await readJournal(path)).events).get('+34600000002')?.state).toBe('uncertain');
+    const index = new JournalIndex({ journals: [path], cwd: dir });
+    await index.refresh();
+    const hit = await index.findForStatus({ id: 'wamid.new', to: '+34600000002', correlation: 'c:+34600000002' });
+    expect(hit).toEqual({ journal: path, to: '+34600000002', via: 'correlation' });
+    await index.append(hit!.journal, { type: 'status', to: hit!.to, id: 'wamid.new', status: 'delivered', at: T0 });
+    const rec = reduceJournal((await readJournal(path)).events).get('+34600000002');
+    expect(rec).toMatchObject({ state: 'sent', id: 'wamid.new', status: 'delivered' });
+  });
+});
+
+describe('JournalIndex', () => {
+  it('re-scans only appended bytes, waits for a line to be complete, and finds new journals', async () => {
+    const a = join(dir, 'a.jsonl');
+    await writeFile(a, header('ca') + '\n' + JSON.stringify({ type: 'sent', to: '+34600000001', id: 'w1', at: T0 }) + '\n');
+    await writeFile(join(dir, 'history.jsonl'), JSON.stringify({ to: '+34600000009', at: T0, campaign: 'x' }) + '\n');
+    await writeFile(join(dir, 'notes.jsonl'), '{"hello":1}\n' + JSON.stringify({ type: 'sent', to: '+34600000009', id: 'w9', at: T0 }) + '\n');
+    const index = new JournalIndex({ journals: [], cwd: dir });
+    await index.refresh();
+    expect(index.journals).toEqual([a]);
+    expect(await index.findForStatus({ id: 'w1', to: '+34600000001' })).toMatchObject({ journal: a, via: 'id' });
+    expect(await index.findForStatus({ id: 'w9', to: '+34600000009' })).toBeUndefined();
+
+    // Half a line (a send mid-write): not indexed until its newline arrives.
+    const line2 = JSON.stringify({ type: 'sent', to: '+34600000002', id: 'w2', at: T0 });
+    await appendFile(a, line2.slice(0, 20));
+    expect(await index.findForStatus({ id: 'w2', to: '+34600000002' })).toBeUndefined();
+    await appendFile(a, line2.slice(20) + '\n');
+    expect(await index.findForStatus({ id: 'w2', to: '+34600000002' })).toMatchObject({ journal: a, to: '+34600000002' });
+
+    await mkdir(join(dir, '.campaign'));
+    const b = join(dir, '.campaign', 'b.jsonl');
+    await writeFile(b, header('cb') + '\n' + JSON.stringify({ type: 'attempt', to: '+34600000003', at: T0, ref: 'R-3' }) + '\n');
+    expect(await index.findForStatus({ id: 'w3', to: '+34600000003', correlation: 'R-3' })).toEqual({ journal: b, to: '+34600000003', via: 'ref' });
+    expect(await discoverJournals(dir)).toEqual([a, join(dir, 'notes.jsonl'), b]);
+    expect(index.journals).toEqual([a, b]);
+    expect(await index.findRecipient('+34600000003')).toMatchObject({ journal: b, via: 'recipient' });
+    expect(await index.findRecipient('+34600000001', 'w1')).toMatchObject({ journal: a, via: 'id' });
+  });
+});
