@@ -6,9 +6,9 @@ import { display, resolveOptions } from './shared.js';
 /** `campaign lint`: exit 0 without error-level findings, 1 with them (the contract's table). */
 export async function runLint(contactsPath: string, flags: Record<string, unknown>): Promise<number> {
   const json = Boolean(flags.json);
-  const { options } = resolveOptions(flags);
+  const { options, env } = resolveOptions(flags);
   const collector = new FindingCollector(json);
-  const result = await lint({ contactsPath, options, cwd: process.cwd(), onFinding: collector.add });
+  const result = await lint({ contactsPath, options, env, cwd: process.cwd(), onFinding: collector.add });
 
   if (json) {
     process.stdout.write(`${JSON.stringify({ contacts: result.contacts, findings: collector.all }, null, 2)}\n`);
@@ -30,6 +30,7 @@ export async function runLint(contactsPath: string, flags: Record<string, unknow
         ['suppressed', k.suppressed],
         ['filtered out', k.filtered_out],
         ['missing variable', k.missing_variable],
+        ...(k.recently_messaged !== undefined ? [['messaged recently', k.recently_messaged]] : []),
       ]
         .map(([label, n]) => `${n} ${label}`)
         .join(', ') +

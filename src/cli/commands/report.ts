@@ -19,7 +19,7 @@ export async function runReport(journalPath: string, flags: Record<string, unkno
   });
   if (flags.html) {
     const file = path.resolve(String(flags.html));
-    await writeFile(file, renderHtml(report));
+    await writeFile(file, renderHtml(report, { source: display(journalPath) }));
     process.stderr.write(`Report written to ${display(file)}\n`);
   }
   if (flags.json) {

@@ -106,12 +106,20 @@ export interface PlanRequest {
 }
 
 interface PlanContext {
-  prepared: () => Promise<PreparedLint>;
+  /** `checks`: run the online checks (links, template parity) too; only the first pass does. */
+  prepared: (checks?: boolean) => Promise<PreparedLint>;
   recentCutoff?: { history: Map<string, number>; since: number };
 }
 
 async function contextFor(req: PlanRequest): Promise<PlanContext> {
-  const ctx: PlanContext = { prepared: () => prepareLint({ contactsPath: req.contactsPath, options: req.options, cwd: req.cwd }) };
+  const o = req.options;
+  const ctx: PlanContext = {
+    prepared: (checks = false) =>
+      prepareLint(
+        { contactsPath: req.contactsPath, options: o, cwd: req.cwd, env: req.env },
+        checks ? { checkLinks: o.checkLinks, checkTemplate: o.checkTemplate } : {},
+      ),
+  };
   if (req.options.minInterval) {
     const ms = parseDuration(req.options.minInterval);
     ctx.recentCutoff = { history: await loadHistory(req.cwd), since: Date.now() - ms };
@@ -129,7 +137,7 @@ function isRecent(ctx: PlanContext, to: string, journalKnows: boolean): boolean 
 export async function planSend(req: PlanRequest): Promise<SendPlan> {
   const journalPath = path.resolve(req.journalPath ?? req.options.journal ?? defaultJournalPath(req.contactsPath));
   const ctx = await contextFor(req);
-  const prepared = await ctx.prepared();
+  const prepared = await ctx.prepared(true);
   const contactsSha = await sha256File(req.contactsPath);
   const template = prepared.template;
   const existing = existsSync(journalPath) ? await summariseJournal(journalPath) : null;
@@ -217,19 +225,28 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     contacts: { path: path.resolve(req.contactsPath), sha256: plan.contactsSha },
     template: plan.template ? { path: path.resolve(plan.template.path), sha256: plan.template.sha256 } : null,
     provider: o.provider,
-    options: { ...recordedOptions(o), counts: plan.counts },
+    options: { ...recordedOptions(o), counts: plan.counts, selected: plan.counts.sendable - plan.recent },
   };
-  await mkdir(path.dirname(plan.journalPath), { recursive: true });
-  const journal = await openJournal(plan.journalPath, plan.existing ? null : header, { onNotice: hooks.onNotice });
-  let provider: Provider | undefined;
+  // FIX (e2e): the provider is configured BEFORE the journal is created. It used to be created
+  // after openJournal(), so a missing WHATSAPP_TOKEN (exit 2, "nothing sent") still left a journal
+  // whose header named the provider, and the next `send` silently resumed it. Creating a provider
+  // makes no request (the sandbox starts its server on first send), so nothing else changes.
+  const outbox = path.resolve(req.cwd, req.env.CAMPAIGN_SANDBOX_OUTBOX?.trim() || DEFAULT_SANDBOX_OUTBOX);
+  let provider: Provider | undefined = createProvider(o.provider, req.env, {
+    timeoutMs: o.timeoutMs,
+    concurrency: o.concurrency,
+    sandbox: { outbox, faults: o.sandboxFaults },
+  });
+  let journal: JournalWriter;
+  try {
+    await mkdir(path.dirname(plan.journalPath), { recursive: true });
+    journal = await openJournal(plan.journalPath, plan.existing ? null : header, { onNotice: hooks.onNotice });
+  } catch (err) {
+    await provider.close();
+    throw err;
+  }
   try {
     if (plan.existing) journal.append({ type: 'resume', at: nowIso(), pid: process.pid, ...(plan.changed.length ? { changed: plan.changed } : {}) });
-    const outbox = path.resolve(req.cwd, req.env.CAMPAIGN_SANDBOX_OUTBOX?.trim() || DEFAULT_SANDBOX_OUTBOX);
-    provider = createProvider(o.provider, req.env, {
-      timeoutMs: o.timeoutMs,
-      concurrency: o.concurrency,
-      sandbox: { outbox, faults: o.sandboxFaults },
-    });
     const gate = new RateGate({ rate: o.rate });
     const ctx = await contextFor(req);
     const prepared = await ctx.prepared();

@@ -63,6 +63,7 @@ function compileRule(plan: NumberingPlan, name: string, kind: PhoneKind): TypeRu
   return { kind, re: new RegExp(`^(?:${pattern})$`), lengths: t.possibleLengths() };
 }
 
+/** `country` is an ISO code, or a calling code for the non-geographic plans (+800, +883...). */
 function planFor(country: string): CompiledPlan | null {
   let p = plans.get(country);
   if (p !== undefined) return p;
@@ -71,6 +72,9 @@ function planFor(country: string): CompiledPlan | null {
   try {
     m.selectNumberingPlan(country as CountryCode);
   } catch {
+    // unknown: cached as null below
+  }
+  if (!m.numberingPlan) {
     plans.set(country, p);
     return p;
   }
@@ -191,12 +195,8 @@ function slowPath(text: string, country: string | undefined): PhoneResult {
     ? parsePhoneNumberFromString(text, country as CountryCode, metadata)
     : parsePhoneNumberFromString(text, metadata);
   if (!parsed) return { ok: false, reason: 'invalid' };
-  const plan = planFor(parsed.country ?? mainCountry(parsed.countryCallingCode));
+  const plan = planFor(parsed.country ?? parsed.countryCallingCode);
   const kind = plan ? kindOf(plan, parsed.nationalNumber) : undefined;
   if (kind === undefined) return { ok: false, reason: 'invalid' };
   return { ok: true, e164: parsed.number, kind, country: parsed.country };
-}
-
-function mainCountry(callingCode: string): string {
-  return json.country_calling_codes[callingCode]?.[0] ?? '';
 }

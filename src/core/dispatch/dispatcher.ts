@@ -1,6 +1,6 @@
 import type { JournalEvent } from '../journal/format.js';
 import type { JournalWriter } from '../journal/writer.js';
-import type { OutboundMessage, Provider, SendResult } from '../providers/types.js';
+import type { OutboundMessage, Provider, SendContext, SendResult } from '../providers/types.js';
 import { DailyCounter } from './daily-limit.js';
 import type { GateSlot, RateGate } from './rate-gate.js';
 import { isOpen, nextOpen, type SendWindow } from './send-window.js';
@@ -239,7 +239,10 @@ export async function dispatch(
       slot.start();
       let res: SendResult;
       try {
-        res = await provider.send(item.message);
+        // A provider that can tell when the request bytes were handed to the socket calls this:
+        // connection setup then cannot bunch arrivals at the server either.
+        const ctx: SendContext & { onRequestWritten?: () => void } = { onRequestWritten: () => slot.start() };
+        res = await provider.send(item.message, ctx);
       } catch (err) {
         res = { ok: false, class: 'unknown', code: 'exception', message: String((err as Error)?.message ?? err).slice(0, 200) };
       }

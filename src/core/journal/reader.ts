@@ -34,7 +34,7 @@ export async function streamJournal(path: string, onEvent: LineHandler): Promise
   const handle = (text: string): void => {
     lineNo++;
     // Trailing NULs can appear after a crash on some filesystems.
-    if (text.length === 0 || /^[\s\0]*$/.test(text)) return;
+    if (text.charCodeAt(0) !== 0x7b && /^[\s\0]*$/.test(text)) return;
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -136,7 +136,8 @@ export class JournalReducer {
   private get(to: string): RecipientRecord {
     let r = this.recipients.get(to);
     if (!r) {
-      r = { state: 'pending', attempts: 0 };
+      // All fields present from the start: one object shape for a million records.
+      r = { state: 'pending', attempts: 0, lastCode: undefined, id: undefined, line: undefined, status: undefined, optedOut: undefined, lastAttemptAt: undefined };
       this.recipients.set(to, r);
     }
     return r;

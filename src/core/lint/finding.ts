@@ -35,7 +35,8 @@ export const BUCKETS: readonly Bucket[] = [
   'sendable', 'no_consent', 'invalid_phone', 'duplicate', 'suppressed', 'filtered_out', 'missing_variable',
 ];
 
-export type ContactCounts = { rows: number } & Record<Bucket, number>;
+/** `recently_messaged` exists only when `--min-interval` is given (its own bucket, issue 4). */
+export type ContactCounts = { rows: number; recently_messaged?: number } & Record<Bucket, number>;
 
 export function emptyCounts(): ContactCounts {
   return { rows: 0, sendable: 0, no_consent: 0, invalid_phone: 0, duplicate: 0, suppressed: 0, filtered_out: 0, missing_variable: 0 };

@@ -10,10 +10,14 @@ import { lintTemplate, checkRenderedLength } from './template-rules.js';
 import { checkLinksOnline } from './check-links.js';
 import { emptyCounts, type ContactCounts, type Finding } from './finding.js';
 import { UsageError } from '../errors.js';
+import { checkParity } from '../parity/index.js';
+import { loadHistory, parseDuration } from '../history/index.js';
 
 export interface LintRequest {
   contactsPath: string;
   options: CampaignOptions;
+  /** Provider credentials, for --check-template. */
+  env?: Record<string, string | undefined>;
   /** Folder whose `.campaign/optouts.txt` is read as a suppression list by default. */
   cwd: string;
   onFinding: FindingSink;
@@ -45,7 +49,7 @@ export interface PreparedLint {
   templateFindings: Finding[];
 }
 
-export async function prepareLint(req: Omit<LintRequest, 'onFinding'>, opts: { checkLinks?: boolean } = {}): Promise<PreparedLint> {
+export async function prepareLint(req: Omit<LintRequest, 'onFinding'>, opts: { checkLinks?: boolean; checkTemplate?: boolean } = {}): Promise<PreparedLint> {
   const { options } = req;
   const where = options.where.map((w) => parseWhere(w));
   const consentMaxAgeDays = options.consentMaxAge === undefined ? undefined : Number(options.consentMaxAge);
@@ -62,6 +66,13 @@ export async function prepareLint(req: Omit<LintRequest, 'onFinding'>, opts: { c
   if (template) {
     templateFindings.push(...lintTemplate(template, csv.header));
     if (opts.checkLinks) templateFindings.push(...(await checkLinksOnline(template, { timeoutMs: Math.min(options.timeoutMs, 10_000) })));
+    if (opts.checkTemplate) {
+      if (!template.meta) {
+        templateFindings.push({ rule: 'template-not-found', severity: 'error', message: '--check-template needs front matter naming the approved template.', value: template.path });
+      } else {
+        templateFindings.push(...(await checkParity(options.provider, req.env ?? {}, template.meta, { timeoutMs: Math.min(options.timeoutMs, 10_000) })));
+      }
+    }
     const binding = bindColumns(template, csv.header);
     requiredVariables = [...new Set(binding.columns.values())];
     render = compileTemplate(template, binding);
@@ -126,14 +137,31 @@ export async function lint(req: LintRequest): Promise<LintResult> {
     if (f.severity === 'error') errors++;
     req.onFinding(f);
   };
-  const prepared = await prepareLint(req, { checkLinks: req.options.checkLinks });
+  const prepared = await prepareLint(req, { checkLinks: req.options.checkLinks, checkTemplate: req.options.checkTemplate });
+  // --min-interval: recipients any campaign messaged recently get their own bucket.
+  const recent = req.options.minInterval
+    ? { since: Date.now() - parseDuration(req.options.minInterval), history: await loadHistory(req.cwd) }
+    : undefined;
   for (const f of prepared.templateFindings) {
     if (f.severity === 'error') templateErrors++;
     emit(f);
   }
   const counts = emptyCounts();
+  if (recent) counts.recently_messaged = 0;
   for await (const row of classifiedRows(prepared, emit)) {
     counts.rows++;
+    const last = row.bucket === 'sendable' && recent ? recent.history.get(row.phone!) : undefined;
+    if (last !== undefined && last >= recent!.since) {
+      counts.recently_messaged!++;
+      emit({
+        rule: 'recently-messaged',
+        severity: 'info',
+        message: `${row.phone} was messaged ${new Date(last).toISOString().slice(0, 16).replace('T', ' ')} UTC, within --min-interval ${req.options.minInterval}; skipped.`,
+        line: row.line,
+        value: row.phone,
+      });
+      continue;
+    }
     counts[row.bucket]++;
   }
   return {

@@ -11,21 +11,34 @@ export interface TermMatch {
   end: number;
 }
 
+const PREFIX = 4;
+
 /** A compiled phrase list: compact form → entry. */
 export class PhraseMatcher {
   private readonly phrases = new Map<string, string>();
   private readonly near: { anchor: string; context: Set<string>; within: number }[] = [];
   private maxLength = 0;
+  /** Every key's first PREFIX characters (and shorter prefixes): most tokens start nothing, so stop early. */
+  private readonly prefixes = new Set<string>();
 
   constructor(phrases: Iterable<string>, near: readonly { anchor: string; context: string[]; within: number }[] = []) {
     for (const p of phrases) this.add(p, p);
-    for (const n of near) this.near.push({ anchor: compactPhrase(n.anchor), context: new Set(n.context.map(compactPhrase)), within: n.within });
+    for (const n of near) {
+      const anchor = compactPhrase(n.anchor);
+      this.near.push({ anchor, context: new Set(n.context.map(compactPhrase)), within: n.within });
+      this.addPrefixes(anchor);
+    }
+  }
+
+  private addPrefixes(key: string): void {
+    for (let k = 1; k <= Math.min(PREFIX, key.length); k++) this.prefixes.add(key.slice(0, k));
   }
 
   private add(phrase: string, label: string): void {
     const key = compactPhrase(phrase);
     if (!key) return;
     if (!this.phrases.has(key)) this.phrases.set(key, label);
+    this.addPrefixes(key);
     this.maxLength = Math.max(this.maxLength, key.length);
   }
 
@@ -36,7 +49,7 @@ export class PhraseMatcher {
       let compact = '';
       for (let j = i; j < tokens.length; j++) {
         compact = joinCompact(compact, tokens[j].text);
-        if (compact.length > this.maxLength) break;
+        if (compact.length > this.maxLength || !this.prefixes.has(compact.slice(0, PREFIX))) break;
         const term = this.phrases.get(compact);
         if (term !== undefined) {
           out.push({ term, found: text.slice(tokens[i].start, tokens[j].end), start: tokens[i].start, end: tokens[j].end });

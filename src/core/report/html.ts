@@ -198,8 +198,12 @@ function timelineSvg(r: Report, tz: string, num: (n: number) => string): string 
   const spanMin = Math.round((lastMs - firstMs) / 60_000) + 1;
   const step = STEPS_MIN.find((s) => Math.ceil(spanMin / s) <= MAX_BARS) ?? Math.ceil(spanMin / MAX_BARS);
   const stepMs = step * 60_000;
-  const start = Math.floor(firstMs / stepMs) * stepMs;
-  const n = Math.floor((lastMs - start) / stepMs) + 1;
+  const MIN_BARS = 12;
+  const used = Math.floor((lastMs - Math.floor(firstMs / stepMs) * stepMs) / stepMs) + 1;
+  // A short run still gets a readable axis: pad to a dozen slots, the activity in the middle.
+  const pad = used < MIN_BARS ? Math.floor((MIN_BARS - used) / 2) : 0;
+  const start = Math.floor(firstMs / stepMs) * stepMs - pad * stepMs;
+  const n = Math.max(used + pad, MIN_BARS);
   const buckets = Array.from({ length: n }, (_, i) => ({ ms: start + i * stepMs, sent: 0, failed: 0 }));
   for (const p of points) {
     const b = buckets[Math.floor((p.ms - start) / stepMs)];
@@ -211,7 +215,7 @@ function timelineSvg(r: Report, tz: string, num: (n: number) => string): string 
   const ticks = 4;
   const unit = step === 1 ? 'per minute' : step < 60 ? `per ${step} min` : step % 1440 === 0 ? `per ${step / 1440} day` : `per ${step / 60} h`;
   const slot = plotW / n;
-  const barW = Math.max(1, slot * 0.78);
+  const barW = Math.min(28, Math.max(1, slot * 0.78));
   const y = (v: number) => top + plotH - (v / yMax) * plotH;
   const parts: string[] = [];
   for (let i = 0; i <= ticks; i++) {

@@ -45,7 +45,7 @@ afterAll(() => {
 function httpProvider(agent: Agent): Provider {
   return {
     name: 'cloud',
-    send: (msg: OutboundMessage) =>
+    send: (msg: OutboundMessage, ctx?: { onRequestWritten?: () => void }) =>
       new Promise<SendResult>((resolve) => {
         const body = JSON.stringify({ to: msg.to, text: msg.text });
         const req = request(
@@ -57,6 +57,8 @@ function httpProvider(agent: Agent): Provider {
             res.on('end', () => resolve(res.statusCode === 200 ? { ok: true, id: JSON.parse(data).id } : { ok: false, class: 'retry', code: String(res.statusCode), message: 'http' }));
           },
         );
+        // Lets the gate stamp the start when the bytes leave, after any connection setup.
+        req.on('finish', () => ctx?.onRequestWritten?.());
         req.on('error', (e) => resolve({ ok: false, class: 'unknown', code: (e as NodeJS.ErrnoException).code ?? 'ERR', message: 'transport' }));
         req.end(body);
       }),

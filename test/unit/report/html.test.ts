@@ -38,7 +38,7 @@ describe('renderHtml', () => {
   it('formats numbers with thousands separators and shows the halt banner', async () => {
     const r = await report();
     const html = renderHtml(r);
-    expect(html).toContain('1,201'); // selected
+    expect(html).toContain('1,200'); // selected
     expect(html).toContain('Campaign halted');
     expect(html).toContain('role="alert"');
     const done = renderHtml({ ...r, halt: null, uncertain: 0, pending: 0 });
