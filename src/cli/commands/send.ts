@@ -215,7 +215,11 @@ function finish(summary: Awaited<ReturnType<typeof summariseJournal>> | undefine
   );
   for (const [code, count] of failures.slice(0, 10)) err(`  ${String(count).padStart(6)} × ${code}: ${meaningOf(summary.header.provider as ProviderName, code)}`);
   if (summary.uncertain) err(c.yellow(`  ${summary.uncertain} with unknown outcome (the request may have reached the provider): not sent again unless you resume with --resend-uncertain.`));
-  return summary.failed + summary.failedRetryable + summary.uncertain > 0 || summary.halts.length > 0 ? 1 : 0;
+  // FIX (e2e): a `halt` line from an EARLIER run no longer forces exit 1. The journal keeps its
+  // halts forever, so a resume that finished every recipient after a 131048 halt exited 1 even
+  // though the contract says 0 ("every selected recipient has an outcome; no failures"). A halt
+  // in THIS run is still exit 1: send() returns 1 for result.halted / result.paused itself.
+  return summary.failed + summary.failedRetryable + summary.uncertain > 0 || Boolean(result?.halted) ? 1 : 0;
 }
 
 /** ora on a terminal; a plain line every few seconds otherwise (no spinners in CI logs). */

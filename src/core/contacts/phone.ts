@@ -150,6 +150,8 @@ export function normalisePhone(raw: string, defaultCountry?: string): PhoneResul
     digits = compact;
   }
   if (!/^\d+$/.test(digits)) return { ok: false, reason: 'invalid' };
+  // Mexico dropped the mobile "1" after +52 in 2019, but lists still carry it: +52 1 55 1234 5678.
+  if (international && digits.length === 13 && digits.startsWith('521')) digits = `52${digits.slice(3)}`;
 
   const country = defaultCountry ? defaultCountry.toUpperCase() : undefined;
   if (!international) {

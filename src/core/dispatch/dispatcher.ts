@@ -241,7 +241,7 @@ export async function dispatch(
       try {
         // A provider that can tell when the request bytes were handed to the socket calls this:
         // connection setup then cannot bunch arrivals at the server either.
-        const ctx: SendContext & { onRequestWritten?: () => void } = { onRequestWritten: () => slot.start() };
+        const ctx: SendContext = { onRequestWritten: () => slot.start() };
         res = await provider.send(item.message, ctx);
       } catch (err) {
         res = { ok: false, class: 'unknown', code: 'exception', message: String((err as Error)?.message ?? err).slice(0, 200) };

@@ -13,7 +13,7 @@ import {
   type ProviderEnv,
   type ProviderOptions,
 } from './shared.js';
-import type { OutboundMessage, Provider, SendResult } from './types.js';
+import type { OutboundMessage, Provider, SendResult, SendContext } from './types.js';
 
 export const CLOUD_DEFAULT_API_URL = 'https://graph.facebook.com/v23.0';
 
@@ -82,11 +82,12 @@ export function createCloudSender(args: { name: 'cloud' | 'sandbox'; url: string
     secrets: [token],
   });
 
-  async function send(msg: OutboundMessage, ctx: { signal?: AbortSignal } = {}): Promise<SendResult> {
+  async function send(msg: OutboundMessage, ctx: SendContext = {}): Promise<SendResult> {
     const outcome = await client.post(url, {
       headers: { authorization: `Bearer ${token}` },
       json: buildCloudMessage(msg),
       signal: ctx.signal,
+      onWritten: ctx.onRequestWritten,
     });
     if (!outcome.ok) return fromTransportFailure(outcome);
     const { response } = outcome;

@@ -18,6 +18,7 @@ export interface PostOptions {
   /** Sent as application/x-www-form-urlencoded, in insertion order. */
   form?: Record<string, string>;
   signal?: AbortSignal;
+  onWritten?: () => void;
 }
 
 export interface HttpResponse {
@@ -144,6 +145,7 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
       // may act on the request, so a failure can no longer be replayed safely.
       req.on('finish', () => {
         written = true;
+        postOpts.onWritten?.();
       });
       req.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? 'EIO', err.message));
       req.on('response', (res) => {

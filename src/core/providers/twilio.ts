@@ -12,7 +12,7 @@ import {
   type ProviderEnv,
   type ProviderOptions,
 } from './shared.js';
-import type { OutboundMessage, Provider, SendResult } from './types.js';
+import type { OutboundMessage, Provider, SendResult, SendContext } from './types.js';
 
 export const TWILIO_DEFAULT_API_URL = 'https://api.twilio.com';
 
@@ -49,11 +49,12 @@ export function createTwilioProvider(env: ProviderEnv, opts: ProviderOptions = {
     secrets: [vars.TWILIO_AUTH_TOKEN, authorization.slice('Basic '.length)],
   });
 
-  async function send(msg: OutboundMessage, ctx: { signal?: AbortSignal } = {}): Promise<SendResult> {
+  async function send(msg: OutboundMessage, ctx: SendContext = {}): Promise<SendResult> {
     const outcome = await client.post(url, {
       headers: { authorization },
       form: buildTwilioForm(msg, vars.TWILIO_WHATSAPP_FROM, statusCallback),
       signal: ctx.signal,
+      onWritten: ctx.onRequestWritten,
     });
     if (!outcome.ok) return fromTransportFailure(outcome);
     const { response } = outcome;

@@ -54,6 +54,8 @@ export type SendResult =
 
 export interface SendContext {
   signal?: AbortSignal;
+  /** Called once the request's last byte is handed to the socket (the rate gate stamps the start then). */
+  onRequestWritten?: () => void;
 }
 
 export interface Provider {

@@ -13,7 +13,7 @@ import {
   type ProviderEnv,
   type ProviderOptions,
 } from './shared.js';
-import type { OutboundMessage, Provider, SendResult } from './types.js';
+import type { OutboundMessage, Provider, SendResult, SendContext } from './types.js';
 
 export const VONAGE_DEFAULT_API_URL = 'https://api.nexmo.com';
 
@@ -75,11 +75,12 @@ export function createVonageProvider(env: ProviderEnv, opts: ProviderOptions = {
     secrets: [vars.VONAGE_API_SECRET, authorization.slice('Basic '.length)],
   });
 
-  async function send(msg: OutboundMessage, ctx: { signal?: AbortSignal } = {}): Promise<SendResult> {
+  async function send(msg: OutboundMessage, ctx: SendContext = {}): Promise<SendResult> {
     const outcome = await client.post(url, {
       headers: { authorization },
       json: buildVonageMessage(msg, vars.VONAGE_WHATSAPP_FROM),
       signal: ctx.signal,
+      onWritten: ctx.onRequestWritten,
     });
     if (!outcome.ok) return fromTransportFailure(outcome);
     const { response } = outcome;

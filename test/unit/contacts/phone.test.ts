@@ -48,7 +48,7 @@ describe('normalisePhone', () => {
     ['+34 6123', undefined, 'invalid'],
     ['12', undefined, 'invalid'],
     ['+34 612 34 56 78 99', undefined, 'invalid'],
-    ['+52 1 55 1234 5678', undefined, 'invalid'],
+    ['+52 1 55 1234', undefined, 'invalid'],
     ['3.4612345678E+10', undefined, 'invalid'],
     ['6,12345678E+08', 'ES', 'invalid'],
   ])('%j (%s) → %s', (raw, country, reason) => {
@@ -108,5 +108,12 @@ describe('normalisePhone agrees with libphonenumber-js', () => {
       const ours = normalisePhone(text);
       expect(ours.ok ? { e164: ours.e164, kind: ours.kind } : undefined).toEqual(reference(text));
     }), { numRuns: 20_000 });
+  });
+});
+
+describe('Mexican numbers with the old mobile 1', () => {
+  it('drops the 1 after +52 that lists still carry', () => {
+    expect(normalisePhone('+52 1 55 1234 5678')).toMatchObject({ ok: true, e164: '+525512345678' });
+    expect(normalisePhone('+52 55 1234 5678')).toMatchObject({ ok: true, e164: '+525512345678' });
   });
 });

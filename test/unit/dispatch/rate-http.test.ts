@@ -8,7 +8,7 @@ import { dispatch, type WorkItem } from '../../../src/core/dispatch/dispatcher.j
 import { RateGate } from '../../../src/core/dispatch/rate-gate.js';
 import { readJournal } from '../../../src/core/journal/reader.js';
 import { openJournal } from '../../../src/core/journal/writer.js';
-import type { OutboundMessage, Provider, SendResult } from '../../../src/core/providers/types.js';
+import type { OutboundMessage, Provider, SendContext, SendResult } from '../../../src/core/providers/types.js';
 
 // A provider-like server in its own process, so its arrival clock does not share our event loop.
 const SERVER = `
@@ -45,7 +45,7 @@ afterAll(() => {
 function httpProvider(agent: Agent): Provider {
   return {
     name: 'cloud',
-    send: (msg: OutboundMessage, ctx?: { onRequestWritten?: () => void }) =>
+    send: (msg: OutboundMessage, ctx?: SendContext & { onRequestWritten?: () => void }) =>
       new Promise<SendResult>((resolve) => {
         const body = JSON.stringify({ to: msg.to, text: msg.text });
         const req = request(
