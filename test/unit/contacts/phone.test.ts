@@ -88,7 +88,8 @@ describe('normalisePhone agrees with libphonenumber-js', () => {
     fc.assert(fc.property(country, national, (cc, digits) => {
       const text = `+${getCountryCallingCode(cc)}${digits}`;
       const ours = normalisePhone(text);
-      const ref = reference(text);
+      // Our one deliberate difference: the old Mexican mobile "1" (+52 1 + 10 digits) is dropped first.
+      const ref = reference(/^\+521\d{10}$/.test(text) ? `+52${text.slice(4)}` : text);
       expect(ours.ok ? { e164: ours.e164, kind: ours.kind } : undefined).toEqual(ref);
     }), { numRuns: 20_000 });
   });
@@ -106,7 +107,7 @@ describe('normalisePhone agrees with libphonenumber-js', () => {
     fc.assert(fc.property(fc.constantFrom(...prefixes), fc.stringMatching(/^\d{5,9}$/), (prefix, rest) => {
       const text = prefix + rest;
       const ours = normalisePhone(text);
-      expect(ours.ok ? { e164: ours.e164, kind: ours.kind } : undefined).toEqual(reference(text));
+      expect(ours.ok ? { e164: ours.e164, kind: ours.kind } : undefined).toEqual(reference(/^\+521\d{10}$/.test(text) ? `+52${text.slice(4)}` : text));
     }), { numRuns: 20_000 });
   });
 });
