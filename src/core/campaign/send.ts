@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CampaignOptions } from '../config/load.js';
 import type { ClassifiedRow, FindingSink } from '../contacts/types.js';
@@ -9,11 +9,12 @@ import { RateGate } from '../dispatch/rate-gate.js';
 import { defaultZoneFor, parseWindow, type SendWindow } from '../dispatch/send-window.js';
 import { InputError, UsageError } from '../errors.js';
 import { loadHistory, parseDuration, recordSends } from '../history/index.js';
-import { JOURNAL_VERSION, type JournalHeader } from '../journal/format.js';
+import { JOURNAL_VERSION, type JournalEvent, type JournalHeader } from '../journal/format.js';
+import { FeedbackWatcher, type FeedbackVerdict } from './watch.js';
 import { summariseJournal, type JournalSummary, type RecipientRecord } from '../journal/reader.js';
 import { openJournal, type JournalWriter } from '../journal/writer.js';
 import { emptyCounts, type Bucket, type ContactCounts, type Finding } from '../lint/finding.js';
-import { classifiedRows, prepareLint, type PreparedLint } from '../lint/index.js';
+import { classifiedRows, optOutFile, prepareLint, type PreparedLint } from '../lint/index.js';
 import { createProvider, DEFAULT_SANDBOX_OUTBOX } from '../providers/index.js';
 import type { OutboundMessage, Provider } from '../providers/types.js';
 import { buttonSuffixes, templateParams } from '../template/render.js';
@@ -280,6 +281,24 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     }
 
     hooks.onStart?.({ provider: o.provider, total: plan.toSend, outbox: o.provider === 'sandbox' ? outbox : undefined });
+    // Callbacks appended by `campaign webhook` during this run can halt it (watch.ts).
+    const inner = new AbortController();
+    const forward = () => inner.abort(signal.reason);
+    signal.addEventListener('abort', forward, { once: true });
+    const optOutList = optOutFile(req.cwd);
+    const watcher = new FeedbackWatcher(plan.journalPath, (await stat(plan.journalPath)).size, undefined, {
+      path: optOutList,
+      fromOffset: existsSync(optOutList) ? (await stat(optOutList)).size : 0,
+    });
+    let feedbackHalt: FeedbackVerdict | null = null;
+    const watching = setInterval(() => {
+      void watcher.poll().then((v) => {
+        if (v && !feedbackHalt) {
+          feedbackHalt = v;
+          inner.abort(new Error(v.reason));
+        }
+      }, () => undefined);
+    }, 250);
     const result = await dispatch(
       work(),
       { provider, journal, gate },
@@ -290,13 +309,23 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
         dailyLimit: o.dailyLimit,
         sentInLast24h: plan.existing?.sentTimes,
         window,
+        skipReason: (item) => (watcher.optedOut.has(item.to) ? 'opted-out' : null),
       },
-      signal,
+      inner.signal,
       (e) => {
         if (e.type === 'sent' && e.to) sentTo.push(e.to);
         hooks.onEvent?.(e);
       },
-    );
+    ).finally(() => {
+      clearInterval(watching);
+      signal.removeEventListener('abort', forward);
+    });
+    const halt = feedbackHalt as FeedbackVerdict | null;
+    if (halt && !signal.aborted) {
+      journal.append({ type: 'halt', at: nowIso(), reason: halt.reason, detail: halt.detail } as JournalEvent);
+      result.interrupted = false;
+      result.halted = { reason: `${halt.reason}: ${halt.detail}` };
+    }
     await journal.flush();
     if (sentTo.length) {
       const at = new Date().toISOString();

@@ -39,6 +39,8 @@ export interface DispatchOptions {
   windowWait?: boolean;
   /** For tests: [0, 1) jitter source. */
   random?: () => number;
+  /** Checked right before each attempt: a reason (e.g. `opted-out`) skips the recipient instead. */
+  skipReason?: (item: WorkItem) => string | null;
 }
 
 export interface DispatchDeps {
@@ -231,6 +233,12 @@ export async function dispatch(
       } catch {
         // Stopped before this try started: a first try leaves the recipient pending; a retry had a definite error.
         if (last) fail(item, last, false, false);
+        return;
+      }
+      // Last look before the request: someone may have opted out since the item was queued.
+      const skip = opts.skipReason?.(item);
+      if (skip) {
+        append({ type: 'skipped', to: item.to, at: iso(), reason: skip, line: item.line });
         return;
       }
       n++;

@@ -247,8 +247,9 @@ export async function reduceReport(
     } else if (r.open && r.statuses.size === 0 && !sent) {
       counts.uncertain++;
     } else if (!sent && r.outcome === 'skipped') {
-      // Skipped rows were never selected: the funnel starts at the recipients the send chose.
-      counts.selected--;
+      // Rows lint skipped were never selected: the funnel starts at the recipients the send chose.
+      // Someone who opted out while the send ran was selected, then skipped.
+      if (r.skipReason !== 'opted-out') counts.selected--;
       counts.skipped++;
       const reason = r.skipReason ?? 'skipped';
       skipReasons.set(reason, (skipReasons.get(reason) ?? 0) + 1);

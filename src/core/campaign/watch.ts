@@ -1,0 +1,100 @@
+import { open } from 'node:fs/promises';
+
+/**
+ * While a send runs, `campaign webhook` appends `status` and `optout` events to the same
+ * journal. WhatsApp judges a sender by exactly these (blocks, opt-outs, undeliverable
+ * messages), so a rising rate of them halts the send like a STOP code does.
+ */
+export interface FeedbackLimits {
+  /** Halt when opt-outs exceed max(minOptOuts, optOutRate × sent). */
+  optOutRate: number;
+  minOptOuts: number;
+  /** Halt when failed delivery callbacks exceed max(minFailures, failureRate × sent). */
+  failureRate: number;
+  minFailures: number;
+}
+
+export const DEFAULT_FEEDBACK_LIMITS: FeedbackLimits = { optOutRate: 0.02, minOptOuts: 5, failureRate: 0.1, minFailures: 10 };
+
+export interface FeedbackVerdict {
+  reason: 'opt-out-rate' | 'delivery-failure-rate';
+  detail: string;
+}
+
+/** Counts the callbacks appended after `fromOffset` and says when their rate is too high. */
+export class FeedbackWatcher {
+  private readonly journal: Tail;
+  private readonly optOutList?: Tail;
+  optOuts = 0;
+  failures = 0;
+  sent = 0;
+  /** Numbers that opted out during this run (journal `optout` events and the opt-out list): never message them. */
+  readonly optedOut = new Set<string>();
+
+  constructor(path: string, fromOffset: number, private readonly limits: FeedbackLimits = DEFAULT_FEEDBACK_LIMITS, optOutFile?: { path: string; fromOffset: number }) {
+    this.journal = new Tail(path, fromOffset);
+    if (optOutFile) this.optOutList = new Tail(optOutFile.path, optOutFile.fromOffset);
+  }
+
+  /** Reads what was appended since the last poll; returns a verdict when the send must halt. */
+  async poll(): Promise<FeedbackVerdict | null> {
+    for (const line of await this.journal.read()) this.count(line);
+    if (this.optOutList) for (const line of await this.optOutList.read()) if (line.trim()) this.optedOut.add(line.trim());
+    return this.verdict();
+  }
+
+  private count(line: string): void {
+    // Cheap prefilter: most appended lines are our own attempt/sent lines.
+    if (!line.includes('"status"') && !line.includes('"optout"') && !line.includes('"sent"')) return;
+    let e: { type?: string; status?: string };
+    try {
+      e = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (e.type === 'sent') this.sent++;
+    else if (e.type === 'optout') {
+      this.optOuts++;
+      if (typeof (e as { to?: unknown }).to === 'string') this.optedOut.add((e as { to: string }).to);
+    }
+    else if (e.type === 'status' && e.status === 'failed') this.failures++;
+  }
+
+  verdict(): FeedbackVerdict | null {
+    const l = this.limits;
+    if (this.optOuts > Math.max(l.minOptOuts, l.optOutRate * this.sent)) {
+      return { reason: 'opt-out-rate', detail: `${this.optOuts} opt-outs for ${this.sent} messages sent in this run` };
+    }
+    if (this.failures > Math.max(l.minFailures, l.failureRate * this.sent)) {
+      return { reason: 'delivery-failure-rate', detail: `${this.failures} failed deliveries for ${this.sent} messages sent in this run` };
+    }
+    return null;
+  }
+}
+
+/** Whole lines appended to a file since an offset; a missing file has none yet. */
+class Tail {
+  private partial = '';
+  constructor(private readonly path: string, private offset: number) {}
+
+  async read(): Promise<string[]> {
+    let fh;
+    try {
+      fh = await open(this.path, 'r');
+    } catch {
+      return [];
+    }
+    try {
+      const { size } = await fh.stat();
+      if (size <= this.offset) return [];
+      const buf = Buffer.alloc(size - this.offset);
+      await fh.read(buf, 0, buf.length, this.offset);
+      this.offset = size;
+      const lines = (this.partial + buf.toString('utf8')).split('\n');
+      this.partial = lines.pop() ?? '';
+      return lines;
+    } finally {
+      await fh.close();
+    }
+  }
+}

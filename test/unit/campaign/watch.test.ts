@@ -1,0 +1,43 @@
+import { appendFileSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FeedbackWatcher } from '../../../src/core/campaign/watch.js';
+
+function journal(): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'watch-')), 'j.jsonl');
+  writeFileSync(file, '{"type":"header","version":1}\n{"type":"optout","to":"+34600000000","at":"x","source":"old"}\n');
+  return file;
+}
+const line = (e: object) => `${JSON.stringify(e)}\n`;
+
+describe('FeedbackWatcher', () => {
+  it('ignores what was in the journal before the run started', async () => {
+    const file = journal();
+    const w = new FeedbackWatcher(file, statSync(file).size, { optOutRate: 0, minOptOuts: 0, failureRate: 1, minFailures: 100 });
+    expect(await w.poll()).toBeNull();
+    expect(w.optOuts).toBe(0);
+  });
+
+  it('halts when opt-outs outgrow the allowance, not before', async () => {
+    const file = journal();
+    const w = new FeedbackWatcher(file, statSync(file).size, { optOutRate: 0.02, minOptOuts: 2, failureRate: 1, minFailures: 100 });
+    for (let i = 0; i < 100; i++) appendFileSync(file, line({ type: 'sent', to: `+346${i}`, at: 'x', id: `w${i}` }));
+    appendFileSync(file, line({ type: 'optout', to: '+3461', at: 'x', source: 'BAJA' }) + line({ type: 'optout', to: '+3462', at: 'x', source: 'BAJA' }));
+    expect(await w.poll()).toBeNull(); // 2 opt-outs for 100 sent: at the allowance
+    appendFileSync(file, line({ type: 'optout', to: '+3463', at: 'x', source: 'BAJA' }));
+    expect(await w.poll()).toMatchObject({ reason: 'opt-out-rate' });
+  });
+
+  it('halts on failed delivery callbacks, and reads a line split across two polls', async () => {
+    const file = journal();
+    const w = new FeedbackWatcher(file, statSync(file).size, { optOutRate: 1, minOptOuts: 100, failureRate: 0.1, minFailures: 1 });
+    appendFileSync(file, line({ type: 'sent', to: '+3461', at: 'x', id: 'a' }));
+    const failed = line({ type: 'status', to: '+3461', at: 'x', id: 'a', status: 'failed', code: 131026 });
+    appendFileSync(file, line({ type: 'status', to: '+3461', at: 'x', id: 'a', status: 'failed' }) + failed.slice(0, 20));
+    expect(await w.poll()).toBeNull();
+    appendFileSync(file, failed.slice(20));
+    expect(await w.poll()).toMatchObject({ reason: 'delivery-failure-rate' });
+    expect(w.failures).toBe(2);
+  });
+});
