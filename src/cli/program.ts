@@ -53,7 +53,11 @@ function addSendOptions(cmd: Command): Command {
     .option('--dry-run', 'render every message and write the plan, without any request')
     .option('--yes', 'do not ask for confirmation')
     .option('--resend-uncertain', 'send again to recipients whose outcome is unknown after a crash')
-    .option('--max-retries <n>', 'retries of a transient provider error (default 5)', (v) => Number(v))
+    .option('--max-retries <n>', 'retries of a transient provider error (default 5)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('--max-retries must be a whole number, 0 or more.');
+      return n;
+    })
     .option('--timeout <ms>', 'per-request timeout in milliseconds (default 15000)', positiveInt('--timeout'))
     .addOption(new Option('--sandbox-faults <spec>', 'sandbox only: inject faults, e.g. 429=0.05,reset=0.01,latency=20').hideHelp(false));
 }
@@ -70,8 +74,8 @@ export function buildProgram(): Command {
 Examples:
   $ campaign lint contacts.csv --template message.md --default-country ES
   $ campaign send contacts.csv               # with campaign.yaml beside it
-  $ campaign resume contacts.campaign.jsonl
-  $ campaign status contacts.campaign.jsonl --json`,
+  $ campaign resume contacts.journal.jsonl
+  $ campaign status contacts.journal.jsonl --json`,
     );
 
   addContactOptions(

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CampaignOptions } from '../config/load.js';
 import type { ClassifiedRow, FindingSink } from '../contacts/types.js';
@@ -134,8 +135,15 @@ function isRecent(ctx: PlanContext, to: string, journalKnows: boolean): boolean 
   return last !== undefined && last >= ctx.recentCutoff.since;
 }
 
+function sendWindowOf(o: CampaignOptions): SendWindow | undefined {
+  if (o.window) return parseWindow(o.window, o.tz);
+  if (o.tz) throw new UsageError('--tz needs --window.', { hint: 'Give the sending hours, e.g. --window 09:00-21:00.' });
+  return undefined;
+}
+
 /** First pass: lint the inputs, compare with an existing journal, count who would get a message. */
 export async function planSend(req: PlanRequest): Promise<SendPlan> {
+  sendWindowOf(req.options); // bad --window / --tz: say so before any work
   const journalPath = path.resolve(req.journalPath ?? req.options.journal ?? defaultJournalPath(req.contactsPath));
   const ctx = await contextFor(req);
   const prepared = await ctx.prepared(true);
@@ -214,9 +222,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
   if (currentSha !== plan.contactsSha) {
     throw new InputError('the contacts file changed while the campaign was being prepared.', { file: req.contactsPath, hint: 'Run the command again.' });
   }
-  let window: SendWindow | undefined;
-  if (o.window) window = parseWindow(o.window, o.tz);
-  else if (o.tz) throw new UsageError('--tz needs --window.', { hint: 'Give the sending hours, e.g. --window 09:00-21:00.' });
+  const window = sendWindowOf(o);
 
   const header: JournalHeader = {
     type: 'header',
@@ -338,21 +344,28 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
   }
 }
 
-/** Dry run: renders every message into `<journal>.plan.jsonl` (written whole, then renamed into place). */
+/** Dry run: renders every message into `<journal>.plan.jsonl`, streamed to a temporary file renamed into place. */
 export async function writeDryRunPlan(req: PlanRequest, plan: SendPlan): Promise<{ file: string; messages: number }> {
   const file = plan.journalPath.replace(/\.jsonl$/, '') + '.plan.jsonl';
-  const prepared = await prepareLint({ contactsPath: req.contactsPath, options: req.options, cwd: req.cwd });
-  const lines: string[] = [];
+  const prepared = await prepareLint({ contactsPath: req.contactsPath, options: req.options, cwd: req.cwd, env: req.env });
   const states = plan.existing?.states;
-  for await (const row of classifiedRows(prepared, () => {})) {
-    if (row.bucket !== 'sendable' || isDone(states?.get(row.phone!), req.options.resendUncertain)) continue;
-    const msg = buildMessage(plan.template, row, row.text ?? '', plan.campaign, req.env);
-    lines.push(JSON.stringify({ to: msg.to, line: row.line, text: msg.text, ...(msg.template ? { template: msg.template } : {}) }));
-  }
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(`${file}.tmp`, lines.length ? `${lines.join('\n')}\n` : '');
+  const out = createWriteStream(`${file}.tmp`);
+  let messages = 0;
+  try {
+    for await (const row of classifiedRows(prepared, () => {})) {
+      if (row.bucket !== 'sendable' || isDone(states?.get(row.phone!), req.options.resendUncertain)) continue;
+      const msg = buildMessage(plan.template, row, row.text ?? '', plan.campaign, req.env);
+      const line = JSON.stringify({ to: msg.to, line: row.line, text: msg.text, ...(msg.template ? { template: msg.template } : {}) });
+      if (!out.write(`${line}\n`)) await once(out, 'drain');
+      messages++;
+    }
+  } finally {
+    out.end();
+    await once(out, 'close');
+  }
   await rename(`${file}.tmp`, file);
-  return { file, messages: lines.length };
+  return { file, messages };
 }
 
 export type { Finding };
