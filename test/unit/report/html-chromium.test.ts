@@ -4,26 +4,19 @@
  * Needs the `chromium` apt package (/usr/bin/chromium) and the `playwright-core` dev dependency.
  * A screenshot is saved to a temp dir (or to $REPORT_SCREENSHOT_DIR) for a person to look at.
  */
-import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildReport, renderHtml } from '../../../src/core/report/index.js';
 import { sampleJournal, writeJournal } from './journal-fixture.js';
+import { CHROMIUM, hasChromium, withChromiumPage } from '../../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`html-chromium.test.ts skipped: ${CHROMIUM} is absent (apt-get install -y chromium).`);
 
 describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
   it('makes no network request, draws both charts, logs no error', async () => {
-    let pw: typeof import('playwright-core');
-    try {
-      pw = await import('playwright-core');
-    } catch (err) {
-      throw new Error(`playwright-core is not installed: add it as a devDependency (${(err as Error).message})`);
-    }
     const dir = mkdtempSync(join(tmpdir(), 'report-html-'));
     const journal = join(dir, 'campaign.jsonl');
     const lines = sampleJournal({ n: 1_850, halt: 'Meta restricted sending: messages were reported as spam (131048)' });
@@ -36,16 +29,7 @@ describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
     writeFileSync(file, renderHtml(report, { source: 'campaign.jsonl' }));
     const url = pathToFileURL(file).href;
 
-    const context = await pw.chromium.launchPersistentContext(join(dir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      chromiumSandbox: false,
-      viewport: { width: 1366, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
-    try {
-      const page = context.pages()[0] ?? (await context.newPage());
+    await withChromiumPage(async (page) => {
       const requests: string[] = [];
       const problems: string[] = [];
       page.on('request', (r) => requests.push(r.url()));
@@ -77,8 +61,6 @@ describe.skipIf(!hasChromium)('HTML report in headless Chromium', () => {
 
       expect(requests).toEqual([url]);
       expect(problems).toEqual([]);
-    } finally {
-      await context.close();
-    }
+    });
   });
 });
