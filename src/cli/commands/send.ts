@@ -106,7 +106,8 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: Record<string, u
 
   const controller = new AbortController();
   let interrupts = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
+  // ora re-emits Ctrl-C as process.emit('SIGINT') without the signal name.
+  const onSignal = (sig: NodeJS.Signals = 'SIGINT') => {
     interrupts++;
     if (interrupts === 1) {
       progress?.stop();
