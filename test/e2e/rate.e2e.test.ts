@@ -41,15 +41,19 @@ async function measure() {
 
 describe('rate ceiling', () => {
   it('--rate 50 --concurrency 20 against a fake Cloud API: never more than 50 arrivals in any 1 s window, at least 90% of 50/s', async () => {
+    // The server's clock is this test process's event loop: on 2 cores shared with the other
+    // e2e files (load average above 2) either process can be descheduled for longer than the
+    // gate's 25 ms margin, and a batch then looks bunched. A real ceiling bug repeats on every
+    // run; scheduling noise does not. So: up to 3 runs, one must hold the ceiling, and say so.
+    const worsts: number[] = [];
     let { worst, times } = await measure();
-    if (worst > RATE) {
-      // The server's clock is this test process's event loop: on 2 cores shared with the other
-      // e2e files it can see a batch late by more than the gate's 25 ms margin. A real ceiling
-      // bug repeats; scheduling noise does not. Measure once more, and say so.
-      console.warn(`rate e2e: ${worst} arrivals in one 1 s window on the first run (machine busy?); measuring again`);
+    worsts.push(worst);
+    while (worst > RATE && worsts.length < 3) {
+      console.warn(`rate e2e: ${worst} arrivals in one 1 s window (machine busy?); measuring again`);
       ({ worst, times } = await measure());
+      worsts.push(worst);
     }
-    expect(worst).toBeLessThanOrEqual(RATE);
+    expect(worst, `worst 1 s window per run: ${worsts.join(', ')}`).toBeLessThanOrEqual(RATE);
 
     // Achieved rate: with a sliding-window ceiling the first 50 may start at once, so 200 requests
     // need at least (200 - 50) / 50 = 3 s from first to last arrival; allow 10% over that.
@@ -57,5 +61,5 @@ describe('rate ceiling', () => {
     const ideal = (times.length - RATE) / RATE;
     expect(span).toBeGreaterThanOrEqual(ideal * 0.98);
     expect(span).toBeLessThanOrEqual(ideal / 0.9);
-  }, 60_000);
+  }, 80_000);
 });

@@ -90,8 +90,14 @@ async function buildIfStale(): Promise<void> {
     const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     await new Promise<void>((resolve, reject) => {
       execFile(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: REPO_ROOT, timeout: 120_000 }, (err, stdout, stderr) => {
-        if (err) reject(new Error(`tsc failed; the e2e tests need a build of src/:\n${stdout}${stderr}`));
-        else resolve();
+        if (!err) return resolve();
+        // tsc still emits JavaScript on type errors: run against it (every worker sees the same
+        // dist/), but say so loudly. Fatal only when nothing runnable came out.
+        if (!isStale()) {
+          console.warn(`ensureBuilt: tsc reported errors; the e2e tests run the JavaScript it emitted anyway:\n${stdout}${stderr}`);
+          return resolve();
+        }
+        reject(new Error(`tsc failed; the e2e tests need a build of src/:\n${stdout}${stderr}`));
       });
     });
   });
