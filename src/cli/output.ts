@@ -58,3 +58,29 @@ export function formatFindings(collector: FindingCollector, c: ChalkInstance, fi
 export function plural(n: number, word: string, many = `${word}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? word : many}`;
 }
+
+/**
+ * Writes `{"findings": [...], ...rest}` to a stream one finding at a time, in 64 KiB chunks
+ * (stdout is synchronous for files and pipes on Linux, so nothing piles up in memory).
+ */
+export class JsonFindingsStream {
+  private buf = '{\n  "findings": [';
+  private first = true;
+  constructor(private readonly out: NodeJS.WritableStream) {}
+
+  add(f: Finding): void {
+    this.buf += `${this.first ? '' : ','}\n    ${JSON.stringify(f)}`;
+    this.first = false;
+    if (this.buf.length > 65_536) {
+      this.out.write(this.buf);
+      this.buf = '';
+    }
+  }
+
+  end(rest: Record<string, unknown>): void {
+    let tail = this.first ? ']' : '\n  ]';
+    for (const [k, v] of Object.entries(rest)) tail += `,\n  ${JSON.stringify(k)}: ${JSON.stringify(v, null, 2).replace(/\n/g, '\n  ')}`;
+    this.out.write(`${this.buf}${tail}\n}\n`);
+    this.buf = '';
+  }
+}

@@ -1,17 +1,25 @@
 import { lint } from "../../core/lint/index.js";
 import { ruleFix } from "../../core/lint/rules-catalog.js";
-import { colourFor, FindingCollector, formatFindings, plural } from '../output.js';
+import { colourFor, FindingCollector, formatFindings, JsonFindingsStream, plural } from '../output.js';
 import { display, resolveOptions } from './shared.js';
 
 /** `campaign lint`: exit 0 without error-level findings, 1 with them (the contract's table). */
 export async function runLint(contactsPath: string, flags: Record<string, unknown>): Promise<number> {
   const json = Boolean(flags.json);
   const { options, env } = resolveOptions(flags);
-  const collector = new FindingCollector(json);
-  const result = await lint({ contactsPath, options, env, cwd: process.cwd(), onFinding: collector.add });
+  const collector = new FindingCollector(false);
+  // --json streams findings as they are found: a million-row list never holds them all.
+  const stream = json ? new JsonFindingsStream(process.stdout) : undefined;
+  const result = await lint({
+    contactsPath,
+    options,
+    env,
+    cwd: process.cwd(),
+    onFinding: stream ? (f) => stream.add(f) : collector.add,
+  });
 
-  if (json) {
-    process.stdout.write(`${JSON.stringify({ contacts: result.contacts, findings: collector.all }, null, 2)}\n`);
+  if (stream) {
+    stream.end({ contacts: result.contacts });
     return result.errors > 0 ? 1 : 0;
   }
 

@@ -1,3 +1,4 @@
+import { PhoneIndex } from './phone-index.js';
 import type { Finding } from '../lint/finding.js';
 import { findColumn, isConsentDateColumn, isConsentSourceColumn, resolveColumns } from './columns.js';
 import { isExplicitYes } from './consent.js';
@@ -25,7 +26,7 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
   const suppressed = opts.suppressed;
   const defaultCountry = opts.defaultCountry;
   const width = csv.header.length;
-  const seen = new Map<string, number>();
+  const seen = new PhoneIndex();
 
   if (!dateColumn && !sourceColumn) {
     sink({
