@@ -6,7 +6,7 @@ import { planSend, runSend as runCampaign, writeDryRunPlan, type SendPlan, type 
 import type { CampaignOptions } from '../../core/config/load.js';
 import type { DispatchEvent } from '../../core/dispatch/dispatcher.js';
 import { InputError, UsageError } from '../../core/errors.js';
-import { summariseJournal } from '../../core/journal/reader.js';
+import { readJournalHeader, summariseJournal } from '../../core/journal/reader.js';
 import { meaningOf } from '../../core/providers/classify.js';
 import type { ProviderName } from '../../core/providers/index.js';
 import { ruleFix } from '../../core/lint/rules-catalog.js';
@@ -35,8 +35,7 @@ export async function runSend(contactsPath: string, flags: Record<string, unknow
 /** `campaign resume <journal>`: the same send, with the contacts, template and options its header recorded. */
 export async function runResume(journalPath: string, flags: Record<string, unknown>): Promise<number> {
   if (!existsSync(journalPath)) throw new InputError('no such journal.', { file: journalPath, hint: 'Give the .jsonl file that `campaign send` wrote.' });
-  const summary = await summariseJournal(journalPath);
-  const h = summary.header;
+  const h = await readJournalHeader(journalPath);
   const recorded = h.options as Partial<CampaignOptions>;
   if (!existsSync(h.contacts.path)) {
     throw new InputError(`the contacts file this journal was started with is gone: ${h.contacts.path}.`, { file: journalPath, line: 1, hint: 'Put it back, or start a new send.' });

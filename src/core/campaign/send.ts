@@ -96,6 +96,8 @@ export interface SendPlan {
   existing: JournalSummary | null;
   first?: { to: string; line: number; text: string; message: OutboundMessage };
   skippedByReason: Partial<Record<Bucket | 'recent', number>>;
+  /** Rows the send still has to act on (to send, or to record as skipped), when they fit in memory. */
+  rows?: PlannedRow[];
 }
 
 export interface PlanRequest {
@@ -172,9 +174,20 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
   };
   const states = existing?.states;
   const resendUncertain = req.options.resendUncertain;
+  // The rows the second pass needs, so that it does not parse and classify the file again
+  // (resume of a million-row list would otherwise pay for the lint twice before its first send).
+  let cache: PlannedRow[] | undefined = [];
+  const keep = (row: PlannedRow) => {
+    if (!cache) return;
+    if (cache.length >= ROW_CACHE_LIMIT) cache = undefined;
+    else cache.push(row);
+  };
   for await (const row of classifiedRows(prepared, req.onFinding)) {
     plan.counts.rows++;
     plan.counts[row.bucket]++;
+    if (row.phone && (row.bucket === 'sendable' ? !isDone(states?.get(row.phone), resendUncertain) : !states?.has(row.phone) && row.bucket !== 'duplicate')) {
+      keep(row.bucket === 'sendable' ? row : { line: row.line, bucket: row.bucket, phone: row.phone, record: EMPTY });
+    }
     if (row.bucket !== 'sendable') {
       plan.skippedByReason[row.bucket] = (plan.skippedByReason[row.bucket] ?? 0) + 1;
       continue;
@@ -196,8 +209,14 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
       plan.first = { to: row.phone!, line: row.line, text, message: buildMessage(template, row, text, campaign, req.env) };
     }
   }
+  plan.rows = cache;
   return plan;
 }
+
+type PlannedRow = ClassifiedRow & { text?: string };
+const EMPTY: Record<string, string> = Object.freeze({}) as Record<string, string>;
+/** Rows kept between the two passes; a bigger list is streamed from the file again instead. */
+const ROW_CACHE_LIMIT = 1_500_000;
 
 export interface RunHooks {
   onEvent?: (e: DispatchEvent) => void;
@@ -256,13 +275,14 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     if (plan.existing) journal.append({ type: 'resume', at: nowIso(), pid: process.pid, ...(plan.changed.length ? { changed: plan.changed } : {}) });
     const gate = new RateGate({ rate: o.rate });
     const ctx = await contextFor(req);
-    const prepared = await ctx.prepared();
+    const rows: AsyncIterable<PlannedRow> | Iterable<PlannedRow> = plan.rows ?? classifiedRows(await ctx.prepared(), () => {});
+    plan.rows = undefined;
     const states = plan.existing?.states;
     let skippedWritten = 0;
     const sentTo: string[] = [];
 
     async function* work(): AsyncGenerator<WorkItem> {
-      for await (const row of classifiedRows(prepared, () => {})) {
+      for await (const row of rows) {
         if (signal.aborted) return;
         const to = row.phone;
         if (!to) continue;

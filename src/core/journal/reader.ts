@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import type { JournalEvent, JournalHeader, RecipientState } from './format.js';
 
@@ -294,4 +295,31 @@ export async function summariseJournal(path: string): Promise<JournalSummary> {
   }
   s.sentTimes.sort((a, b) => a - b);
   return s;
+}
+
+/** Only the header (line 1): what `resume` needs before the one full read that planning does. */
+export async function readJournalHeader(path: string): Promise<JournalHeader> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const text = buf.subarray(0, bytesRead).toString('utf8');
+    const end = text.indexOf('\n');
+    let header: unknown;
+    try {
+      header = JSON.parse(end < 0 ? text : text.slice(0, end));
+    } catch {
+      header = undefined;
+    }
+    if (!header || typeof header !== 'object' || (header as { type?: unknown }).type !== 'header') {
+      throw new InputError('this is not a campaign journal: its first line is not a journal header.', {
+        file: path,
+        line: 1,
+        hint: 'Pass the .jsonl journal written by `campaign send`.',
+      });
+    }
+    return header as JournalHeader;
+  } finally {
+    await fh.close();
+  }
 }
