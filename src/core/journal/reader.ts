@@ -36,8 +36,8 @@ export async function streamJournal(path: string, onEvent: LineHandler): Promise
     lineNo++;
     // Trailing NULs can appear after a crash on some filesystems.
     if (text.charCodeAt(0) !== 0x7b && /^[\s\0]*$/.test(text)) return;
-    let value: unknown;
-    try {
+    let value: unknown = header ? parseOwnLine(text) : undefined;
+    if (value === undefined) try {
       value = JSON.parse(text);
     } catch {
       if (pendingBad) throw badLine(pendingBad.line);
@@ -322,4 +322,38 @@ export async function readJournalHeader(path: string): Promise<JournalHeader> {
   } finally {
     await fh.close();
   }
+}
+
+const ATTEMPT = '{"type":"attempt","to":"';
+const SENT = '{"type":"sent","to":"';
+
+/**
+ * The dispatcher's own `attempt` and `sent` lines have a fixed shape; reading them by hand is
+ * about twice as fast as JSON.parse on a million-line journal. Anything that deviates in the
+ * slightest (another key order, an escape) returns undefined and goes through JSON.parse.
+ */
+export function parseOwnLine(text: string): JournalEvent | undefined {
+  if (text.includes('\\')) return undefined;
+  const isAttempt = text.startsWith(ATTEMPT);
+  if (!isAttempt && !text.startsWith(SENT)) return undefined;
+  let i = isAttempt ? ATTEMPT.length : SENT.length;
+  const toEnd = text.indexOf('"', i);
+  if (toEnd < 0) return undefined;
+  const to = text.slice(i, toEnd);
+  if (!text.startsWith('","at":"', toEnd)) return undefined;
+  i = toEnd + 8;
+  const atEnd = text.indexOf('"', i);
+  if (atEnd < 0) return undefined;
+  const at = text.slice(i, atEnd);
+  const rest = text.slice(atEnd + 1);
+  if (isAttempt) {
+    const m = /^(?:,"line":(\d+))?(?:,"n":(\d+))?\}$/.exec(rest);
+    if (!m) return undefined;
+    const e: JournalEvent = { type: 'attempt', to, at };
+    if (m[1] !== undefined) e.line = Number(m[1]);
+    if (m[2] !== undefined) e.n = Number(m[2]);
+    return e;
+  }
+  const m = /^,"id":"([^"]*)"\}$/.exec(rest);
+  return m ? { type: 'sent', to, at, id: m[1] } : undefined;
 }

@@ -160,3 +160,24 @@ describe('summariseJournal', () => {
     expect(ms).toBeLessThan(15_000);
   }, 60_000);
 });
+
+describe('parseOwnLine (the fast path for the dispatcher\'s own lines)', () => {
+  it('agrees with JSON.parse or declines', async () => {
+    const { parseOwnLine } = await import('../../../src/core/journal/reader.js');
+    const fcm = (await import('fast-check')).default;
+    const event = fcm.oneof(
+      fcm.record({ type: fcm.constant('attempt'), to: fcm.string(), at: fcm.string(), line: fcm.nat(), n: fcm.nat() }, { requiredKeys: ['type', 'to', 'at'] }),
+      fcm.record({ type: fcm.constant('sent'), to: fcm.string(), at: fcm.string(), id: fcm.string() }),
+      fcm.record({ type: fcm.constant('sent'), to: fcm.string(), id: fcm.string(), at: fcm.string() }),
+    );
+    fcm.assert(
+      fcm.property(event, (e) => {
+        const text = JSON.stringify(e);
+        const fast = parseOwnLine(text);
+        if (fast !== undefined) expect(fast).toEqual(JSON.parse(text));
+      }),
+      { numRuns: 5000 },
+    );
+    expect(parseOwnLine('{"type":"sent","to":"+34612345678","at":"2026-01-01T00:00:00.000Z","id":"wamid.X"}')).toEqual({ type: 'sent', to: '+34612345678', at: '2026-01-01T00:00:00.000Z', id: 'wamid.X' });
+  });
+});
