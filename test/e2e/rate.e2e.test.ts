@@ -25,6 +25,7 @@ async function measure() {
     { cwd: t.dir, env: fake.env, timeoutMs: 30_000 },
   );
   expect(r.code, r.stderr).toBe(0);
+  expect(r.stderr).not.toMatch(/Warning/); // e.g. MaxListenersExceededWarning at --concurrency > 10
   expect(duplicates(fake.accepted())).toEqual([]);
   const times = fake.server.requests.map((q) => q.startedAt).sort((a, b) => a - b);
   expect(times.length).toBe(c.sendable.length);

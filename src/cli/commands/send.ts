@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 import type { ChalkInstance } from 'chalk';
 import { planSend, runSend as runCampaign, writeDryRunPlan, type SendPlan, type PlanRequest, type RunResult } from '../../core/campaign/send.js';
 import type { CampaignOptions } from '../../core/config/load.js';
@@ -122,12 +122,14 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: Record<string, u
 
   let progress: Progress | undefined;
   let result: RunResult;
+  // ora only draws on a terminal; elsewhere it is not even loaded.
+  const oraModule = process.stderr.isTTY && !json ? (await import('ora')).default : undefined;
   try {
     result = await runCampaign(full, plan, controller.signal, {
       onNotice: (line) => err(c.yellow(line)),
       onStart: ({ provider, total, outbox }) => {
         if (outbox) err(c.cyan(`Sandbox: nothing leaves this machine. Messages are written to ${display(outbox)}.`));
-        progress = new Progress(total, provider, c, json);
+        progress = new Progress(total, provider, c, json, oraModule);
       },
       onEvent: (e) => progress?.event(e),
     });
@@ -232,8 +234,8 @@ class Progress {
   private spinner?: Ora;
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly total: number, provider: string, private readonly c: ChalkInstance, quiet: boolean) {
-    if (process.stderr.isTTY && !quiet) {
+  constructor(private readonly total: number, provider: string, private readonly c: ChalkInstance, quiet: boolean, ora?: typeof import('ora').default) {
+    if (ora && !quiet) {
       this.spinner = ora({ text: this.text(), stream: process.stderr }).start();
       this.timer = setInterval(() => this.spinner && (this.spinner.text = this.text()), 200);
     } else {

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { once } from 'node:events';
+import { once, setMaxListeners } from 'node:events';
 import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CampaignOptions } from '../config/load.js';
@@ -309,6 +309,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     hooks.onStart?.({ provider: o.provider, total: plan.toSend, outbox: o.provider === 'sandbox' ? outbox : undefined });
     // Callbacks appended by `campaign webhook` during this run can halt it (watch.ts).
     const inner = new AbortController();
+    setMaxListeners(0, inner.signal);
     const forward = () => inner.abort(signal.reason);
     signal.addEventListener('abort', forward, { once: true });
     const optOutList = optOutFile(req.cwd);
@@ -339,7 +340,10 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
       },
       inner.signal,
       (e) => {
-        if (e.type === 'sent' && e.to) sentTo.push(e.to);
+        if (e.type === 'sent' && e.to) {
+          sentTo.push(e.to);
+          watcher.sent++;
+        }
         hooks.onEvent?.(e);
       },
     ).finally(() => {

@@ -27,6 +27,7 @@ export class FeedbackWatcher {
   private readonly optOutList?: Tail;
   optOuts = 0;
   failures = 0;
+  /** Messages this run sent (the dispatcher's count; its own lines are not read back). */
   sent = 0;
   /** Numbers that opted out during this run (journal `optout` events and the opt-out list): never message them. */
   readonly optedOut = new Set<string>();
@@ -44,16 +45,15 @@ export class FeedbackWatcher {
   }
 
   private count(line: string): void {
-    // Cheap prefilter: most appended lines are our own attempt/sent lines.
-    if (!line.includes('"status"') && !line.includes('"optout"') && !line.includes('"sent"')) return;
+    // Cheap prefilter: most appended lines are this process's own attempt/sent lines.
+    if (!line.includes('"type":"status"') && !line.includes('"type":"optout"')) return;
     let e: { type?: string; status?: string };
     try {
       e = JSON.parse(line);
     } catch {
       return;
     }
-    if (e.type === 'sent') this.sent++;
-    else if (e.type === 'optout') {
+    if (e.type === 'optout') {
       this.optOuts++;
       if (typeof (e as { to?: unknown }).to === 'string') this.optedOut.add((e as { to: string }).to);
     }

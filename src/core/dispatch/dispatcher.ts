@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { JournalEvent } from '../journal/format.js';
 import type { JournalWriter } from '../journal/writer.js';
 import type { OutboundMessage, Provider, SendContext, SendResult } from '../providers/types.js';
@@ -136,6 +137,8 @@ export async function dispatch(
   const result: DispatchResult = { sent: 0, failed: 0, uncertain: 0, retried: 0, optedOut: 0, interrupted: false, failuresByCode: {} };
   // Stops scheduling: halts, pauses and the caller's abort all land here.
   const stop = new AbortController();
+  // Every waiter for a slot listens on it: up to `concurrency` at once, well past Node's warning at 10.
+  setMaxListeners(0, stop.signal);
   let fatal: unknown = null;
   let inFlight = 0;
   const tasks = new Set<Promise<void>>();

@@ -23,6 +23,7 @@ describe('FeedbackWatcher', () => {
     const file = journal();
     const w = new FeedbackWatcher(file, statSync(file).size, { optOutRate: 0.02, minOptOuts: 2, failureRate: 1, minFailures: 100 });
     for (let i = 0; i < 100; i++) appendFileSync(file, line({ type: 'sent', to: `+346${i}`, at: 'x', id: `w${i}` }));
+    w.sent = 100;
     appendFileSync(file, line({ type: 'optout', to: '+3461', at: 'x', source: 'BAJA' }) + line({ type: 'optout', to: '+3462', at: 'x', source: 'BAJA' }));
     expect(await w.poll()).toBeNull(); // 2 opt-outs for 100 sent: at the allowance
     appendFileSync(file, line({ type: 'optout', to: '+3463', at: 'x', source: 'BAJA' }));
@@ -33,6 +34,7 @@ describe('FeedbackWatcher', () => {
     const file = journal();
     const w = new FeedbackWatcher(file, statSync(file).size, { optOutRate: 1, minOptOuts: 100, failureRate: 0.1, minFailures: 1 });
     appendFileSync(file, line({ type: 'sent', to: '+3461', at: 'x', id: 'a' }));
+    w.sent = 1;
     const failed = line({ type: 'status', to: '+3461', at: 'x', id: 'a', status: 'failed', code: 131026 });
     appendFileSync(file, line({ type: 'status', to: '+3461', at: 'x', id: 'a', status: 'failed' }) + failed.slice(0, 20));
     expect(await w.poll()).toBeNull();
