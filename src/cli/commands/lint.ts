@@ -1,6 +1,6 @@
 import { lint } from "../../core/lint/index.js";
 import { ruleFix } from "../../core/lint/rules-catalog.js";
-import { colourFor, FindingCollector, formatFindings, JsonFindingsStream, plural } from '../output.js';
+import { count, colourFor, FindingCollector, formatFindings, JsonFindingsStream, plural } from '../output.js';
 import { display, resolveOptions } from './shared.js';
 
 /** `campaign lint`: exit 0 without error-level findings, 1 with them (the contract's table). */
@@ -30,7 +30,7 @@ export async function runLint(contactsPath: string, flags: Record<string, unknow
   const k = result.contacts;
   out.push('');
   out.push(
-    `${plural(k.rows, 'row')}: ${c.green(`${k.sendable.toLocaleString('en-US')} sendable`)}, ` +
+    `${plural(k.rows, 'row')}: ${c.green(`${count(k.sendable)} sendable`)}, ` +
       [
         ['no consent', k.no_consent],
         ['invalid phone', k.invalid_phone],

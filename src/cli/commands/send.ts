@@ -10,7 +10,7 @@ import { readJournalHeader, summariseJournal } from '../../core/journal/reader.j
 import { meaningOf } from '../../core/providers/classify.js';
 import type { ProviderName } from '../../core/providers/index.js';
 import { ruleFix } from '../../core/lint/rules-catalog.js';
-import { colourFor, FindingCollector, formatFindings, plural } from '../output.js';
+import { count, colourFor, FindingCollector, formatFindings, plural } from '../output.js';
 import { confirm } from '../prompt.js';
 import { display, resolveOptions } from './shared.js';
 
@@ -165,10 +165,10 @@ async function summariseJournalIfAny(file: string) {
 function printSummary(plan: SendPlan, o: CampaignOptions, c: ChalkInstance, collector: FindingCollector, err: (l?: string) => void): void {
   const k = plan.counts;
   err(c.bold(`Campaign ${plan.campaign}`));
-  err(`  contacts   ${plural(k.rows, 'row')}, ${k.sendable.toLocaleString('en-US')} sendable`);
-  for (const [bucket, n] of Object.entries(plan.skippedByReason)) if (n) err(`  skipped    ${n.toLocaleString('en-US')} ${BUCKET_LABEL[bucket] ?? bucket}`);
+  err(`  contacts   ${plural(k.rows, 'row')}, ${count(k.sendable)} sendable`);
+  for (const [bucket, n] of Object.entries(plan.skippedByReason)) if (n) err(`  skipped    ${count(n)} ${BUCKET_LABEL[bucket] ?? bucket}`);
   if (plan.alreadyDone) err(`  journal    ${plural(plan.alreadyDone, 'recipient')} already done${plan.uncertain ? ` (${plan.uncertain} uncertain: not sent again without --resend-uncertain)` : ''}`);
-  err(`  to send    ${c.bold(plan.toSend.toLocaleString('en-US'))}`);
+  err(`  to send    ${c.bold(count(plan.toSend))}`);
   err(`  provider   ${o.provider}, at most ${o.rate}/s, ${o.concurrency} in flight${o.window ? `, only ${o.window}${o.tz ? ` ${o.tz}` : ''}` : ''}${o.dailyLimit ? `, ${o.dailyLimit}/24 h` : ''}`);
   err(`  ETA        ${formatDuration(plan.toSend / o.rate)} at the ceiling`);
   err(`  journal    ${display(plan.journalPath)}`);
@@ -212,7 +212,7 @@ function finish(summary: Awaited<ReturnType<typeof summariseJournal>> | undefine
     );
   }
   err(
-    `${c.green(`${summary.sent.toLocaleString('en-US')} sent`)}, ${summary.failed + summary.failedRetryable ? c.red(`${summary.failed + summary.failedRetryable} failed`) : '0 failed'}, ` +
+    `${c.green(`${count(summary.sent)} sent`)}, ${summary.failed + summary.failedRetryable ? c.red(`${summary.failed + summary.failedRetryable} failed`) : '0 failed'}, ` +
       `${summary.uncertain ? c.yellow(`${summary.uncertain} uncertain`) : '0 uncertain'}, ${summary.skipped} skipped.`,
   );
   for (const [code, count] of failures.slice(0, 10)) err(`  ${String(count).padStart(6)} × ${code}: ${meaningOf(summary.header.provider as ProviderName, code)}`);

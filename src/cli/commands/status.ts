@@ -3,7 +3,7 @@ import { InputError } from '../../core/errors.js';
 import { summariseJournal } from '../../core/journal/reader.js';
 import { meaningOf } from '../../core/providers/classify.js';
 import type { ProviderName } from '../../core/providers/index.js';
-import { colourFor } from '../output.js';
+import { count, colourFor } from '../output.js';
 
 /** `campaign status <journal>`: progress and outcome from the journal alone (it never contacts a provider). */
 export async function runStatus(journalPath: string, flags: Record<string, unknown>): Promise<number> {
@@ -43,8 +43,8 @@ export async function runStatus(journalPath: string, flags: Record<string, unkno
     const c = colourFor(process.stdout, process.env, flags.color === false);
     const lines = [
       c.bold(`Campaign ${status.campaign}`) + c.dim(` (${status.provider})`),
-      `  selected   ${selected.toLocaleString('en-US')}`,
-      `  sent       ${c.green(s.sent.toLocaleString('en-US'))}`,
+      `  selected   ${count(selected)}`,
+      `  sent       ${c.green(count(s.sent))}`,
       `  failed     ${failed ? c.red(String(failed)) : '0'}${s.failedRetryable ? ` (${s.failedRetryable} will be retried on resume)` : ''}`,
       `  uncertain  ${s.uncertain ? c.yellow(String(s.uncertain)) : '0'}${s.uncertain ? ' (outcome unknown; resend only with --resend-uncertain)' : ''}`,
       `  skipped    ${s.skipped}`,
