@@ -1,4 +1,4 @@
-import { parse as parseHost } from 'tldts';
+import { parseHost } from './tld.js';
 
 export interface BodyLink {
   /** As written in the body, trailing punctuation removed. */

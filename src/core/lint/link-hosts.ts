@@ -1,4 +1,4 @@
-import { parse as parseHost } from 'tldts';
+import { parseHost } from './tld.js';
 import type { LinkKind } from '../template/types.js';
 
 export interface LinkTarget {

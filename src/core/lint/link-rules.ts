@@ -1,4 +1,4 @@
-import { parse as parseHost } from 'tldts';
+import { parseHost } from './tld.js';
 import type { Template, LinkKind } from '../template/types.js';
 import type { Finding, RuleInfo } from './finding.js';
 import { extractDomainMentions, extractLinks, linkKey, type BodyLink } from './extract-links.js';
