@@ -27,6 +27,15 @@ export function defaultJournalPath(contactsPath: string): string {
   return path.join(dir, `${name}.journal.jsonl`);
 }
 
+async function statOrNull(file: string): Promise<{ size: number; mtimeMs: number } | null> {
+  try {
+    const st = await stat(file);
+    return { size: st.size, mtimeMs: st.mtimeMs };
+  } catch {
+    return null;
+  }
+}
+
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
@@ -78,6 +87,8 @@ export function resolveContentSid(value: string | undefined, env: Record<string,
 
 export interface SendPlan {
   journalPath: string;
+  /** The journal as planning read it: a change before the send takes the lock means someone else wrote to it. */
+  journalStat: { size: number; mtimeMs: number } | null;
   campaign: string;
   contactsSha: string;
   templateSha: string | null;
@@ -151,7 +162,8 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
   const prepared = await ctx.prepared(true);
   const contactsSha = await sha256File(req.contactsPath);
   const template = prepared.template;
-  const existing = existsSync(journalPath) ? await summariseJournal(journalPath) : null;
+  const journalStat = await statOrNull(journalPath);
+  const existing = journalStat ? await summariseJournal(journalPath) : null;
   const campaign = existing?.header.campaign ?? `${path.parse(req.contactsPath).name}-${new Date().toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
 
   const changed: string[] = [];
@@ -168,7 +180,7 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
   }
 
   const plan: SendPlan = {
-    journalPath, campaign, contactsSha, templateSha: template?.sha256 ?? null, template,
+    journalPath, journalStat, campaign, contactsSha, templateSha: template?.sha256 ?? null, template,
     counts: emptyCounts(), toSend: 0, alreadyDone: 0, uncertain: 0, recent: 0, templateErrors, changed, existing,
     skippedByReason: {},
   };
@@ -264,9 +276,27 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     sandbox: { outbox, faults: o.sandboxFaults },
   });
   let journal: JournalWriter;
+  let states = plan.existing?.states;
   try {
     await mkdir(path.dirname(plan.journalPath), { recursive: true });
+    // Another send may have written this journal while we planned or asked for confirmation:
+    // the plan's picture of who is done would then be stale (two runs would both send).
+    const before = await statOrNull(plan.journalPath);
+    if (!plan.journalStat && before) {
+      throw new InputError('another send started this journal while this one was being prepared; nothing was sent.', {
+        file: plan.journalPath,
+        hint: 'Run the same command again: it will resume that journal.',
+      });
+    }
     journal = await openJournal(plan.journalPath, plan.existing ? null : header, { onNotice: hooks.onNotice });
+    if (plan.journalStat && (before?.size !== plan.journalStat.size || before?.mtimeMs !== plan.journalStat.mtimeMs)) {
+      try {
+        states = (await summariseJournal(plan.journalPath)).states;
+      } catch (err) {
+        await journal.close();
+        throw err;
+      }
+    }
   } catch (err) {
     await provider.close();
     throw err;
@@ -277,7 +307,6 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     const ctx = await contextFor(req);
     const rows: AsyncIterable<PlannedRow> | Iterable<PlannedRow> = plan.rows ?? classifiedRows(await ctx.prepared(), () => {});
     plan.rows = undefined;
-    const states = plan.existing?.states;
     let skippedWritten = 0;
     const sentTo: string[] = [];
 

@@ -1,0 +1,56 @@
+/**
+ * Two sends of the same list: the second planned (and was confirming) while the first ran.
+ * It must not send anyone a second message.
+ */
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { planSend, runSend, sha256File, type PlanRequest } from '../../../src/core/campaign/send.js';
+import { mergeOptions } from '../../../src/core/config/load.js';
+
+function setup() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'send-race-'));
+  writeFileSync(path.join(dir, 'contacts.csv'), 'name,phone,consent\n' + [0, 1, 2, 3, 4].map((i) => `N${i},+3461200000${i},yes`).join('\n') + '\n');
+  writeFileSync(path.join(dir, 'message.md'), '---\ntemplate: t\nlanguage: es\ncategory: utility\nparams: [name]\n---\nHola {{name}}.\n');
+  const options = mergeOptions({}, { template: path.join(dir, 'message.md'), rate: 100, yes: true });
+  const req: PlanRequest = {
+    contactsPath: path.join(dir, 'contacts.csv'),
+    options,
+    cwd: dir,
+    env: { CAMPAIGN_SANDBOX_OUTBOX: path.join(dir, 'outbox.jsonl') },
+    onFinding: () => {},
+  };
+  const outbox = () => (existsSync(path.join(dir, 'outbox.jsonl')) ? readFileSync(path.join(dir, 'outbox.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).to) : []);
+  return { dir, req, outbox };
+}
+
+describe('a send that planned before another send wrote the journal', () => {
+  it('refuses when the journal appeared after it planned', async () => {
+    const { req, outbox } = setup();
+    const a = await planSend(req);
+    const b = await planSend(req);
+    await runSend(req, a, new AbortController().signal);
+    await expect(runSend(req, b, new AbortController().signal)).rejects.toThrow(/another send started this journal/);
+    expect(outbox()).toHaveLength(5);
+  });
+
+  it('re-reads a journal that changed after it planned, and sends nobody twice', async () => {
+    const { dir, req, outbox } = setup();
+    const journal = path.join(dir, 'contacts.journal.jsonl');
+    const header = {
+      type: 'header', version: 1, campaign: 'race', at: new Date().toISOString(),
+      contacts: { path: req.contactsPath, sha256: await sha256File(req.contactsPath) },
+      template: { path: req.options.template, sha256: await sha256File(req.options.template!) },
+      provider: 'sandbox', options: {},
+    };
+    writeFileSync(journal, `${JSON.stringify(header)}\n`);
+    const a = await planSend(req);
+    const b = await planSend(req);
+    expect([a.toSend, b.toSend]).toEqual([5, 5]);
+    await runSend(req, a, new AbortController().signal);
+    const r = await runSend(req, b, new AbortController().signal);
+    expect(r.sent).toBe(0);
+    expect(outbox().sort()).toEqual(['+34612000000', '+34612000001', '+34612000002', '+34612000003', '+34612000004']);
+  });
+});
