@@ -12,10 +12,10 @@ function positiveInt(name: string) {
   };
 }
 
-function positiveNumber(name: string) {
+function positiveNumber(name: string, min = Number.MIN_VALUE) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a number above 0.`);
+    if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`${name} must be a number, at least ${min === Number.MIN_VALUE ? 'above 0' : min}.`);
     return n;
   };
 }
@@ -44,7 +44,7 @@ function addContactOptions(cmd: Command): Command {
 
 function addSendOptions(cmd: Command): Command {
   return cmd
-    .option('--rate <n>', 'messages per second, hard ceiling (default 20)', positiveNumber('--rate'))
+    .option('--rate <n>', 'messages per second, hard ceiling (default 20)', positiveNumber('--rate', 1))
     .option('--concurrency <n>', 'requests in flight at most (default 10)', positiveInt('--concurrency'))
     .option('--journal <file>', 'where the journal goes (default: beside the contacts file)')
     .option('--window <HH:MM-HH:MM>', 'only send inside this local time window')
@@ -101,7 +101,7 @@ Examples:
     .command('resume')
     .description('continue an interrupted send from its journal')
     .argument('<journal>', 'journal file (.jsonl)')
-    .option('--rate <n>', 'messages per second, hard ceiling', positiveNumber('--rate'))
+    .option('--rate <n>', 'messages per second, hard ceiling', positiveNumber('--rate', 1))
     .option('--concurrency <n>', 'requests in flight at most', positiveInt('--concurrency'))
     .option('--resend-uncertain', 'send again to recipients whose outcome is unknown after a crash')
     .option('--daily-limit <n>', 'at most N distinct recipients in any rolling 24 h', positiveInt('--daily-limit'))

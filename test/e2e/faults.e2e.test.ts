@@ -96,9 +96,9 @@ describe('provider faults', () => {
     expect(after).toMatchObject({ sent: 40, failed: 0, remaining: 0, complete: true });
   });
 
-  it('HTTP 500 for every request: retried, then failed (permanent: false) or a failure-rate halt; exit 1', async () => {
+  it('HTTP 503 for every request: retried, then failed (permanent: false) or a failure-rate halt; exit 1', async () => {
     const { dir, journal } = setup(25);
-    const fake = await startFakeCloud(() => ({ status: 500, text: 'Internal Server Error' }));
+    const fake = await startFakeCloud(() => ({ status: 503, text: 'Service Unavailable' }));
     cleanups.push(() => fake.close());
     const r = await runCli(send('--rate', '200', '--concurrency', '5', '--max-retries', '1'), { cwd: dir, env: fake.env });
     expect(r.code, r.stderr).toBe(1);
@@ -106,7 +106,7 @@ describe('provider faults', () => {
     expect(journalProblems(j)).toEqual([]);
     const failed = j.events.filter((e) => e.type === 'failed');
     expect(failed.length).toBeGreaterThan(0);
-    for (const f of failed) expect(f).toMatchObject({ code: '500', permanent: false });
+    for (const f of failed) expect(f).toMatchObject({ code: '503', permanent: false });
     // A failure before any halt was tried twice (one retry); one cut short by the halt mid-backoff, once or twice.
     const haltAt = j.events.findIndex((e) => e.type === 'halt');
     const tries = (to: string) => j.events.filter((e) => e.type === 'attempt' && e.to === to).length;
@@ -123,5 +123,21 @@ describe('provider faults', () => {
     const s = await status(dir);
     expect(s.sent).toBe(0);
     expect(s.failed_retryable).toBe(failed.length);
+  });
+
+  it('a gateway 502 for every request: outcomes unknown, never replayed, and the error budget halts the send', async () => {
+    const { dir, journal } = setup(60);
+    const fake = await startFakeCloud(() => ({ status: 502, text: '<html>Bad Gateway</html>' }));
+    cleanups.push(() => fake.close());
+    const r = await runCli(send('--rate', '200', '--concurrency', '5'), { cwd: dir, env: fake.env });
+    expect(r.code, r.stderr).toBe(1);
+    const j = readJournal(journal);
+    const attempts = j.events.filter((e) => e.type === 'attempt');
+    // One request per recipient: an unknown outcome is never sent again.
+    expect(new Set(attempts.map((e) => e.to)).size).toBe(attempts.length);
+    expect(j.events.some((e) => e.type === 'halt' && e.reason === 'failure-rate')).toBe(true);
+    expect(attempts.length).toBeLessThan(60);
+    const s = await status(dir);
+    expect(s.uncertain).toBe(attempts.length);
   });
 });

@@ -156,7 +156,15 @@ function sendWindowOf(o: CampaignOptions): SendWindow | undefined {
 
 /** First pass: lint the inputs, compare with an existing journal, count who would get a message. */
 export async function planSend(req: PlanRequest): Promise<SendPlan> {
-  sendWindowOf(req.options); // bad --window / --tz: say so before any work
+  // Everything that can be wrong with the options is said before any work (and any prompt).
+  sendWindowOf(req.options);
+  if (!req.options.template) {
+    throw new UsageError('there is no message to send: no template was given.', {
+      hint: 'Pass --template FILE, or set `template:` in campaign.yaml (see `campaign init`).',
+    });
+  }
+  // Missing credentials: a usage error now, not after the confirmation. Creating a provider makes no request.
+  await createProvider(req.options.provider, req.env, { sandbox: { outbox: path.join(req.cwd, DEFAULT_SANDBOX_OUTBOX) } }).close();
   const journalPath = path.resolve(req.journalPath ?? req.options.journal ?? defaultJournalPath(req.contactsPath));
   const ctx = await contextFor(req);
   const prepared = await ctx.prepared(true);

@@ -60,7 +60,7 @@ const fileSchema = z
   .object({
     template: z.string(),
     provider: z.enum(PROVIDERS),
-    rate: z.coerce.number().positive(),
+    rate: z.coerce.number().min(1, 'must be at least 1 message per second'),
     concurrency: positiveInt,
     journal: z.string(),
     defaultCountry: z.string().regex(/^[A-Za-z]{2}$/, 'must be a two-letter ISO country code such as ES'),

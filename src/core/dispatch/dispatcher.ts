@@ -305,9 +305,11 @@ export async function dispatch(
           return;
         case 'unknown':
         default:
-          // The provider may have accepted it: leave the attempt without an outcome.
+          // The provider may have accepted it: leave the attempt without an outcome. It still
+          // counts against the error budget: a gateway answering 502 to everything must halt.
           result.uncertain++;
           emit({ type: 'uncertain', to: item.to, code: res.code });
+          recordOutcome(true);
           return;
       }
     }

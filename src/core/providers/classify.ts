@@ -211,6 +211,12 @@ export function classifyStatus(httpStatus: number | undefined): Classification {
   if (httpStatus === 401) return { class: 'stop' };
   if (httpStatus === 408) return { class: 'retry' };
   if (httpStatus !== undefined && httpStatus >= 400 && httpStatus < 500) return { class: 'fail-contact' };
+  // 503 without a provider code: the service turned the request away, safe to send again.
+  if (httpStatus === 503) return { class: 'retry' };
+  // Any other 5xx without a code the provider documents (a gateway's 502/504, an HTML 500): the
+  // request reached something that may have passed it on, so the outcome is unknown, not retried
+  // (giget: only replay what is safe to replay). Known transient codes (131000, 131016, 1, 2...) retry.
+  if (httpStatus !== undefined && httpStatus >= 500) return { class: 'unknown' };
   return { class: 'retry' };
 }
 

@@ -45,7 +45,7 @@ const cloud = [
   [131021, 400, 'fail-contact'],
   [131042, 400, 'stop'],
   [33, 400, 'stop'],
-  [424242, 500, 'retry'],
+  [424242, 500, 'unknown'],
   [424242, 503, 'retry'],
   [424242, 400, 'fail-contact'],
   [424242, 404, 'fail-contact'],
@@ -70,7 +70,7 @@ const twilio = [
   [63021, 400, 'fail-contact'],
   [63007, 400, 'stop'],
   [63049, 400, 'defer-contact'],
-  [99999, 500, 'retry'],
+  [99999, 500, 'unknown'],
   [99999, 400, 'fail-contact'],
 ] as const;
 
@@ -86,7 +86,7 @@ const vonage = [
   ['1050', 422, 'fail-contact'],
   ['1030', 500, 'retry'],
   ['1120', 422, 'stop'],
-  [undefined, 500, 'retry'],
+  [undefined, 500, 'unknown'],
   [undefined, 422, 'fail-contact'],
   ['9999', 422, 'fail-contact'],
 ] as const;

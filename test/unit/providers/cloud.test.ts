@@ -150,9 +150,9 @@ describe('cloud provider: errors', () => {
     if (!result.ok) expect(result.throttle).toBe(throttle);
   });
 
-  it('a 5xx without a Meta body is retried by status', async () => {
+  it('a gateway 5xx without a Meta body is an unknown outcome, never replayed', async () => {
     const { provider } = await setup([{ status: 502, text: '<html>Bad gateway</html>' }]);
-    expect(await provider.send(templateMsg)).toMatchObject({ ok: false, class: 'retry', code: '502', status: 502 });
+    expect(await provider.send(templateMsg)).toMatchObject({ ok: false, class: 'unknown', code: '502', status: 502 });
   });
 
   it('131047 on free-form text stops the campaign; on a template it fails the contact', async () => {

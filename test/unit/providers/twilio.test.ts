@@ -97,7 +97,7 @@ describe('twilio provider: errors', () => {
     [21211, 400, 'fail-contact', undefined],
     [20003, 401, 'stop', undefined],
     [63007, 400, 'stop', undefined],
-    [30001, 500, 'retry', undefined],
+    [30001, 500, 'unknown', undefined],
   ] as const)('code %i (HTTP %i) → %s', async (code, status, cls, throttle) => {
     const { provider } = await setup([twilioError(code, status)]);
     const result = await provider.send(templateMsg);

@@ -122,7 +122,8 @@ describe('vonage provider: errors', () => {
     ['1060', 403, '1060', 'stop', undefined],
     ['1070', 402, '1070', 'stop', undefined],
     ['1050', 422, '1050', 'fail-contact', undefined],
-    [undefined, 500, '500', 'retry', undefined],
+    [undefined, 500, '500', 'unknown', undefined],
+    [undefined, 503, '503', 'retry', undefined],
   ] as const)('type #%s (HTTP %i) → code %s, %s', async (fragment, status, code, cls, throttle) => {
     const { provider } = await setup([problem(fragment, status)]);
     const result = await provider.send(plainTemplate);
