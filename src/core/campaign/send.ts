@@ -109,6 +109,8 @@ export interface SendPlan {
   skippedByReason: Partial<Record<Bucket | 'recent', number>>;
   /** Rows the send still has to act on (to send, or to record as skipped), when they fit in memory. */
   rows?: PlannedRow[];
+  /** Numbers a later row declined after an earlier row made them sendable: never sent. */
+  revoked?: Set<string>;
 }
 
 export interface PlanRequest {
@@ -202,9 +204,11 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
     if (cache.length >= ROW_CACHE_LIMIT) cache = undefined;
     else cache.push(row);
   };
+  const revoked = new Set<string>();
   for await (const row of classifiedRows(prepared, req.onFinding)) {
     plan.counts.rows++;
     plan.counts[row.bucket]++;
+    if (row.revokes !== undefined && row.phone) revoked.add(row.phone);
     if (row.phone && (row.bucket === 'sendable' ? !isDone(states?.get(row.phone), resendUncertain) : !states?.has(row.phone) && row.bucket !== 'duplicate')) {
       keep(row.bucket === 'sendable' ? row : { line: row.line, bucket: row.bucket, phone: row.phone, record: EMPTY });
     }
@@ -229,8 +233,42 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
       plan.first = { to: row.phone!, line: row.line, text, message: buildMessage(template, row, text, campaign, req.env) };
     }
   }
+  if (revoked.size) {
+    undoRevoked(plan, revoked, cache, (phone) => isDone(states?.get(phone), resendUncertain) || isRecent(ctx, phone, states?.has(phone) ?? false), (row) => ({
+      to: row.phone!, line: row.line, text: row.text ?? '', message: buildMessage(template, row, row.text ?? '', campaign, req.env),
+    }));
+  }
   plan.rows = cache;
   return plan;
+}
+
+/**
+ * A later row said "no" for numbers an earlier row made sendable: they move to no_consent,
+ * leave the cache and the count to send, and the send pass skips them (`plan.revoked`).
+ */
+function undoRevoked(
+  plan: SendPlan,
+  revoked: Set<string>,
+  cache: PlannedRow[] | undefined,
+  notCounted: (phone: string) => boolean,
+  preview: (row: PlannedRow) => NonNullable<SendPlan['first']>,
+): void {
+  plan.revoked = revoked;
+  for (const phone of revoked) {
+    plan.counts.sendable--;
+    plan.counts.no_consent++;
+    plan.skippedByReason.no_consent = (plan.skippedByReason.no_consent ?? 0) + 1;
+    if (!notCounted(phone)) plan.toSend--;
+  }
+  if (cache) {
+    const kept = cache.filter((r) => !(r.bucket === 'sendable' && revoked.has(r.phone!)));
+    cache.length = 0;
+    cache.push(...kept);
+  }
+  if (plan.first && revoked.has(plan.first.to)) {
+    const next = cache?.find((r) => r.bucket === 'sendable' && !notCounted(r.phone!));
+    plan.first = next ? preview(next) : undefined;
+  }
 }
 
 type PlannedRow = ClassifiedRow & { text?: string };
@@ -315,6 +353,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     const ctx = await contextFor(req);
     const rows: AsyncIterable<PlannedRow> | Iterable<PlannedRow> = plan.rows ?? classifiedRows(await ctx.prepared(), () => {});
     plan.rows = undefined;
+    const revoked = plan.revoked;
     let skippedWritten = 0;
     const sentTo: string[] = [];
 
@@ -333,6 +372,11 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
           continue;
         }
         if (isDone(state, o.resendUncertain)) continue;
+        if (revoked?.has(to)) {
+          journal.append({ type: 'skipped', to, at: nowIso(), reason: 'consent-conflict', line: row.line });
+          skippedWritten++;
+          continue;
+        }
         if (isRecent(ctx, to, state !== undefined)) {
           journal.append({ type: 'skipped', to, at: nowIso(), reason: 'recently-messaged', line: row.line });
           skippedWritten++;

@@ -11,6 +11,8 @@ const DAY_MS = 86_400_000;
 /**
  * One streamed pass: every row lands in exactly one bucket, checked in the order
  * filtered_out → no_consent → invalid_phone → suppressed → duplicate → missing_variable → sendable.
+ * A number that any row declines is not messaged: a later "yes" row for it is no_consent, and a
+ * later "no" row marks the earlier sendable row as revoked (`revokes`) for the caller to undo.
  * Only the numbers already seen are kept, not the rows.
  */
 export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, sink: FindingSink): AsyncGenerator<ClassifiedRow> {
@@ -27,6 +29,30 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
   const defaultCountry = opts.defaultCountry;
   const width = csv.header.length;
   const seen = new PhoneIndex();
+  /** Numbers some row declined (no / stale consent): a "yes" on another row does not override it. */
+  const declined = new PhoneIndex();
+  const declinedNumber = (raw: string): string | undefined => {
+    const p = normalisePhone(raw, defaultCountry);
+    return p.ok ? p.e164 : undefined;
+  };
+  const decline = (line: number, record: Record<string, string>): ClassifiedRow => {
+    const phone = declinedNumber(record[phoneColumn] ?? '');
+    if (!phone) return { line, bucket: 'no_consent', record };
+    if (declined.get(phone) === undefined) declined.set(phone, line);
+    const yesLine = seen.get(phone);
+    if (yesLine !== undefined) {
+      sink({
+        rule: 'consent-conflict',
+        severity: 'warning',
+        message: `${phone} has consent on line ${yesLine} but not here: the "no" wins and the number is not messaged.`,
+        line,
+        column: consentColumn,
+        value: record[consentColumn] ?? '',
+      });
+      return { line, bucket: 'no_consent', phone, record, revokes: yesLine };
+    }
+    return { line, bucket: 'no_consent', phone, record };
+  };
 
   if (!dateColumn && !sourceColumn) {
     sink({
@@ -61,7 +87,7 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
         column: consentColumn,
         value: consent,
       });
-      yield { line, bucket: 'no_consent', record };
+      yield decline(line, record);
       continue;
     }
     const dateValue = dateColumn ? (record[dateColumn] ?? '').trim() : '';
@@ -78,7 +104,7 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
           column: dateColumn,
           value: dateValue,
         });
-        yield { line, bucket: 'no_consent', record };
+        yield decline(line, record);
         continue;
       }
     }
@@ -110,13 +136,25 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
       yield { line, bucket: 'suppressed', phone: e164, record };
       continue;
     }
+    const noLine = declined.get(e164);
+    if (noLine !== undefined) {
+      sink({
+        rule: 'consent-conflict',
+        severity: 'warning',
+        message: `${e164} has no consent on line ${noLine}: the "no" wins over this row's yes and the number is not messaged.`,
+        line,
+        column: consentColumn,
+        value: record[consentColumn] ?? '',
+      });
+      yield { line, bucket: 'no_consent', phone: e164, record };
+      continue;
+    }
     const firstLine = seen.get(e164);
     if (firstLine !== undefined) {
       sink({ rule: 'duplicate', severity: 'warning', message: `${e164} is the same number as line ${firstLine}; it gets one message.`, line, column: phoneColumn, value: raw });
       yield { line, bucket: 'duplicate', phone: e164, record };
       continue;
     }
-    seen.set(e164, line);
     if (phone.kind === 'fixed') {
       sink({ rule: 'landline', severity: 'warning', message: `${e164} is a landline: it only works if it is registered on WhatsApp.`, line, column: phoneColumn, value: raw });
     }
@@ -134,6 +172,9 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
       yield { line, bucket: 'missing_variable', phone: e164, record };
       continue;
     }
+    // Only a sendable row claims its number: a later complete row for it is not a "duplicate"
+    // of one that could not be sent.
+    seen.set(e164, line);
     yield { line, bucket: 'sendable', phone: e164, record };
   }
 }

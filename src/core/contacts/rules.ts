@@ -1,6 +1,12 @@
 import type { RuleInfo } from '../lint/finding.js';
 
 export const CONTACT_RULES: RuleInfo[] = [
+  {
+    id: 'consent-conflict',
+    severity: 'warning',
+    summary: 'One row says yes and another says no for the same number: the no wins and it is not messaged.',
+    fix: 'Keep one row per person, with their latest answer.',
+  },
   { id: 'no-consent', severity: 'warning', summary: 'The consent cell is not an explicit yes (empty, "no", or unrecognised).', fix: 'Leave the contact out, or record their explicit opt-in as yes / sí / sim / true / 1.' },
   { id: 'consent-stale', severity: 'warning', summary: 'The consent date is older than --consent-max-age days.', fix: 'Ask the contact to opt in again, or raise --consent-max-age if your policy allows.' },
   { id: 'consent-date-invalid', severity: 'warning', summary: 'The consent date cannot be read, so its age is unknown.', fix: 'Write it as YYYY-MM-DD or DD/MM/YYYY.' },

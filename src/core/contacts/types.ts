@@ -53,6 +53,11 @@ export interface ClassifiedRow {
   /** E.164 number when it could be normalised. */
   phone?: string;
   record: Record<string, string>;
+  /**
+   * A "no" for a number an earlier row (this line) made sendable: the explicit no wins, so the
+   * earlier row must not be sent either (a stream cannot take back what it already yielded).
+   */
+  revokes?: number;
 }
 
 export interface ContactSourceInfo {

@@ -148,10 +148,17 @@ export async function lint(req: LintRequest): Promise<LintResult> {
   }
   const counts = emptyCounts();
   if (recent) counts.recently_messaged = 0;
+  const recentlyCounted = new Set<string>();
   for await (const row of classifiedRows(prepared, emit)) {
     counts.rows++;
+    if (row.revokes !== undefined && row.phone && !recentlyCounted.has(row.phone)) {
+      // The earlier "yes" row for this number is not sent after all.
+      counts.sendable--;
+      counts.no_consent++;
+    }
     const last = row.bucket === 'sendable' && recent ? recent.history.get(row.phone!) : undefined;
     if (last !== undefined && last >= recent!.since) {
+      recentlyCounted.add(row.phone!);
       counts.recently_messaged!++;
       emit({
         rule: 'recently-messaged',

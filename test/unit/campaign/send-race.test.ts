@@ -54,3 +54,17 @@ describe('a send that planned before another send wrote the journal', () => {
     expect(outbox().sort()).toEqual(['+34612000000', '+34612000001', '+34612000002', '+34612000003', '+34612000004']);
   });
 });
+
+describe('consent given on one row and withdrawn on another', () => {
+  it('sends nothing to that number and journals why', async () => {
+    const { dir, req, outbox } = setup();
+    writeFileSync(req.contactsPath, 'name,phone,consent\nAna,+34612000000,yes\nLuis,+34612000001,yes\nAna,612000000,no\n');
+    const plan = await planSend({ ...req, options: { ...req.options, defaultCountry: 'ES' } });
+    expect(plan.counts).toMatchObject({ rows: 3, sendable: 1, no_consent: 2 });
+    expect(plan.toSend).toBe(1);
+    await runSend({ ...req, options: { ...req.options, defaultCountry: 'ES' } }, plan, new AbortController().signal);
+    expect(outbox()).toEqual(['+34612000001']);
+    const events = readFileSync(path.join(dir, 'contacts.journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.filter((e) => e.to === '+34612000000').map((e) => [e.type, e.reason])).toEqual([['skipped', 'no-consent']]);
+  });
+});

@@ -119,9 +119,22 @@ describe('contact rules: each fires, and does not fire when it must not', () => 
     expect(rules(findings, 'duplicate')[0].message).toContain('line 2');
   });
 
-  it('a row rejected earlier does not make a later one a duplicate', async () => {
-    const { rows } = await classify(HEAD + '+34612345678,no,2025-01-01,a,b\n+34612345678,yes,2025-01-01,a,b\n');
-    expect(rows.map((r) => r.bucket)).toEqual(['no_consent', 'sendable']);
+  it('a row that could not be sent does not make a later complete one a duplicate', async () => {
+    const { rows } = await classify(HEAD + '+34612345678,yes,2025-01-01,,b\n+34612345678,yes,2025-01-01,Ana,b\n', { requiredVariables: ['name'] });
+    expect(rows.map((r) => r.bucket)).toEqual(['missing_variable', 'sendable']);
+  });
+
+  it('an explicit no wins over a later yes for the same number (consent-conflict)', async () => {
+    const { rows, findings } = await classify(HEAD + '+34612345678,no,2025-01-01,a,b\n612345678,yes,2025-01-01,a,b\n', { defaultCountry: 'ES' });
+    expect(rows.map((r) => r.bucket)).toEqual(['no_consent', 'no_consent']);
+    expect(rows[0].phone).toBe('+34612345678'); // known, so that send can journal the skip
+    expect(rules(findings, 'consent-conflict')).toEqual([expect.objectContaining({ line: 3, severity: 'warning' })]);
+  });
+
+  it('a later no revokes an earlier yes for the same number', async () => {
+    const { rows, findings } = await classify(HEAD + '+34612345678,yes,2025-01-01,a,b\n+34612345679,yes,2025-01-01,a,b\n+34612345678,no,2025-01-01,a,b\n');
+    expect(rows.map((r) => [r.bucket, r.revokes])).toEqual([['sendable', undefined], ['sendable', undefined], ['no_consent', 2]]);
+    expect(rules(findings, 'consent-conflict').map((f) => f.line)).toEqual([4]);
   });
 
   it('suppressed is info, only for listed numbers', async () => {
@@ -142,7 +155,7 @@ describe('contact rules: each fires, and does not fire when it must not', () => 
   it('catalogues every rule it can emit', () => {
     const ids = CONTACT_RULES.map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.sort()).toEqual(['consent-date-invalid', 'consent-evidence-missing', 'consent-stale', 'duplicate', 'invalid-phone', 'landline', 'missing-variable',
+    expect(ids.sort()).toEqual(['consent-conflict', 'consent-date-invalid', 'consent-evidence-missing', 'consent-stale', 'duplicate', 'invalid-phone', 'landline', 'missing-variable',
       'no-consent', 'not-whatsapp-number', 'phone-needs-country', 'ragged-row', 'suppressed']);
   });
 });
