@@ -59,4 +59,32 @@ describe('interrupting a send', () => {
       expect(existsSync(`${journal}.lock`)).toBe(false);
     }, 30_000);
   }
+
+  it('a second Ctrl-C drops the requests in flight (uncertain) but still flushes the journal', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    makeContacts(t.dir, 20);
+    const journal = path.join(t.dir, 'contacts.journal.jsonl');
+    const outbox = path.join(t.dir, '.campaign', 'sandbox-outbox.jsonl');
+    // The 6th request never gets an answer: the first Ctrl-C would wait for it (until the timeout).
+    const run = startCli(
+      ['send', 'contacts.csv', '--template', 'message.md', '--yes', '--rate', '50', '--concurrency', '1', '--timeout', '60000', '--sandbox-faults', 'hang@6'],
+      { cwd: t.dir },
+    );
+    await waitFor(() => readJsonl(outbox).lines.length >= 5, 10_000, 'five answered requests');
+    await waitFor(() => readJsonl(journal).lines.filter((l) => l.type === 'attempt').length >= 6, 10_000, 'the hung request');
+    run.child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(run.child.exitCode).toBeNull(); // still draining the hung request
+    const t0 = Date.now();
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code).toBe(130);
+    expect(Date.now() - t0).toBeLessThan(2500);
+    const j = readJournal(journal);
+    expect(journalProblems(j)).toEqual([]);
+    expect(j.byState('sent')).toHaveLength(5);
+    expect(j.byState('uncertain')).toHaveLength(1);
+    expect(existsSync(`${journal}.lock`)).toBe(false);
+  }, 30_000);
 });

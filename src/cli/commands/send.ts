@@ -105,6 +105,7 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: Record<string, u
 
   const controller = new AbortController();
   let interrupts = 0;
+  let force: (() => void) | undefined;
   // ora re-emits Ctrl-C as process.emit('SIGINT') without the signal name.
   const onSignal = (sig: NodeJS.Signals = 'SIGINT') => {
     interrupts++;
@@ -113,8 +114,11 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: Record<string, u
       err(c.yellow(`\n${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping; waiting for the requests in flight. Press Ctrl-C again to force.`));
       controller.abort(new Error('interrupted'));
     } else {
-      err('Forced stop: the journal holds every attempt; resume will report any unknown outcome as uncertain.');
-      process.exit(130);
+      // Forced: drop the requests in flight (they become uncertain) but still flush the journal,
+      // so that no outcome already known is lost. A hung flush gets 3 s.
+      err('Forcing: dropping the requests in flight; their outcome will be reported as uncertain.');
+      force?.();
+      setTimeout(() => process.exit(130), 3000).unref();
     }
   };
   process.on('SIGINT', onSignal);
@@ -127,7 +131,8 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: Record<string, u
   try {
     result = await runCampaign(full, plan, controller.signal, {
       onNotice: (line) => err(c.yellow(line)),
-      onStart: ({ provider, total, outbox }) => {
+      onStart: ({ provider, total, outbox, force: f }) => {
+        force = f;
         if (outbox) err(c.cyan(`Sandbox: nothing leaves this machine. Messages are written to ${display(outbox)}.`));
         progress = new Progress(total, provider, c, json, oraModule);
       },

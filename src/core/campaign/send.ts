@@ -279,8 +279,8 @@ const ROW_CACHE_LIMIT = 1_500_000;
 export interface RunHooks {
   onEvent?: (e: DispatchEvent) => void;
   onNotice?: (line: string) => void;
-  /** Called once the provider is ready, before the first request. */
-  onStart?: (info: { provider: string; total: number; outbox?: string }) => void;
+  /** Called once the provider is ready, before the first request. `force` drops the requests in flight. */
+  onStart?: (info: { provider: string; total: number; outbox?: string; force: () => void }) => void;
 }
 
 export interface RunResult extends DispatchResult {
@@ -387,7 +387,14 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
       }
     }
 
-    hooks.onStart?.({ provider: o.provider, total: plan.toSend, outbox: o.provider === 'sandbox' ? outbox : undefined });
+    const sender = provider;
+    hooks.onStart?.({
+      provider: o.provider,
+      total: plan.toSend,
+      outbox: o.provider === 'sandbox' ? outbox : undefined,
+      // Closing the sockets fails the requests in flight at once: written ones become uncertain.
+      force: () => void sender.close(),
+    });
     // Callbacks appended by `campaign webhook` during this run can halt it (watch.ts).
     const inner = new AbortController();
     setMaxListeners(0, inner.signal);
