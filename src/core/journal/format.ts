@@ -22,7 +22,7 @@ export type JournalEvent =
   | { type: 'failed'; to: string; at: string; code: string; permanent: boolean; class?: string; message?: string }
   | { type: 'skipped'; to: string; at: string; reason: string; line?: number }
   | { type: 'halt'; at: string; reason: string; code?: string; to?: string }
-  | { type: 'status'; to: string; at: string; id: string; status: 'sent' | 'delivered' | 'read' | 'failed'; code?: string | number }
+  | { type: 'status'; to: string; at: string; id: string; status: 'sent' | 'delivered' | 'read' | 'failed'; code?: string | number; provider_at?: string }
   | { type: 'optout'; to: string; at: string; source: string }
   | { type: 'resume'; at: string; pid?: number; changed?: string[] };
 

@@ -31,7 +31,9 @@ export function buildTwilioForm(msg: OutboundMessage, from: string, statusCallba
   } else {
     form.Body = msg.text;
   }
-  if (statusCallback) form.StatusCallback = statusCallback;
+  // Twilio echoes nothing of ours in its callbacks: the correlation rides in the callback URL,
+  // so that `campaign webhook` can settle a message whose response was lost.
+  if (statusCallback) form.StatusCallback = `${statusCallback}?ref=${encodeURIComponent(msg.correlation)}`;
   return form;
 }
 

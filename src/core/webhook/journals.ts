@@ -231,15 +231,18 @@ export class JournalIndex {
    *     A value cut short (Vonage's client_ref is sent at most 40 characters long) still matches
    *     when it is a prefix of `<campaign id>:<the status's to>`.
    *     This is what resolves an `uncertain` recipient: its `attempt` has no id yet.
-   *  3. `to` alone: a journal whose last `attempt` for that number has no outcome (uncertain);
-   *     with several, the most recent attempt. Meta statuses always carry `recipient_id`.
+   *  3. `to` alone: a journal whose last `attempt` for that number has no outcome (uncertain),
+   *     and only when the provider's own time for the status falls between a minute before and
+   *     an hour after that attempt: a status for some other message to the same person (another
+   *     tool on the same number, days later) must not settle it. Meta statuses always carry
+   *     `recipient_id`.
    * A miss re-scans the appended bytes (and newly created journals) and tries once more.
    */
-  async findForStatus(item: { id: string; to: string; correlation?: string }): Promise<JournalHit | undefined> {
+  async findForStatus(item: { id: string; to: string; correlation?: string; at?: string }): Promise<JournalHit | undefined> {
     return (await this.matchStatus(item)) ?? (await this.refresh(), await this.matchStatus(item));
   }
 
-  private async matchStatus(item: { id: string; to: string; correlation?: string }): Promise<JournalHit | undefined> {
+  private async matchStatus(item: { id: string; to: string; correlation?: string; at?: string }): Promise<JournalHit | undefined> {
     const byId = this.byId.get(item.id);
     if (byId) return { ...byId, via: 'id' };
     if (item.correlation) {
@@ -263,9 +266,11 @@ export class JournalIndex {
         if (hit) return { journal: hit, to: item.to, via: 'correlation' };
       }
     }
+    const statusAt = item.at ? Date.parse(item.at) : NaN;
+    if (Number.isNaN(statusAt)) return undefined;
     const uncertain = this.pick((st) => {
       const r = st.recipients.get(item.to);
-      return r?.open ? r : undefined;
+      return r?.open && statusAt >= r.lastAtMs - 60_000 && statusAt <= r.lastAtMs + 3_600_000 ? r : undefined;
     }, false);
     if (uncertain) return { journal: uncertain, to: item.to, via: 'uncertain' };
     return undefined;

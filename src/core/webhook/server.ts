@@ -83,18 +83,19 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
         if (!hit) {
           log(`${item.provider}: status ${item.status} for message ${item.id} to ${item.to}: no journal holds it; ignored.`);
         } else if (!index.hasStatus(hit.journal, item.id, item.status)) {
-          const ev: JournalEvent = { type: 'status', to: hit.to, id: item.id, status: item.status, at: item.at };
+          // `at` is when we learnt it (journal lines stay in order); the provider's time is kept too.
+          const ev: Extract<JournalEvent, { type: 'status' }> = { type: 'status', to: hit.to, id: item.id, status: item.status, at: new Date().toISOString(), provider_at: item.at };
           if (item.code !== undefined) ev.code = item.code;
           await index.append(hit.journal, ev);
         }
-        if (isOptOutCode(item.code)) await recordOptOut(hit?.to ?? item.to, `error ${item.code}`, item.at, hit);
+        if (isOptOutCode(item.code)) await recordOptOut(hit?.to ?? item.to, `error ${item.code}`, new Date().toISOString(), hit);
       } else if (item.kind === 'inbound') {
         const button = item.buttonPayload !== undefined;
         if (button ? isOptOutButton(item.buttonPayload, item.text) : isOptOutText(item.text)) {
-          await recordOptOut(item.from, button ? 'button' : 'keyword', item.at, undefined, item.contextId);
+          await recordOptOut(item.from, button ? 'button' : 'keyword', new Date().toISOString(), undefined, item.contextId);
         }
       } else {
-        await recordOptOut(item.from, item.source, item.at);
+        await recordOptOut(item.from, item.source, new Date().toISOString());
       }
     }
   }

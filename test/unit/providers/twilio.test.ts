@@ -57,7 +57,7 @@ describe('twilio provider: request', () => {
       From: 'whatsapp:+14155238886',
       ContentSid: 'HX0123456789abcdef0123456789abcdef',
       ContentVariables: '{"1":"Ana","2":"Madrid"}',
-      StatusCallback: 'https://hooks.example.org/webhooks/twilio',
+      StatusCallback: 'https://hooks.example.org/webhooks/twilio?ref=cmp1%3A%2B34612345678',
     });
   });
 
