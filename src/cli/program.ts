@@ -107,6 +107,8 @@ Examples:
     .option('--daily-limit <n>', 'at most N distinct recipients in any rolling 24 h', positiveInt('--daily-limit'))
     .option('--window <HH:MM-HH:MM>', 'only send inside this local time window')
     .option('--tz <zone>', 'time zone of --window')
+    .option('--dry-run', 'render every remaining message and write the plan, without any request')
+    .option('--timeout <ms>', 'per-request timeout in milliseconds', positiveInt('--timeout'))
     .option('--yes', 'do not ask for confirmation')
     .option('--json', 'machine-readable result on stdout')
     .option('--no-color', 'no colour in human output')

@@ -48,6 +48,8 @@ export async function runResume(journalPath: string, flags: Record<string, unkno
       ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
       journal: path.resolve(journalPath),
     },
+    process.cwd(),
+    { configFile: false },
   );
   return send({ contactsPath: h.contacts.path, options, env, cwd: process.cwd(), journalPath: path.resolve(journalPath) }, flags);
 }
@@ -71,7 +73,7 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: Record<string, u
 
   printSummary(plan, o, c, collector, err);
 
-  if (plan.changed.length && !o.yes) {
+  if (plan.changed.length) {
     for (const line of plan.changed) err(c.yellow(`Changed: ${line}.`));
     err('Recipients already settled in the journal are not messaged again; new or changed rows are.');
   }

@@ -8,8 +8,13 @@ const RENAMES: Record<string, keyof CampaignOptions> = { timeout: 'timeoutMs' };
  * Resolves what a command runs with: defaults < campaign.yaml in the working directory < flags.
  * Paths given as flags are resolved against the working directory.
  */
-export function resolveOptions(flags: Record<string, unknown>, cwd = process.cwd()): { options: CampaignOptions; env: Record<string, string | undefined>; configFile?: string } {
-  const file = readConfigFile(cwd);
+export function resolveOptions(
+  flags: Record<string, unknown>,
+  cwd = process.cwd(),
+  opts: { configFile?: boolean } = {},
+): { options: CampaignOptions; env: Record<string, string | undefined>; configFile?: string } {
+  // resume runs with what its journal recorded: campaign.yaml may have changed since.
+  const file = opts.configFile === false ? { values: {}, file: undefined } : readConfigFile(cwd);
   const picked: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(flags)) {
     if (['json', 'color', 'debug'].includes(k)) continue;

@@ -15,7 +15,9 @@ export async function runStatus(journalPath: string, flags: Record<string, unkno
   const done = s.sent + s.failed + s.uncertain;
   const remaining = Math.max(0, selected - done - s.failedRetryable);
   const failures = [...s.failuresByCode.entries()].sort((a, b) => b[1] - a[1]).map(([code, count]) => ({ code, count, meaning: meaningOf(s.header.provider as ProviderName, code) }));
-  const halt = s.halts.at(-1) ?? null;
+  // A halt that a later run resumed from is history, not the campaign's state.
+  const lastHalt = s.halts.at(-1);
+  const halt = lastHalt && !(s.lastResumeAt && s.lastResumeAt > lastHalt.at) ? lastHalt : null;
   const status = {
     campaign: s.header.campaign,
     provider: s.header.provider,

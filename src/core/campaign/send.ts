@@ -50,7 +50,8 @@ const RECORDED: (keyof CampaignOptions)[] = [
 
 export function recordedOptions(o: CampaignOptions): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of RECORDED) if (o[k] !== undefined && !(Array.isArray(o[k]) && (o[k] as unknown[]).length === 0)) out[k] = o[k];
+  // Empty lists are recorded too: resume must not pick up a `where:` added to campaign.yaml since.
+  for (const k of RECORDED) if (o[k] !== undefined) out[k] = o[k];
   return out;
 }
 
@@ -81,8 +82,10 @@ export function buildMessage(t: Template | null, row: ClassifiedRow, text: strin
 /** `content_sid: HX...` literally, or `content_sid: env:NAME` / `$NAME` to read it from the environment. */
 export function resolveContentSid(value: string | undefined, env: Record<string, string | undefined>): string | undefined {
   if (!value) return env.TWILIO_CONTENT_SID || undefined;
-  const m = /^(?:env:|\$)([A-Z0-9_]+)$/.exec(value.trim());
-  return m ? env[m[1]] || undefined : value.trim();
+  // Only TWILIO_CONTENT_SID* names: a template must not be able to read WHATSAPP_TOKEN into a message.
+  const m = /^(?:env:|\$)(TWILIO_CONTENT_SID[A-Z0-9_]*)$/.exec(value.trim());
+  if (m) return env[m[1]] || undefined;
+  return /^(?:env:|\$)/.test(value.trim()) ? undefined : value.trim();
 }
 
 export interface SendPlan {

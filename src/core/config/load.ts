@@ -142,9 +142,7 @@ export function readConfigFile(cwd: string): LoadedConfig {
  * (np's rule: commander defaults would silently win over campaign.yaml).
  */
 export function mergeOptions(file: Partial<CampaignOptions>, flags: Partial<CampaignOptions>): CampaignOptions {
-  const defined = Object.fromEntries(
-    Object.entries(flags).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)),
-  ) as Partial<CampaignOptions>;
+  const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) as Partial<CampaignOptions>;
   const merged = { ...DEFAULTS, ...file, ...defined } as CampaignOptions;
   if (!PROVIDERS.includes(merged.provider)) {
     throw new UsageError(`unknown provider \`${merged.provider}\`.`, { hint: `Use one of: ${PROVIDERS.join(', ')}.` });

@@ -130,6 +130,8 @@ export type HaltEvent = Extract<JournalEvent, { type: 'halt' }>;
 export class JournalReducer {
   readonly recipients = new Map<string, RecipientRecord>();
   readonly halts: HaltEvent[] = [];
+  /** `at` of the last `resume` event: a halt before it no longer stands. */
+  lastResumeAt?: string;
   attempts = 0;
   firstAt?: string;
   lastAt?: string;
@@ -199,6 +201,9 @@ export class JournalReducer {
       case 'halt':
         this.halts.push(e);
         break;
+      case 'resume':
+        this.lastResumeAt = e.at;
+        break;
       default:
         break;
     }
@@ -230,6 +235,8 @@ export interface JournalSummary {
   /** attempt lines. */
   attempts: number;
   halts: HaltEvent[];
+  /** `at` of the last `resume` event, if any. */
+  lastResumeAt?: string;
   /** Final failure codes of failed / failed-retryable recipients. */
   failuresByCode: Map<string, number>;
   firstAt?: string;
@@ -259,6 +266,7 @@ export async function summariseJournal(path: string): Promise<JournalSummary> {
     pending: 0,
     attempts: red.attempts,
     halts: red.halts,
+    lastResumeAt: red.lastResumeAt,
     failuresByCode: new Map(),
     firstAt: red.firstAt,
     lastAt: red.lastAt,
