@@ -93,7 +93,7 @@ describe('provider faults', () => {
     expect(new Set([...sentBefore, ...good.accepted().keys()])).toEqual(new Set(c.sendable));
     expect(good.tos()).toContain(victim);
     const after = await status(dir);
-    expect(after).toMatchObject({ sent: 40, failed: 0, remaining: 0, complete: true });
+    expect(after).toMatchObject({ sent: 40, failed: 0, remaining: 0, complete: true, halt: null });
   });
 
   it('HTTP 503 for every request: retried, then failed (permanent: false) or a failure-rate halt; exit 1', async () => {

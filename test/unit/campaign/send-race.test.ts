@@ -68,3 +68,16 @@ describe('consent given on one row and withdrawn on another', () => {
     expect(events.filter((e) => e.to === '+34612000000').map((e) => [e.type, e.reason])).toEqual([['skipped', 'no-consent']]);
   });
 });
+
+describe('resolveContentSid', () => {
+  it.each([
+    ['HX0123', {}, 'HX0123'],
+    ['env:TWILIO_CONTENT_SID_RALLY', { TWILIO_CONTENT_SID_RALLY: 'HXabc' }, 'HXabc'],
+    [undefined, { TWILIO_CONTENT_SID: 'HXdef' }, 'HXdef'],
+    ['env:WHATSAPP_TOKEN', { WHATSAPP_TOKEN: 'secret' }, undefined],
+    ['$TWILIO_AUTH_TOKEN', { TWILIO_AUTH_TOKEN: 'secret' }, undefined],
+  ])('%s → %s', async (value, env, expected) => {
+    const { resolveContentSid } = await import('../../../src/core/campaign/send.js');
+    expect(resolveContentSid(value, env as Record<string, string>)).toBe(expected);
+  });
+});
