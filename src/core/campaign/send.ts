@@ -425,7 +425,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
         maxRetries: o.maxRetries,
         maxFailureRate: o.maxFailureRate,
         dailyLimit: o.dailyLimit,
-        sentInLast24h: plan.existing?.sentTimes,
+        sentInLast24h: o.dailyLimit ? await recentRecipients(req.cwd, states) : undefined,
         window,
         skipReason: (item) => (watcher.optedOut.has(item.to) ? 'opted-out' : null),
       },
@@ -457,6 +457,23 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     await journal.close();
     await provider?.close();
   }
+}
+
+/**
+ * --daily-limit is the provider's messaging-limit tier: distinct recipients in a rolling 24 h for
+ * the whole business, so other campaigns count too (`.campaign/history.jsonl`), besides this
+ * journal's sent and uncertain recipients. One time per recipient: their latest.
+ */
+async function recentRecipients(cwd: string, states: Map<string, RecipientRecord> | undefined): Promise<number[]> {
+  const since = Date.now() - 24 * 3_600_000;
+  const latest = new Map<string, number>();
+  for (const [to, at] of await loadHistory(cwd)) if (at >= since) latest.set(to, at);
+  for (const [to, r] of states ?? []) {
+    if ((r.state === 'sent' || r.state === 'uncertain') && r.lastAttemptAt !== undefined && r.lastAttemptAt >= since) {
+      latest.set(to, Math.max(latest.get(to) ?? 0, r.lastAttemptAt));
+    }
+  }
+  return [...latest.values()].sort((a, b) => a - b);
 }
 
 /** Dry run: renders every message into `<journal>.plan.jsonl`, streamed to a temporary file renamed into place. */

@@ -1,0 +1,33 @@
+/** --daily-limit counts every campaign's recipients in the last 24 h, not only this journal's. */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../helpers/build-once.js';
+import { makeContacts } from '../helpers/make-contacts.js';
+import { readJsonl, runCli, tempDir } from '../helpers/run-cli.js';
+
+let tmp: ReturnType<typeof tempDir>;
+beforeAll(async () => {
+  await ensureBuilt();
+  tmp = tempDir('campaign-limits-');
+}, 120_000);
+afterAll(() => tmp?.cleanup());
+
+describe('--daily-limit', () => {
+  it('stops a second campaign once the first and the second together reach it; resumable', async () => {
+    makeContacts(tmp.dir, 3, { extras: false, name: 'first' });
+    const second = path.join(tmp.dir, 'second.csv');
+    writeFileSync(second, 'name,phone,consent,city\n' + [0, 1, 2, 3, 4].map((i) => `B${i},+3462200000${i},yes,Madrid`).join('\n') + '\n');
+
+    const a = await runCli(['send', 'first.csv', '--template', 'message.md', '--yes', '--rate', '100'], { cwd: tmp.dir });
+    expect(a.code, a.stderr).toBe(0);
+    const b = await runCli(['send', 'second.csv', '--template', 'message.md', '--yes', '--rate', '100', '--daily-limit', '5'], { cwd: tmp.dir });
+    expect(b.code, b.stderr).toBe(1);
+    expect(b.stderr).toMatch(/daily-limit/);
+    const events = readJsonl(path.join(tmp.dir, 'second.journal.jsonl')).lines;
+    expect(events.filter((e) => e.type === 'sent')).toHaveLength(2);
+    expect(events.some((e) => e.type === 'halt' && e.reason === 'daily-limit')).toBe(true);
+    const outbox = readJsonl(path.join(tmp.dir, '.campaign', 'sandbox-outbox.jsonl')).lines;
+    expect(outbox).toHaveLength(5);
+  }, 60_000);
+});
