@@ -157,12 +157,22 @@ async function benchSend() {
   b.server.close();
   const toolCpu = usageOf(tool.err).cpu;
   const s = b.starts;
-  const span = (s.at(-1) - s[0]) / 1000;
-  const achieved = (s.length - 1) / span;
+  // The sliding window lets start i+N go 1 s after start i at the earliest: the median of those
+  // gaps is the steady-state cycle, whatever the ramp-up at the start (bound by --concurrency).
+  const gaps = [];
+  for (let i = rate; i < s.length; i++) gaps.push(s[i] - s[i - rate]);
+  gaps.sort((x, y) => x - y);
+  const cycle = gaps[gaps.length >> 1];
+  const steady = (rate * 1000) / cycle;
+  const overall = s.length / ((s.at(-1) - s[0]) / 1000 + 1);
   console.log(
-    `send ${s.length.toLocaleString('en-US')} at --rate ${rate} (20 ms latency): achieved ${achieved.toFixed(1)}/s = ${((100 * achieved) / rate).toFixed(1)}% of the ceiling (target ≥ 99%), ` +
-      `max in any 1 s window ${maxInWindow(s)} (limit ${rate}), CPU ${toolCpu.toFixed(0)} ms vs bare loop ${floorCpu.toFixed(0)} ms → ratio ${(toolCpu / floorCpu).toFixed(2)} (target ≤ 1.50)`,
+    `send ${s.length.toLocaleString('en-US')} at --rate ${rate} (20 ms latency): steady state ${steady.toFixed(1)}/s = ${((100 * steady) / rate).toFixed(1)}% of the ceiling (target ≥ 99%), ` +
+      `${overall.toFixed(0)}/s over the whole run incl. ramp-up; max in any 1 s window ${maxInWindow(s)} (limit ${rate}); ` +
+      `CPU ${toolCpu.toFixed(0)} ms vs bare loop ${floorCpu.toFixed(0)} ms → ratio ${(toolCpu / floorCpu).toFixed(2)} (target ≤ 1.50)`,
   );
+  if (process.env.BENCH_DEBUG) {
+    console.log(`  gaps between start i and i+${rate}: min ${gaps[0]?.toFixed(1)} median ${cycle?.toFixed(1)} max ${gaps.at(-1)?.toFixed(1)} ms; first wave spread ${(s[rate - 1] - s[0]).toFixed(1)} ms`);
+  }
   if (tool.code !== 0) console.log(`  (send exited ${tool.code}: ${tool.err.split('\n').slice(-4).join(' ')})`);
 }
 
