@@ -3,8 +3,6 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../../core/errors.js';
 import { buildReport, renderHtml } from '../../core/report/index.js';
-import { meaningOf } from '../../core/providers/classify.js';
-import { isProviderName } from '../../core/providers/index.js';
 import { optOutFile } from '../../core/lint/index.js';
 import { colourFor } from '../output.js';
 import { display } from './shared.js';
@@ -12,11 +10,7 @@ import { display } from './shared.js';
 /** `campaign report <journal>`: the funnel, failures by code, sends over time; `--html` and `--json`. */
 export async function runReport(journalPath: string, flags: Record<string, unknown>): Promise<number> {
   if (!existsSync(journalPath)) throw new InputError('no such journal.', { file: journalPath, hint: 'Give the .jsonl file that `campaign send` wrote.' });
-  const provider = await headerProvider(journalPath);
-  const report = await buildReport(journalPath, {
-    optoutsFile: optOutFile(process.cwd()),
-    meaning: (code) => (isProviderName(provider) ? meaningOf(provider, code) : undefined),
-  });
+  const report = await buildReport(journalPath, { optoutsFile: optOutFile(process.cwd()) });
   if (flags.html) {
     const file = path.resolve(String(flags.html));
     await writeFile(file, renderHtml(report, { source: display(journalPath) }));
@@ -47,20 +41,3 @@ export async function runReport(journalPath: string, flags: Record<string, unkno
   return 0;
 }
 
-async function headerProvider(journalPath: string): Promise<string> {
-  const { createReadStream } = await import('node:fs');
-  const { createInterface } = await import('node:readline');
-  const rl = createInterface({ input: createReadStream(journalPath), crlfDelay: Infinity });
-  try {
-    for await (const line of rl) {
-      try {
-        return String((JSON.parse(line) as { provider?: string }).provider ?? 'cloud');
-      } catch {
-        return 'cloud';
-      }
-    }
-  } finally {
-    rl.close();
-  }
-  return 'cloud';
-}

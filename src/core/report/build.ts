@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import type { JournalHeader, JournalLine } from '../journal/format.js';
-import { lookupCode, OPT_OUT_CODES } from './meanings.js';
+import { lookupCode, OPT_OUT_CODES } from '../providers/meanings.js';
 import { readJournalLines, type ReadStats } from './read.js';
 
 /** One row of the failures table: recipients whose final outcome is this failure code. */
@@ -74,8 +74,6 @@ export interface Report {
 export interface ReportOptions {
   /** Opt-outs list (one E.164 number a line), e.g. `.campaign/optouts.txt`; a missing file is fine. */
   optoutsFile?: string;
-  /** The providers module's `meaningOf`, bound to the provider; the built-in table is the fallback. */
-  meaning?: (code: string) => string | undefined;
 }
 
 interface Recipient {
@@ -268,7 +266,7 @@ export async function reduceReport(
 
   const failures: FailureGroup[] = [...byCode.entries()]
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-    .map(([code, count]) => describe(code, count, provider, opts.meaning));
+    .map(([code, count]) => describe(code, count, provider));
 
   const tzOption = (header?.options as Record<string, unknown> | undefined)?.tz;
   return {
@@ -304,18 +302,12 @@ function codeOf(value: unknown): string {
   return String(value).trim();
 }
 
-function describe(code: string, count: number, provider: string | null, meaning?: (code: string) => string | undefined): FailureGroup {
+function describe(code: string, count: number, provider: string | null): FailureGroup {
   const known = lookupCode(code, provider ?? undefined);
-  let text: string | undefined;
-  try {
-    text = meaning?.(code);
-  } catch {
-    text = undefined;
-  }
   return {
     code,
     count,
-    meaning: (typeof text === 'string' && text.trim() !== '' ? text.trim() : known?.meaning) ?? (code === 'unknown' ? 'The provider gave no error code.' : 'Code not in the built-in table.'),
+    meaning: known?.meaning ?? (code === 'unknown' ? 'The provider gave no error code.' : 'Code not in the built-in table.'),
     action: known?.action ?? "Look the code up in the provider's error documentation.",
   };
 }

@@ -120,7 +120,7 @@ describe('meaningOf', () => {
   it.each([
     ['cloud', 131050, /stopped marketing/],
     ['cloud', 250, /permission/],
-    ['sandbox', 130429, /Throughput/],
+    ['sandbox', 130429, /throughput/],
     ['twilio', 21610, /unsubscribed/],
     ['vonage', 1000, /Throttled/],
     ['cloud', 'ECONNRESET', /outcome unknown/],

@@ -62,13 +62,13 @@ describe('reduceReport', () => {
     expect(resumed.halts).toHaveLength(1);
   });
 
-  it('uses the injected meaning first and falls back to the table', async () => {
+  it('describes each failure code from the providers\' table, and says so when a code is unknown', async () => {
     const lines: JournalLine[] = [H,
       { type: 'attempt', to: '+1', at: at(1) }, { type: 'failed', to: '+1', at: at(1), code: '131026', permanent: true },
       { type: 'attempt', to: '+2', at: at(1) }, { type: 'failed', to: '+2', at: at(1), code: '999999', permanent: true },
       { type: 'attempt', to: '+3', at: at(1) }, { type: 'failed', to: '+3', at: at(1), code: '131047', permanent: true }];
-    const r = await reduceReport(lines, { meaning: (c) => (c === '131026' ? 'from providers' : '') });
-    expect(r.failures.find((f) => f.code === '131026')!.meaning).toBe('from providers');
+    const r = await reduceReport(lines);
+    expect(r.failures.find((f) => f.code === '131026')!.meaning).toMatch(/not a WhatsApp number/);
     expect(r.failures.find((f) => f.code === '131047')!.meaning).toMatch(/24 h/);
     expect(r.failures.find((f) => f.code === '999999')!.meaning).toMatch(/not in the built-in table/);
   });

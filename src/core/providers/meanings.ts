@@ -1,8 +1,7 @@
 /**
- * A small table of the error codes a campaign manager meets most often (providers.md §1.5, §2,
- * §3), each with one line on what it means and one on what to do. The providers module's
- * `meaningOf(provider, code)` is the authority when it is wired in (report's `meaning` option);
- * this table is the fallback, so a report is readable even without it.
+ * What each provider error code means and what to do about it (providers.md §1.5, §2, §3): the
+ * one table behind the send summary, `status`, and the report. How a code is *handled* (its
+ * class) lives in classify.ts.
  */
 export interface CodeMeaning {
   meaning: string;
@@ -49,6 +48,8 @@ const CLOUD: Table = {
   '131021': { meaning: 'The recipient is the sending number itself.', action: 'Remove the business number from the list.' },
   '131042': { meaning: 'Business eligibility or payment problem.', action: 'Fix the payment method in Meta Business Manager.' },
   '33': { meaning: 'The business phone number was deleted.', action: 'Check WHATSAPP_PHONE_NUMBER_ID.' },
+  '200-299': { meaning: 'An API permission is missing.', action: 'Grant it to the token in Meta Business Manager, then resume.' },
+  '131052': { meaning: 'Media sent by the person could not be downloaded.', action: 'Nothing to do for a campaign.' },
 };
 
 const TWILIO: Table = {
@@ -80,6 +81,7 @@ const VONAGE: Table = {
   '1060': { meaning: 'The account is barred.', action: 'Contact Vonage support.' },
   '1070': { meaning: 'Out of credit or quota.', action: 'Top up the Vonage account, then resume.' },
   '1120': { meaning: 'Illegal sender.', action: 'Check VONAGE_WHATSAPP_FROM.' },
+  '429': { meaning: 'Throttled by Vonage (HTTP 429).', action: 'Sending slows down and retries; lower --rate if it repeats.' },
   '401': { meaning: 'Vonage rejected the credentials.', action: 'Check VONAGE_API_KEY and VONAGE_API_SECRET.' },
   '402': { meaning: 'Low balance on the Vonage account.', action: 'Top up the account, then resume.' },
   '422': { meaning: 'Vonage found the request invalid.', action: 'Check the number and the template settings.' },
@@ -91,8 +93,13 @@ const TRANSPORT: Table = {
   ECONNRESET: { meaning: 'The connection was reset mid-request: outcome unknown.', action: 'Check with the provider before resending (--resend-uncertain).' },
   ECONNREFUSED: { meaning: 'The provider could not be reached.', action: 'Check the network and the *_API_URL setting, then resume.' },
   ENOTFOUND: { meaning: "The provider's host name could not be resolved.", action: 'Check the network and the *_API_URL setting, then resume.' },
+  EAI_AGAIN: { meaning: 'A DNS lookup failed for a moment before the request was sent.', action: 'Retried; check the network if it repeats.' },
+  ABORTED: { meaning: 'Interrupted by the user.', action: 'Resume when ready.' },
+  BAD_RESPONSE: { meaning: 'The provider answered success without a message id: outcome unknown.', action: 'Check with the provider before resending (--resend-uncertain).' },
+  '502': { meaning: 'A gateway error (HTTP 502) after the request was sent: outcome unknown.', action: 'Check with the provider before resending (--resend-uncertain).' },
+  '504': { meaning: 'A gateway timeout (HTTP 504) after the request was sent: outcome unknown.', action: 'Check with the provider before resending (--resend-uncertain).' },
   '429': { meaning: 'Too many requests (HTTP 429).', action: 'Lower --rate and resume.' },
-  '500': { meaning: 'Provider server error (HTTP 500).', action: 'Resume later.' },
+  '500': { meaning: 'Provider server error (HTTP 500) without a documented code: outcome unknown.', action: 'Check with the provider before resending (--resend-uncertain).' },
   '503': { meaning: 'Provider unavailable (HTTP 503).', action: 'Resume later.' },
 };
 
@@ -101,9 +108,12 @@ const BY_PROVIDER: Record<string, Table> = { cloud: CLOUD, twilio: TWILIO, vonag
 /** Codes that mean the person opted out (Meta 131050, Twilio 21610 / 63014). */
 export const OPT_OUT_CODES: ReadonlySet<string> = new Set(['131050', '21610', '63014']);
 
-/** Looks a code up for the given provider first, then for the others, then transport codes. */
+/** Looks a code up for the given provider first, then transport codes, then the other providers. */
 export function lookupCode(code: string, provider?: string): CodeMeaning | undefined {
-  const key = String(code).trim();
+  let key = String(code).trim();
+  // Meta documents 200-299 as one row.
+  if ((provider === 'cloud' || provider === 'sandbox') && /^2\d\d$/.test(key)) key = '200-299';
+  if (provider === 'sandbox') provider = 'cloud';
   const own = provider ? BY_PROVIDER[provider] : undefined;
   if (own?.[key]) return own[key];
   if (TRANSPORT[key]) return TRANSPORT[key];
