@@ -35,12 +35,14 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
     const p = normalisePhone(raw, defaultCountry);
     return p.ok ? p.e164 : undefined;
   };
-  const decline = (line: number, record: Record<string, string>): ClassifiedRow => {
+  const decline = (line: number, record: Record<string, string>, bucket: 'no_consent' | 'filtered_out' = 'no_consent'): ClassifiedRow => {
     const phone = declinedNumber(record[phoneColumn] ?? '');
-    if (!phone) return { line, bucket: 'no_consent', record };
-    if (declined.get(phone) === undefined) declined.set(phone, line);
+    if (!phone) return { line, bucket, record };
+    const first = declined.get(phone) === undefined;
+    if (first) declined.set(phone, line);
     const yesLine = seen.get(phone);
-    if (yesLine !== undefined) {
+    // Only the first "no" revokes the earlier "yes": further ones have nothing left to take back.
+    if (yesLine !== undefined && first) {
       sink({
         rule: 'consent-conflict',
         severity: 'warning',
@@ -49,9 +51,9 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
         column: consentColumn,
         value: record[consentColumn] ?? '',
       });
-      return { line, bucket: 'no_consent', phone, record, revokes: yesLine };
+      return { line, bucket, phone, record, revokes: yesLine };
     }
-    return { line, bucket: 'no_consent', phone, record };
+    return { line, bucket, phone, record };
   };
 
   if (!dateColumn && !sourceColumn) {
@@ -65,7 +67,9 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
   for await (const row of csv.rows) {
     const { line, record } = row;
     if (filter && !filter(record)) {
-      yield { line, bucket: 'filtered_out', record };
+      // A "no" outside the segment still counts: it withdraws consent for the number everywhere.
+      const consent = record[consentColumn] ?? '';
+      yield isExplicitYes(consent) ? { line, bucket: 'filtered_out', record } : decline(line, record, 'filtered_out');
       continue;
     }
     if (row.fieldCount !== undefined && row.fieldCount !== width) {

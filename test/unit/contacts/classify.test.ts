@@ -131,6 +131,19 @@ describe('contact rules: each fires, and does not fire when it must not', () => 
     expect(rules(findings, 'consent-conflict')).toEqual([expect.objectContaining({ line: 3, severity: 'warning' })]);
   });
 
+  it('only the first later no revokes the yes (lint counts it once)', async () => {
+    const { rows, findings } = await classify(HEAD + '+34612345678,yes,2025-01-01,a,b\n+34612345678,no,2025-01-01,a,b\n+34612345678,no,2025-01-01,a,b\n');
+    expect(rows.map((r) => r.revokes)).toEqual([undefined, 2, undefined]);
+    expect(rules(findings, 'consent-conflict')).toHaveLength(1);
+  });
+
+  it('a no outside the --where segment still withdraws consent for the number', async () => {
+    const rows1 = (await classify(HEAD + '+34612345678,yes,2025-01-01,Ana,Madrid\n+34612345678,no,2025-01-01,Ana,Sevilla\n', { where: [{ column: 'city', op: '=', value: 'Madrid' }] })).rows;
+    expect(rows1.map((r) => [r.bucket, r.revokes])).toEqual([['sendable', undefined], ['filtered_out', 2]]);
+    const rows2 = (await classify(HEAD + '+34612345678,no,2025-01-01,Ana,Sevilla\n+34612345678,yes,2025-01-01,Ana,Madrid\n', { where: [{ column: 'city', op: '=', value: 'Madrid' }] })).rows;
+    expect(rows2.map((r) => r.bucket)).toEqual(['filtered_out', 'no_consent']);
+  });
+
   it('a later no revokes an earlier yes for the same number', async () => {
     const { rows, findings } = await classify(HEAD + '+34612345678,yes,2025-01-01,a,b\n+34612345679,yes,2025-01-01,a,b\n+34612345678,no,2025-01-01,a,b\n');
     expect(rows.map((r) => [r.bucket, r.revokes])).toEqual([['sendable', undefined], ['sendable', undefined], ['no_consent', 2]]);
