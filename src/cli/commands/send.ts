@@ -6,7 +6,7 @@ import { planSend, runSend as runCampaign, writeDryRunPlan, type SendPlan, type 
 import type { CampaignOptions } from '../../core/config/load.js';
 import type { DispatchEvent } from '../../core/dispatch/dispatcher.js';
 import { InputError, UsageError } from '../../core/errors.js';
-import { readJournalHeader, summariseJournal } from '../../core/journal/reader.js';
+import { readJournalHeader, standingHalt, summariseJournal } from '../../core/journal/reader.js';
 import { meaningOf } from '../../core/providers/classify.js';
 import type { ProviderName } from '../../core/providers/index.js';
 import { ruleFix } from '../../core/lint/rules-catalog.js';
@@ -36,10 +36,16 @@ export async function runSend(contactsPath: string, flags: Record<string, unknow
 export async function runResume(journalPath: string, flags: Record<string, unknown>): Promise<number> {
   if (!existsSync(journalPath)) throw new InputError('no such journal.', { file: journalPath, hint: 'Give the .jsonl file that `campaign send` wrote.' });
   const h = await readJournalHeader(journalPath);
-  const recorded = h.options as Partial<CampaignOptions>;
+  const recorded = h.options as Partial<CampaignOptions> & { workdir?: unknown };
   if (!existsSync(h.contacts.path)) {
-    throw new InputError(`the contacts file this journal was started with is gone: ${h.contacts.path}.`, { file: journalPath, line: 1, hint: 'Put it back, or start a new send.' });
+    throw new InputError(`the contacts file this journal was started with is gone: ${h.contacts.path}.`, {
+      file: journalPath,
+      line: 1,
+      hint: `Put it back, or point a send at its new place with this journal: campaign send NEW.csv --journal ${journalPath} (a new journal would message everyone again).`,
+    });
   }
+  // The campaign's own folder holds its opt-outs, history and .env, wherever resume is run from.
+  const workdir = typeof recorded.workdir === 'string' && existsSync(recorded.workdir) ? recorded.workdir : process.cwd();
   const { options, env } = resolveOptions(
     {
       ...recorded,
@@ -48,10 +54,10 @@ export async function runResume(journalPath: string, flags: Record<string, unkno
       ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
       journal: path.resolve(journalPath),
     },
-    process.cwd(),
+    workdir,
     { configFile: false },
   );
-  return send({ contactsPath: h.contacts.path, options, env, cwd: process.cwd(), journalPath: path.resolve(journalPath) }, flags);
+  return send({ contactsPath: h.contacts.path, options, env, cwd: workdir, journalPath: path.resolve(journalPath) }, flags);
 }
 
 async function send(req: Omit<PlanRequest, 'onFinding'>, flags: Record<string, unknown>): Promise<number> {
@@ -75,7 +81,7 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: Record<string, u
 
   if (plan.changed.length) {
     for (const line of plan.changed) err(c.yellow(`Changed: ${line}.`));
-    err('Recipients already settled in the journal are not messaged again; new or changed rows are.');
+    err('Numbers already settled in the journal are not messaged again, even if their row changed; rows with numbers not yet settled are.');
   }
 
   if (o.dryRun) {
@@ -212,7 +218,7 @@ function finish(summary: Awaited<ReturnType<typeof summariseJournal>> | undefine
         failed: summary.failed + summary.failedRetryable,
         uncertain: summary.uncertain,
         skipped: summary.skipped,
-        halt: summary.halts.at(-1)?.reason ?? null,
+        halt: standingHalt(summary)?.reason ?? null,
         interrupted: result?.interrupted ?? false,
         failures: failures.map(([code, count]) => ({ code, count, meaning: meaningOf(summary.header.provider as ProviderName, code) })),
       })}\n`,

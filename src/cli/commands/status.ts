@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { InputError } from '../../core/errors.js';
-import { summariseJournal } from '../../core/journal/reader.js';
+import { standingHalt, summariseJournal } from '../../core/journal/reader.js';
 import { meaningOf } from '../../core/providers/classify.js';
 import type { ProviderName } from '../../core/providers/index.js';
 import { count, colourFor } from '../output.js';
@@ -16,8 +16,7 @@ export async function runStatus(journalPath: string, flags: Record<string, unkno
   const remaining = Math.max(0, selected - done - s.failedRetryable);
   const failures = [...s.failuresByCode.entries()].sort((a, b) => b[1] - a[1]).map(([code, count]) => ({ code, count, meaning: meaningOf(s.header.provider as ProviderName, code) }));
   // A halt that a later run resumed from is history, not the campaign's state.
-  const lastHalt = s.halts.at(-1);
-  const halt = lastHalt && !(s.lastResumeAt && s.lastResumeAt > lastHalt.at) ? lastHalt : null;
+  const halt = standingHalt(s) ?? null;
   const status = {
     campaign: s.header.campaign,
     provider: s.header.provider,

@@ -12,7 +12,7 @@ import { InputError, UsageError } from '../errors.js';
 import { loadHistory, parseDuration, recordSends } from '../history/index.js';
 import { JOURNAL_VERSION, type JournalEvent, type JournalHeader } from '../journal/format.js';
 import { FeedbackWatcher, type FeedbackVerdict } from './watch.js';
-import { summariseJournal, type JournalSummary, type RecipientRecord } from '../journal/reader.js';
+import { readJournalHeader, summariseJournal, type JournalSummary, type RecipientRecord } from '../journal/reader.js';
 import { openJournal, type JournalWriter } from '../journal/writer.js';
 import { emptyCounts, type Bucket, type ContactCounts, type Finding } from '../lint/finding.js';
 import { classifiedRows, optOutFile, prepareLint, type PreparedLint } from '../lint/index.js';
@@ -312,7 +312,8 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     contacts: { path: path.resolve(req.contactsPath), sha256: plan.contactsSha },
     template: plan.template ? { path: path.resolve(plan.template.path), sha256: plan.template.sha256 } : null,
     provider: o.provider,
-    options: { ...recordedOptions(o), counts: plan.counts, selected: plan.counts.sendable - plan.recent },
+    // workdir: where `.campaign/` (opt-outs, history, sandbox outbox) lives, for a resume run from elsewhere.
+    options: { ...recordedOptions(o), workdir: path.resolve(req.cwd), counts: plan.counts, selected: plan.counts.sendable - plan.recent },
   };
   // FIX (e2e): the provider is configured BEFORE the journal is created. It used to be created
   // after openJournal(), so a missing WHATSAPP_TOKEN (exit 2, "nothing sent") still left a journal
@@ -338,13 +339,21 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
       });
     }
     journal = await openJournal(plan.journalPath, plan.existing ? null : header, { onNotice: hooks.onNotice });
-    if (plan.journalStat && (before?.size !== plan.journalStat.size || before?.mtimeMs !== plan.journalStat.mtimeMs)) {
-      try {
-        states = (await summariseJournal(plan.journalPath)).states;
-      } catch (err) {
-        await journal.close();
-        throw err;
+    // Checked again under the lock: a send that slipped in between the check above and the lock.
+    try {
+      if ((await readJournalHeader(plan.journalPath)).campaign !== plan.campaign) {
+        throw new InputError('another send started this journal while this one was being prepared; nothing was sent.', {
+          file: plan.journalPath,
+          hint: 'Run the same command again: it will resume that journal.',
+        });
       }
+      const now = await statOrNull(plan.journalPath);
+      if (plan.journalStat && (now?.size !== plan.journalStat.size || now?.mtimeMs !== plan.journalStat.mtimeMs)) {
+        states = (await summariseJournal(plan.journalPath)).states;
+      }
+    } catch (err) {
+      await journal.close();
+      throw err;
     }
   } catch (err) {
     await provider.close();

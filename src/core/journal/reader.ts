@@ -319,7 +319,8 @@ export async function readJournalHeader(path: string): Promise<JournalHeader> {
     } catch {
       header = undefined;
     }
-    if (!header || typeof header !== 'object' || (header as { type?: unknown }).type !== 'header') {
+    const h = header as Partial<JournalHeader> | undefined;
+    if (!h || typeof h !== 'object' || h.type !== 'header' || typeof h.contacts?.path !== 'string' || typeof h.campaign !== 'string') {
       throw new InputError('this is not a campaign journal: its first line is not a journal header.', {
         file: path,
         line: 1,
@@ -364,4 +365,10 @@ export function parseOwnLine(text: string): JournalEvent | undefined {
   }
   const m = /^,"id":"([^"]*)"\}$/.exec(rest);
   return m ? { type: 'sent', to, at, id: m[1] } : undefined;
+}
+
+/** The last halt, unless a later run resumed from it (then it is history, not the campaign's state). */
+export function standingHalt(s: Pick<JournalSummary, 'halts' | 'lastResumeAt'>): HaltEvent | undefined {
+  const last = s.halts.at(-1);
+  return last && !(s.lastResumeAt && s.lastResumeAt > last.at) ? last : undefined;
 }
