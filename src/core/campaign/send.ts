@@ -9,7 +9,7 @@ import { dispatch, type DispatchEvent, type DispatchResult, type WorkItem } from
 import { RateGate } from '../dispatch/rate-gate.js';
 import { defaultZoneFor, parseWindow, type SendWindow } from '../dispatch/send-window.js';
 import { InputError, UsageError } from '../errors.js';
-import { loadHistory, parseDuration, recordSends } from '../history/index.js';
+import { loadHistory, parseDuration, recordSends, type HistoryEntry } from '../history/index.js';
 import { JOURNAL_VERSION, type JournalEvent, type JournalHeader } from '../journal/format.js';
 import { FeedbackWatcher, type FeedbackVerdict } from './watch.js';
 import { readJournalHeader, summariseJournal, type JournalSummary, type RecipientRecord } from '../journal/reader.js';
@@ -367,7 +367,6 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     plan.rows = undefined;
     const revoked = plan.revoked;
     let skippedWritten = 0;
-    const sentTo: string[] = [];
 
     async function* work(): AsyncGenerator<WorkItem> {
       for await (const row of rows) {
@@ -418,7 +417,20 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
       fromOffset: existsSync(optOutList) ? (await stat(optOutList)).size : 0,
     });
     let feedbackHalt: FeedbackVerdict | null = null;
+    // Cross-campaign history (--daily-limit, --min-interval of later campaigns) is written as the
+    // run goes, about once a second, so a killed run still counts; uncertain ones count as messaged.
+    let historyBuffer: HistoryEntry[] = [];
+    let historyWrite: Promise<void> = Promise.resolve();
+    const writeHistory = () => {
+      if (!historyBuffer.length) return historyWrite;
+      const batch = historyBuffer;
+      historyBuffer = [];
+      historyWrite = historyWrite.then(() => recordSends(req.cwd, batch)).catch(() => undefined);
+      return historyWrite;
+    };
+    let ticks = 0;
     const watching = setInterval(() => {
+      if (++ticks % 4 === 0) void writeHistory();
       void watcher.poll().then((v) => {
         if (v && !feedbackHalt) {
           feedbackHalt = v;
@@ -440,9 +452,9 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
       },
       inner.signal,
       (e) => {
-        if (e.type === 'sent' && e.to) {
-          sentTo.push(e.to);
-          watcher.sent++;
+        if ((e.type === 'sent' || e.type === 'uncertain') && e.to) {
+          historyBuffer.push({ to: e.to, at: nowIso(), campaign: plan.campaign });
+          if (e.type === 'sent') watcher.noteSent(e.to);
         }
         hooks.onEvent?.(e);
       },
@@ -457,10 +469,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
       result.halted = { reason: `${halt.reason}: ${halt.detail}` };
     }
     await journal.flush();
-    if (sentTo.length) {
-      const at = new Date().toISOString();
-      await recordSends(req.cwd, sentTo.map((to) => ({ to, at, campaign: plan.campaign })));
-    }
+    await writeHistory();
     return { ...result, journalPath: plan.journalPath, skippedWritten };
   } finally {
     await journal.close();

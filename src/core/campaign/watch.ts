@@ -29,12 +29,19 @@ export class FeedbackWatcher {
   failures = 0;
   /** Messages this run sent (the dispatcher's count; its own lines are not read back). */
   sent = 0;
+  /** Recipients this run sent to: only their callbacks are judged against this run's count. */
+  private readonly sentTo = new Set<string>();
   /** Numbers that opted out during this run (journal `optout` events and the opt-out list): never message them. */
   readonly optedOut = new Set<string>();
 
   constructor(path: string, fromOffset: number, private readonly limits: FeedbackLimits = DEFAULT_FEEDBACK_LIMITS, optOutFile?: { path: string; fromOffset: number }) {
     this.journal = new Tail(path, fromOffset);
     if (optOutFile) this.optOutList = new Tail(optOutFile.path, optOutFile.fromOffset);
+  }
+
+  noteSent(to: string): void {
+    this.sent++;
+    this.sentTo.add(to);
   }
 
   /** Reads what was appended since the last poll; returns a verdict when the send must halt. */
@@ -53,11 +60,12 @@ export class FeedbackWatcher {
     } catch {
       return;
     }
+    const to = typeof (e as { to?: unknown }).to === 'string' ? (e as { to: string }).to : undefined;
     if (e.type === 'optout') {
-      this.optOuts++;
-      if (typeof (e as { to?: unknown }).to === 'string') this.optedOut.add((e as { to: string }).to);
-    }
-    else if (e.type === 'status' && e.status === 'failed') this.failures++;
+      if (to) this.optedOut.add(to);
+      // Late callbacks about an earlier run's messages are not this run's feedback.
+      if (!to || this.sentTo.has(to)) this.optOuts++;
+    } else if (e.type === 'status' && e.status === 'failed' && (!to || this.sentTo.has(to))) this.failures++;
   }
 
   verdict(): FeedbackVerdict | null {

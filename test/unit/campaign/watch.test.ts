@@ -22,8 +22,7 @@ describe('FeedbackWatcher', () => {
   it('halts when opt-outs outgrow the allowance, not before', async () => {
     const file = journal();
     const w = new FeedbackWatcher(file, statSync(file).size, { optOutRate: 0.02, minOptOuts: 2, failureRate: 1, minFailures: 100 });
-    for (let i = 0; i < 100; i++) appendFileSync(file, line({ type: 'sent', to: `+346${i}`, at: 'x', id: `w${i}` }));
-    w.sent = 100;
+    for (let i = 0; i < 100; i++) w.noteSent(`+346${i}`);
     appendFileSync(file, line({ type: 'optout', to: '+3461', at: 'x', source: 'BAJA' }) + line({ type: 'optout', to: '+3462', at: 'x', source: 'BAJA' }));
     expect(await w.poll()).toBeNull(); // 2 opt-outs for 100 sent: at the allowance
     appendFileSync(file, line({ type: 'optout', to: '+3463', at: 'x', source: 'BAJA' }));
@@ -33,13 +32,23 @@ describe('FeedbackWatcher', () => {
   it('halts on failed delivery callbacks, and reads a line split across two polls', async () => {
     const file = journal();
     const w = new FeedbackWatcher(file, statSync(file).size, { optOutRate: 1, minOptOuts: 100, failureRate: 0.1, minFailures: 1 });
-    appendFileSync(file, line({ type: 'sent', to: '+3461', at: 'x', id: 'a' }));
-    w.sent = 1;
+    w.noteSent('+3461');
     const failed = line({ type: 'status', to: '+3461', at: 'x', id: 'a', status: 'failed', code: 131026 });
     appendFileSync(file, line({ type: 'status', to: '+3461', at: 'x', id: 'a', status: 'failed' }) + failed.slice(0, 20));
     expect(await w.poll()).toBeNull();
     appendFileSync(file, failed.slice(20));
     expect(await w.poll()).toMatchObject({ reason: 'delivery-failure-rate' });
     expect(w.failures).toBe(2);
+  });
+
+  it('does not judge this run by late callbacks about an earlier run', async () => {
+    const file = journal();
+    const w = new FeedbackWatcher(file, statSync(file).size, { optOutRate: 0, minOptOuts: 0, failureRate: 0, minFailures: 0 });
+    w.noteSent('+34600000001');
+    appendFileSync(file, line({ type: 'status', to: '+34699999999', at: 'x', id: 'old', status: 'failed' }) + line({ type: 'optout', to: '+34699999998', at: 'x', source: 'BAJA' }));
+    expect(await w.poll()).toBeNull();
+    expect(w.optedOut.has('+34699999998')).toBe(true); // still never messaged in this run
+    appendFileSync(file, line({ type: 'status', to: '+34600000001', at: 'x', id: 'new', status: 'failed' }));
+    expect(await w.poll()).toMatchObject({ reason: 'delivery-failure-rate' });
   });
 });
