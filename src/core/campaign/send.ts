@@ -201,11 +201,27 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
   const resendUncertain = req.options.resendUncertain;
   // The rows the second pass needs, so that it does not parse and classify the file again
   // (resume of a million-row list would otherwise pay for the lint twice before its first send).
-  let cache: PlannedRow[] | undefined = [];
+  // A dry run streams the file again anyway. The cache keeps only the columns a message needs,
+  // and gives up (the send pass then re-reads the file) past a memory budget.
+  let cache: PlannedRow[] | undefined = req.options.dryRun ? undefined : [];
+  let cacheBytes = 0;
+  const needed = [...new Set([...prepared.classify.requiredVariables ?? [], 'tz', 'TZ'])];
   const keep = (row: PlannedRow) => {
     if (!cache) return;
-    if (cache.length >= ROW_CACHE_LIMIT) cache = undefined;
-    else cache.push(row);
+    const record: Record<string, string> = {};
+    let bytes = 96 + (row.text?.length ?? 0);
+    if (row.bucket === 'sendable') {
+      for (const k of needed) {
+        const v = row.record[k];
+        if (v !== undefined) {
+          record[k] = v;
+          bytes += 48 + k.length + v.length;
+        }
+      }
+    }
+    cacheBytes += bytes;
+    if (cacheBytes > ROW_CACHE_BYTES) cache = undefined;
+    else cache.push({ line: row.line, bucket: row.bucket, phone: row.phone, text: row.text, record });
   };
   const revoked = new Set<string>();
   for await (const row of classifiedRows(prepared, req.onFinding)) {
@@ -213,7 +229,7 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
     plan.counts[row.bucket]++;
     if (row.revokes !== undefined && row.phone) revoked.add(row.phone);
     if (row.phone && (row.bucket === 'sendable' ? !isDone(states?.get(row.phone), resendUncertain) : !states?.has(row.phone) && row.bucket !== 'duplicate')) {
-      keep(row.bucket === 'sendable' ? row : { line: row.line, bucket: row.bucket, phone: row.phone, record: EMPTY });
+      keep(row);
     }
     if (row.bucket !== 'sendable') {
       plan.skippedByReason[row.bucket] = (plan.skippedByReason[row.bucket] ?? 0) + 1;
@@ -275,9 +291,8 @@ function undoRevoked(
 }
 
 type PlannedRow = ClassifiedRow & { text?: string };
-const EMPTY: Record<string, string> = Object.freeze({}) as Record<string, string>;
-/** Rows kept between the two passes; a bigger list is streamed from the file again instead. */
-const ROW_CACHE_LIMIT = 1_500_000;
+/** Memory for the rows kept between the two passes; a bigger list is streamed from the file again. */
+const ROW_CACHE_BYTES = 256 * 1024 * 1024;
 
 export interface RunHooks {
   onEvent?: (e: DispatchEvent) => void;
