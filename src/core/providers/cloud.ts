@@ -1,19 +1,7 @@
 import { classifyCloud } from './classify.js';
-import { createHttpClient } from './http.js';
-import {
-  defaultUserAgent,
-  fromMissingId,
-  fromProviderError,
-  fromTransportFailure,
-  isRecord,
-  readBaseUrl,
-  readCode,
-  requireEnv,
-  toDigits,
-  type ProviderEnv,
-  type ProviderOptions,
-} from './shared.js';
-import type { OutboundMessage, Provider, SendResult, SendContext } from './types.js';
+
+import { isRecord, readBaseUrl, readCode, requireEnv, toDigits, type ProviderEnv, type ProviderOptions, createProviderFrom } from './shared.js';
+import type { OutboundMessage, Provider } from './types.js';
 
 export const CLOUD_DEFAULT_API_URL = 'https://graph.facebook.com/v23.0';
 
@@ -74,48 +62,29 @@ export function createCloudProvider(env: ProviderEnv, opts: ProviderOptions = {}
 
 /** The Cloud API code path, shared with the sandbox so that the sandbox exercises it end to end. */
 export function createCloudSender(args: { name: 'cloud' | 'sandbox'; url: string; token: string; opts: ProviderOptions }): Provider {
-  const { opts, token, url } = args;
-  const client = createHttpClient({
-    timeoutMs: opts.timeoutMs,
-    concurrency: opts.concurrency,
-    userAgent: opts.userAgent ?? defaultUserAgent(),
-    secrets: [token],
-  });
-
-  async function send(msg: OutboundMessage, ctx: SendContext = {}): Promise<SendResult> {
-    const outcome = await client.post(url, {
-      headers: { authorization: `Bearer ${token}` },
-      json: buildCloudMessage(msg),
-      signal: ctx.signal,
-      onWritten: ctx.onRequestWritten,
-    });
-    if (!outcome.ok) return fromTransportFailure(outcome);
-    const { response } = outcome;
-    const body = isRecord(response.json) ? response.json : {};
-    if (response.status >= 200 && response.status < 300) {
-      const first = Array.isArray(body.messages) ? body.messages[0] : undefined;
-      const id = isRecord(first) && typeof first.id === 'string' && first.id ? first.id : undefined;
-      return id ? { ok: true, id } : fromMissingId(response, 'the Cloud API');
-    }
-    const error = isRecord(body.error) ? body.error : {};
-    const code = readCode(error.code);
-    const errorData = isRecord(error.error_data) ? error.error_data : {};
-    const details = typeof errorData.details === 'string' ? errorData.details : '';
-    const text = typeof error.message === 'string' ? error.message : response.text.slice(0, 200);
-    return fromProviderError({
-      code,
-      classification: code === undefined ? undefined : classifyCloud(code, response.status, { freeForm: !msg.template }),
-      response,
-      message: [text, details].filter(Boolean).join(': '),
-      redact: client.redact,
-    });
-  }
-
-  return {
+  return createProviderFrom({
     name: args.name,
-    send,
-    async close() {
-      client.close();
+    label: 'the Cloud API',
+    url: args.url,
+    authorization: `Bearer ${args.token}`,
+    secrets: [args.token],
+    opts: args.opts,
+    body: (msg) => ({ json: buildCloudMessage(msg) }),
+    idOf: (body) => {
+      const first = Array.isArray(body.messages) ? body.messages[0] : undefined;
+      return isRecord(first) && typeof first.id === 'string' && first.id ? first.id : undefined;
     },
-  };
+    errorOf: (body, response, msg) => {
+      const error = isRecord(body.error) ? body.error : {};
+      const code = readCode(error.code);
+      const errorData = isRecord(error.error_data) ? error.error_data : {};
+      const details = typeof errorData.details === 'string' ? errorData.details : '';
+      const text = typeof error.message === 'string' ? error.message : response.text.slice(0, 200);
+      return {
+        code,
+        classification: code === undefined ? undefined : classifyCloud(code, response.status, { freeForm: !msg.template }),
+        message: [text, details].filter(Boolean).join(': '),
+      };
+    },
+  });
 }

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { classifyStatus, parseRetryAfter, type Classification } from './classify.js';
-import type { HttpResponse, PostOutcome } from './http.js';
-import type { SendResult } from './types.js';
+import { createHttpClient, type HttpResponse, type PostOutcome } from './http.js';
+import type { OutboundMessage, Provider, SendContext, SendResult } from './types.js';
 
 export type ProviderEnv = Record<string, string | undefined>;
 
@@ -110,4 +110,56 @@ export function readCode(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value === 'string' && value.trim() !== '') return value.trim();
   return undefined;
+}
+
+/** What differs between providers; the request/response cycle around it is the same for all. */
+export interface ProviderSpec {
+  name: 'sandbox' | 'cloud' | 'twilio' | 'vonage';
+  /** For messages: "the Cloud API", "Twilio", "Vonage". */
+  label: string;
+  url: string;
+  authorization: string;
+  /** Values to scrub from every message (tokens, secrets, the encoded Basic credentials). */
+  secrets: string[];
+  opts: ProviderOptions;
+  body(msg: OutboundMessage): { json: unknown } | { form: Record<string, string> };
+  /** The message id from a 2xx body. */
+  idOf(body: Record<string, unknown>): string | undefined;
+  /** Code, classification and a one-line message from an error body. */
+  errorOf(body: Record<string, unknown>, response: HttpResponse, msg: OutboundMessage): { code: string | undefined; classification?: Classification; message: string };
+}
+
+export function createProviderFrom(spec: ProviderSpec): Provider {
+  const client = createHttpClient({
+    timeoutMs: spec.opts.timeoutMs,
+    concurrency: spec.opts.concurrency,
+    userAgent: spec.opts.userAgent ?? defaultUserAgent(),
+    secrets: spec.secrets,
+  });
+
+  async function send(msg: OutboundMessage, ctx: SendContext = {}): Promise<SendResult> {
+    const outcome = await client.post(spec.url, {
+      headers: { authorization: spec.authorization },
+      ...spec.body(msg),
+      signal: ctx.signal,
+      onWritten: ctx.onRequestWritten,
+    });
+    if (!outcome.ok) return fromTransportFailure(outcome);
+    const { response } = outcome;
+    const body = isRecord(response.json) ? response.json : {};
+    if (response.status >= 200 && response.status < 300) {
+      const id = spec.idOf(body);
+      return id ? { ok: true, id } : fromMissingId(response, spec.label);
+    }
+    const error = spec.errorOf(body, response, msg);
+    return fromProviderError({ ...error, classification: error.classification, response, redact: client.redact });
+  }
+
+  return {
+    name: spec.name,
+    send,
+    async close() {
+      client.close();
+    },
+  };
 }

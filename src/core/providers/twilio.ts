@@ -1,18 +1,7 @@
 import { classifyTwilio } from './classify.js';
-import { createHttpClient, formatBasicAuth } from './http.js';
-import {
-  defaultUserAgent,
-  fromMissingId,
-  fromProviderError,
-  fromTransportFailure,
-  isRecord,
-  readBaseUrl,
-  readCode,
-  requireEnv,
-  type ProviderEnv,
-  type ProviderOptions,
-} from './shared.js';
-import type { OutboundMessage, Provider, SendResult, SendContext } from './types.js';
+import { formatBasicAuth } from './http.js';
+import { readBaseUrl, readCode, requireEnv, type ProviderEnv, type ProviderOptions, createProviderFrom } from './shared.js';
+import type { OutboundMessage, Provider } from './types.js';
 
 export const TWILIO_DEFAULT_API_URL = 'https://api.twilio.com';
 
@@ -44,42 +33,22 @@ export function createTwilioProvider(env: ProviderEnv, opts: ProviderOptions = {
   const publicUrl = env.CAMPAIGN_PUBLIC_URL?.trim().replace(/\/+$/, '');
   const statusCallback = publicUrl ? `${publicUrl}/webhooks/twilio` : undefined;
   const authorization = formatBasicAuth(vars.TWILIO_ACCOUNT_SID, vars.TWILIO_AUTH_TOKEN);
-  const client = createHttpClient({
-    timeoutMs: opts.timeoutMs,
-    concurrency: opts.concurrency,
-    userAgent: opts.userAgent ?? defaultUserAgent(),
-    secrets: [vars.TWILIO_AUTH_TOKEN, authorization.slice('Basic '.length)],
-  });
-
-  async function send(msg: OutboundMessage, ctx: SendContext = {}): Promise<SendResult> {
-    const outcome = await client.post(url, {
-      headers: { authorization },
-      form: buildTwilioForm(msg, vars.TWILIO_WHATSAPP_FROM, statusCallback),
-      signal: ctx.signal,
-      onWritten: ctx.onRequestWritten,
-    });
-    if (!outcome.ok) return fromTransportFailure(outcome);
-    const { response } = outcome;
-    const body = isRecord(response.json) ? response.json : {};
-    if (response.status >= 200 && response.status < 300) {
-      return typeof body.sid === 'string' && body.sid ? { ok: true, id: body.sid } : fromMissingId(response, 'Twilio');
-    }
-    const code = readCode(body.code);
-    const text = typeof body.message === 'string' ? body.message : response.text.slice(0, 200);
-    return fromProviderError({
-      code,
-      classification: code === undefined ? undefined : classifyTwilio(code, response.status, { freeForm: !msg.template?.contentSid }),
-      response,
-      message: text,
-      redact: client.redact,
-    });
-  }
-
-  return {
+  return createProviderFrom({
     name: 'twilio',
-    send,
-    async close() {
-      client.close();
+    label: 'Twilio',
+    url,
+    authorization,
+    secrets: [vars.TWILIO_AUTH_TOKEN, authorization.slice('Basic '.length)],
+    opts,
+    body: (msg) => ({ form: buildTwilioForm(msg, vars.TWILIO_WHATSAPP_FROM, statusCallback) }),
+    idOf: (body) => (typeof body.sid === 'string' && body.sid ? body.sid : undefined),
+    errorOf: (body, response, msg) => {
+      const code = readCode(body.code);
+      return {
+        code,
+        classification: code === undefined ? undefined : classifyTwilio(code, response.status, { freeForm: !msg.template?.contentSid }),
+        message: typeof body.message === 'string' ? body.message : response.text.slice(0, 200),
+      };
     },
-  };
+  });
 }

@@ -1,19 +1,8 @@
 import { classifyVonage } from './classify.js';
 import { buildTemplateComponents } from './cloud.js';
-import { createHttpClient, formatBasicAuth } from './http.js';
-import {
-  defaultUserAgent,
-  fromMissingId,
-  fromProviderError,
-  fromTransportFailure,
-  isRecord,
-  readBaseUrl,
-  requireEnv,
-  toDigits,
-  type ProviderEnv,
-  type ProviderOptions,
-} from './shared.js';
-import type { OutboundMessage, Provider, SendResult, SendContext } from './types.js';
+import { formatBasicAuth } from './http.js';
+import { isRecord, readBaseUrl, requireEnv, toDigits, type ProviderEnv, type ProviderOptions, createProviderFrom } from './shared.js';
+import type { OutboundMessage, Provider } from './types.js';
 
 export const VONAGE_DEFAULT_API_URL = 'https://api.nexmo.com';
 
@@ -68,51 +57,30 @@ export function createVonageProvider(env: ProviderEnv, opts: ProviderOptions = {
   const base = readBaseUrl(env, 'VONAGE_API_URL', VONAGE_DEFAULT_API_URL);
   const url = `${base}/v1/messages`;
   const authorization = formatBasicAuth(vars.VONAGE_API_KEY, vars.VONAGE_API_SECRET);
-  const client = createHttpClient({
-    timeoutMs: opts.timeoutMs,
-    concurrency: opts.concurrency,
-    userAgent: opts.userAgent ?? defaultUserAgent(),
-    secrets: [vars.VONAGE_API_SECRET, authorization.slice('Basic '.length)],
-  });
-
-  async function send(msg: OutboundMessage, ctx: SendContext = {}): Promise<SendResult> {
-    const outcome = await client.post(url, {
-      headers: { authorization },
-      json: buildVonageMessage(msg, vars.VONAGE_WHATSAPP_FROM),
-      signal: ctx.signal,
-      onWritten: ctx.onRequestWritten,
-    });
-    if (!outcome.ok) return fromTransportFailure(outcome);
-    const { response } = outcome;
-    const body = isRecord(response.json) ? response.json : {};
-    if (response.status >= 200 && response.status < 300) {
-      const id = typeof body.message_uuid === 'string' && body.message_uuid ? body.message_uuid : undefined;
-      return id ? { ok: true, id } : fromMissingId(response, 'Vonage');
-    }
-    const code = readVonageCode(body);
-    const title = typeof body.title === 'string' ? body.title : '';
-    const detail = typeof body.detail === 'string' ? body.detail : '';
-    const invalid = Array.isArray(body.invalid_parameters)
-      ? body.invalid_parameters
-          .filter(isRecord)
-          .map((p) => `${String(p.name)}: ${String(p.reason)}`)
-          .join('; ')
-      : '';
-    const text = [title, detail, invalid].filter(Boolean).join(': ') || response.text.slice(0, 200);
-    return fromProviderError({
-      code: code ?? String(response.status),
-      classification: classifyVonage(code, response.status),
-      response,
-      message: text,
-      redact: client.redact,
-    });
-  }
-
-  return {
+  return createProviderFrom({
     name: 'vonage',
-    send,
-    async close() {
-      client.close();
+    label: 'Vonage',
+    url,
+    authorization,
+    secrets: [vars.VONAGE_API_SECRET, authorization.slice('Basic '.length)],
+    opts,
+    body: (msg) => ({ json: buildVonageMessage(msg, vars.VONAGE_WHATSAPP_FROM) }),
+    idOf: (body) => (typeof body.message_uuid === 'string' && body.message_uuid ? body.message_uuid : undefined),
+    errorOf: (body, response) => {
+      const code = readVonageCode(body);
+      const title = typeof body.title === 'string' ? body.title : '';
+      const detail = typeof body.detail === 'string' ? body.detail : '';
+      const invalid = Array.isArray(body.invalid_parameters)
+        ? body.invalid_parameters
+            .filter(isRecord)
+            .map((p) => `${String(p.name)}: ${String(p.reason)}`)
+            .join('; ')
+        : '';
+      return {
+        code: code ?? String(response.status),
+        classification: classifyVonage(code, response.status),
+        message: [title, detail, invalid].filter(Boolean).join(': ') || response.text.slice(0, 200),
+      };
     },
-  };
+  });
 }
