@@ -114,6 +114,8 @@ export interface SendPlan {
   rows?: PlannedRow[];
   /** Numbers a later row declined after an earlier row made them sendable: never sent. */
   revoked?: Set<string>;
+  /** What planning loaded (history for --min-interval), reused by the send pass. */
+  context?: PlanContext;
 }
 
 export interface PlanRequest {
@@ -258,6 +260,7 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
     }));
   }
   plan.rows = cache;
+  plan.context = ctx;
   return plan;
 }
 
@@ -377,7 +380,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
   try {
     if (plan.existing) journal.append({ type: 'resume', at: nowIso(), pid: process.pid, ...(plan.changed.length ? { changed: plan.changed } : {}) });
     const gate = new RateGate({ rate: o.rate });
-    const ctx = await contextFor(req);
+    const ctx = plan.context ?? (await contextFor(req));
     const rows: AsyncIterable<PlannedRow> | Iterable<PlannedRow> = plan.rows ?? classifiedRows(await ctx.prepared(), () => {});
     plan.rows = undefined;
     const revoked = plan.revoked;
