@@ -31,3 +31,20 @@ describe('--daily-limit', () => {
     expect(outbox).toHaveLength(5);
   }, 60_000);
 });
+
+describe('--min-interval', () => {
+  it('skips recipients another campaign messaged within the interval, in lint and in send', async () => {
+    const dir = path.join(tmp.dir, 'interval');
+    (await import('node:fs')).mkdirSync(dir);
+    makeContacts(dir, 4, { extras: false });
+    const first = await runCli(['send', 'contacts.csv', '--template', 'message.md', '--yes', '--rate', '100', '--where', 'city=City0'], { cwd: dir });
+    expect(first.code, first.stderr).toBe(0); // City0 is row 0 only
+    const lint = await runCli(['lint', 'contacts.csv', '--template', 'message.md', '--min-interval', '7d', '--json'], { cwd: dir });
+    expect(JSON.parse(lint.stdout).contacts).toMatchObject({ rows: 4, sendable: 3, recently_messaged: 1 });
+    const second = await runCli(['send', 'contacts.csv', '--template', 'message.md', '--yes', '--rate', '100', '--min-interval', '7d', '--journal', 'again.jsonl'], { cwd: dir });
+    expect(second.code, second.stderr).toBe(0);
+    const events = readJsonl(path.join(dir, 'again.jsonl')).lines;
+    expect(events.filter((e) => e.type === 'sent')).toHaveLength(3);
+    expect(events.filter((e) => e.type === 'skipped' && e.reason === 'recently-messaged')).toHaveLength(1);
+  }, 60_000);
+});
