@@ -201,12 +201,17 @@ export async function dispatch(
   };
 
   /** Error budget over the last `failureWindow` outcomes (listmonk's MaxSendErrors, as a rate). */
-  const recordOutcome = (failure: boolean) => {
+  // The code of the latest failure, so that a failure-rate halt says what kept failing.
+  let lastFailureCode: string | undefined;
+  const recordOutcome = (failure: boolean, code?: string) => {
     outcomes.push(failure);
-    if (failure) windowFailures++;
+    if (failure) {
+      windowFailures++;
+      if (code !== undefined) lastFailureCode = code;
+    }
     if (outcomes.length > failureWindow && outcomes.shift()) windowFailures--;
     if (outcomes.length >= minSample && windowFailures / outcomes.length > maxFailureRate) {
-      halt('failure-rate');
+      halt('failure-rate', lastFailureCode);
     }
   };
 
@@ -223,7 +228,7 @@ export async function dispatch(
     result.failed++;
     result.failuresByCode[res.code] = (result.failuresByCode[res.code] ?? 0) + 1;
     emit({ type: 'failed', to: item.to, code: res.code, permanent });
-    recordOutcome(countsAsFailure);
+    recordOutcome(countsAsFailure, res.code);
   };
 
   const runItem = async (item: WorkItem): Promise<void> => {
@@ -309,7 +314,7 @@ export async function dispatch(
           // counts against the error budget: a gateway answering 502 to everything must halt.
           result.uncertain++;
           emit({ type: 'uncertain', to: item.to, code: res.code });
-          recordOutcome(true);
+          recordOutcome(true, res.code);
           return;
       }
     }

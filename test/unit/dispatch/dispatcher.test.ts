@@ -196,7 +196,7 @@ describe('dispatch', () => {
     list.slice(10).forEach((it) => (script[it.to] = [err('fail-contact', '131026')]));
     const provider = new FakeProvider(script);
     const { result, lines } = await go(provider, list, { concurrency: 1 });
-    expect(result.halted).toEqual({ reason: 'failure-rate' });
+    expect(result.halted).toEqual({ reason: 'failure-rate', code: '131026' });
     expect(provider.calls).toHaveLength(20);
     expect(lines.filter((e) => e.type === 'halt')).toEqual([expect.objectContaining({ reason: 'failure-rate' })]);
   });
