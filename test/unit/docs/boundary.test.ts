@@ -1,0 +1,25 @@
+/**
+ * The core never touches the terminal: argv, exit codes, stdout, prompts, colour and spinners
+ * belong to src/cli (style.md §4), so the core can be driven from tests and as a library.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const core = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/core');
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const full = path.join(dir, f);
+    return statSync(full).isDirectory() ? files(full) : full.endsWith('.ts') ? [full] : [];
+  });
+}
+
+describe('src/core', () => {
+  it.each(files(core).map((f) => [path.relative(core, f), f]))('%s stays off the terminal', (_name, file) => {
+    const text = readFileSync(file, 'utf8');
+    expect(text).not.toMatch(/from '(commander|inquirer|chalk|ora)'/);
+    expect(text).not.toMatch(/process\.(exit|argv|stdout|stdin)\b/);
+  });
+});
