@@ -93,7 +93,7 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: Record<string, u
 
   if (plan.toSend === 0) {
     err(plan.existing ? c.green('Nothing left to send: every selected recipient already has an outcome in the journal.') : 'Nothing to send.');
-    return finish(await summariseJournalIfAny(plan.journalPath), json, c, err, undefined);
+    return finish(await summariseJournalIfAny(plan.journalPath), json, c, err, undefined, plan.journalPath);
   }
 
   if (!o.yes) {
@@ -206,13 +206,20 @@ export function formatDuration(seconds: number): string {
 }
 
 /** The final lines: what happened, failures grouped by provider code with their meaning. */
-function finish(summary: Awaited<ReturnType<typeof summariseJournal>> | undefined, json: boolean, c: ChalkInstance, err: (l?: string) => void, result?: RunResult): number {
+function finish(
+  summary: Awaited<ReturnType<typeof summariseJournal>> | undefined,
+  json: boolean,
+  c: ChalkInstance,
+  err: (l?: string) => void,
+  result?: RunResult,
+  journalPath = result?.journalPath,
+): number {
   if (!summary) return 0;
   const failures = [...summary.failuresByCode.entries()].sort((a, b) => b[1] - a[1]);
   if (json) {
     process.stdout.write(
       `${JSON.stringify({
-        journal: summary.header ? undefined : undefined,
+        journal: journalPath,
         campaign: summary.header.campaign,
         sent: summary.sent,
         failed: summary.failed + summary.failedRetryable,
@@ -228,12 +235,10 @@ function finish(summary: Awaited<ReturnType<typeof summariseJournal>> | undefine
     `${c.green(`${count(summary.sent)} sent`)}, ${summary.failed + summary.failedRetryable ? c.red(`${summary.failed + summary.failedRetryable} failed`) : '0 failed'}, ` +
       `${summary.uncertain ? c.yellow(`${summary.uncertain} uncertain`) : '0 uncertain'}, ${summary.skipped} skipped.`,
   );
-  for (const [code, count] of failures.slice(0, 10)) err(`  ${String(count).padStart(6)} × ${code}: ${meaningOf(summary.header.provider as ProviderName, code)}`);
+  for (const [code, n] of failures.slice(0, 10)) err(`  ${String(n).padStart(6)} × ${code}: ${meaningOf(summary.header.provider as ProviderName, code)}`);
   if (summary.uncertain) err(c.yellow(`  ${summary.uncertain} with unknown outcome (the request may have reached the provider): not sent again unless you resume with --resend-uncertain.`));
-  // FIX (e2e): a `halt` line from an EARLIER run no longer forces exit 1. The journal keeps its
-  // halts forever, so a resume that finished every recipient after a 131048 halt exited 1 even
-  // though the contract says 0 ("every selected recipient has an outcome; no failures"). A halt
-  // in THIS run is still exit 1: send() returns 1 for result.halted / result.paused itself.
+  // Only a halt in this run means exit 1 (send() handles it): the journal keeps earlier runs'
+  // halts forever, and a resume that settled everyone after one is the contract's exit 0.
   return summary.failed + summary.failedRetryable + summary.uncertain > 0 || Boolean(result?.halted) ? 1 : 0;
 }
 

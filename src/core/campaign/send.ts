@@ -333,10 +333,8 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     // workdir: where `.campaign/` (opt-outs, history, sandbox outbox) lives, for a resume run from elsewhere.
     options: { ...recordedOptions(o), workdir: path.resolve(req.cwd), counts: plan.counts, selected: plan.counts.sendable - plan.recent },
   };
-  // FIX (e2e): the provider is configured BEFORE the journal is created. It used to be created
-  // after openJournal(), so a missing WHATSAPP_TOKEN (exit 2, "nothing sent") still left a journal
-  // whose header named the provider, and the next `send` silently resumed it. Creating a provider
-  // makes no request (the sandbox starts its server on first send), so nothing else changes.
+  // The provider is configured before the journal exists: bad credentials must leave no journal
+  // behind for the next `send` to resume. Creating one makes no request.
   const outbox = path.resolve(req.cwd, req.env.CAMPAIGN_SANDBOX_OUTBOX?.trim() || DEFAULT_SANDBOX_OUTBOX);
   let provider: Provider | undefined = createProvider(o.provider, req.env, {
     timeoutMs: o.timeoutMs,
