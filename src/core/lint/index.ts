@@ -7,10 +7,8 @@ import { readTemplate } from '../template/parse.js';
 import { bindColumns, compileTemplate } from '../template/render.js';
 import type { Template } from '../template/types.js';
 import { lintTemplate, checkRenderedLength } from './template-rules.js';
-import { checkLinksOnline } from './check-links.js';
 import { emptyCounts, type ContactCounts, type Finding } from './finding.js';
 import { UsageError } from '../errors.js';
-import { checkParity } from '../parity/index.js';
 import { loadHistory, parseDuration } from '../history/index.js';
 
 export interface LintRequest {
@@ -65,11 +63,16 @@ export async function prepareLint(req: Omit<LintRequest, 'onFinding'>, opts: { c
   let requiredVariables: string[] = [];
   if (template) {
     templateFindings.push(...lintTemplate(template, csv.header));
-    if (opts.checkLinks) templateFindings.push(...(await checkLinksOnline(template, { timeoutMs: Math.min(options.timeoutMs, 10_000) })));
+    // The online checks load only when asked for: most runs never need them.
+    if (opts.checkLinks) {
+      const { checkLinksOnline } = await import('./check-links.js');
+      templateFindings.push(...(await checkLinksOnline(template, { timeoutMs: Math.min(options.timeoutMs, 10_000) })));
+    }
     if (opts.checkTemplate) {
       if (!template.meta) {
         templateFindings.push({ rule: 'template-not-found', severity: 'error', message: '--check-template needs front matter naming the approved template.', value: template.path });
       } else {
+        const { checkParity } = await import('../parity/index.js');
         templateFindings.push(...(await checkParity(options.provider, req.env ?? {}, template.meta, { timeoutMs: Math.min(options.timeoutMs, 10_000) })));
       }
     }
