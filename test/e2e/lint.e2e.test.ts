@@ -139,3 +139,25 @@ describe('campaign lint on bad input: one or two sentences, exit 2, no stack', (
     expect(r.code).toBe(2);
   });
 });
+
+describe('campaign lint --check-links', () => {
+  it('follows the link on a local server and reports where it really leads', async () => {
+    const { startFakeServer } = await import('../helpers/fake-servers.js');
+    const server = await startFakeServer((req) =>
+      req.url === '/video' ? { status: 302, headers: { location: '/donate' }, text: '' } : { status: 200, headers: { 'content-type': 'text/html' }, text: '<html><head><title>Dona</title></head></html>' },
+    );
+    try {
+      const csv = write('links.csv', 'nombre,telefono,consentimiento\nAna,+34612345678,sí\n');
+      const url = `${server.url}/video`;
+      const tpl = write('links.md', `---\ntemplate: t\nlanguage: es\ncategory: marketing\nparams: [nombre]\nlinks:\n  - url: ${url}\n    kind: video\n---\nHola {{nombre}}, mira el vídeo: ${url}\n`);
+      const r = await runCli(['lint', csv, '--template', tpl, '--check-links', '--json'], { cwd: tmp.dir });
+      expect(r.code).toBe(1);
+      const rules = JSON.parse(r.stdout).findings.map((f: { rule: string }) => f.rule);
+      expect(rules).toContain('link-redirect');
+      expect(rules).toContain('link-content-mismatch');
+      expect(server.requests.map((q) => q.url)).toContain('/donate');
+    } finally {
+      await server.close();
+    }
+  });
+});
