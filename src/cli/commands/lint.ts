@@ -15,7 +15,8 @@ export async function runLint(contactsPath: string, flags: Record<string, unknow
     options,
     env,
     cwd: process.cwd(),
-    onFinding: stream ? (f) => stream.add(f) : collector.add,
+    // People read paths relative to where they are; --json keeps them as the tool saw them.
+    onFinding: stream ? (f) => stream.add(f) : (f) => collector.add({ ...f, message: f.message.split(`${process.cwd()}/`).join('') }),
   });
 
   if (stream) {
