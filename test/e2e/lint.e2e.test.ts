@@ -31,10 +31,12 @@ describe('campaign lint on the sample campaign', () => {
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     const k = report.contacts;
-    expect(k.rows).toBe(59);
+    expect(k.rows).toBe(61);
     expect(BUCKETS.reduce((s, b) => s + k[b], 0)).toBe(k.rows);
     const at = (rule: string) => report.findings.filter((f: { rule: string }) => f.rule === rule).map((f: { line: number }) => f.line);
-    expect(at('no-consent')).toEqual([37, 38, 39, 60]); // line 60: after a quoted field spanning lines 58-59
+    expect(at('no-consent')).toEqual([37, 38, 39, 60, 62, 63]); // line 60: after a quoted field spanning lines 58-59
+    expect(at('consent-conflict')).toEqual([62]); // a "no" for the number line 7 said yes to
+    expect(at('ragged-row')).toEqual([63]); // an unquoted ";" shifts the consent column
     expect(at('duplicate')).toEqual([42, 43]);
     expect(at('suppressed')).toEqual([44, 45]);
     expect(at('missing-variable')).toEqual([46, 47]);
