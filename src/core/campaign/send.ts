@@ -520,7 +520,9 @@ export async function writeDryRunPlan(req: PlanRequest, plan: SendPlan): Promise
   let messages = 0;
   try {
     for await (const row of classifiedRows(prepared, () => {})) {
-      if (row.bucket !== 'sendable' || isDone(states?.get(row.phone!), req.options.resendUncertain)) continue;
+      const to = row.phone!;
+      if (row.bucket !== 'sendable' || isDone(states?.get(to), req.options.resendUncertain) || plan.revoked?.has(to)) continue;
+      if (plan.context && isRecent(plan.context, to, states?.has(to) ?? false)) continue;
       const msg = buildMessage(plan.template, row, row.text ?? '', plan.campaign, req.env);
       const line = JSON.stringify({ to: msg.to, line: row.line, text: msg.text, ...(msg.template ? { template: msg.template } : {}) });
       if (!out.write(`${line}\n`)) await once(out, 'drain');
