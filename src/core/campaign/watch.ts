@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { LineTail } from '../journal/tail.js';
 
 /**
  * While a send runs, `campaign webhook` appends `status` and `optout` events to the same
@@ -23,8 +23,8 @@ export interface FeedbackVerdict {
 
 /** Counts the callbacks appended after `fromOffset` and says when their rate is too high. */
 export class FeedbackWatcher {
-  private readonly journal: Tail;
-  private readonly optOutList?: Tail;
+  private readonly journal: LineTail;
+  private readonly optOutList?: LineTail;
   optOuts = 0;
   failures = 0;
   /** Messages this run sent (the dispatcher's count; its own lines are not read back). */
@@ -35,8 +35,8 @@ export class FeedbackWatcher {
   readonly optedOut = new Set<string>();
 
   constructor(path: string, fromOffset: number, private readonly limits: FeedbackLimits = DEFAULT_FEEDBACK_LIMITS, optOutFile?: { path: string; fromOffset: number }) {
-    this.journal = new Tail(path, fromOffset);
-    if (optOutFile) this.optOutList = new Tail(optOutFile.path, optOutFile.fromOffset);
+    this.journal = new LineTail(path, fromOffset);
+    if (optOutFile) this.optOutList = new LineTail(optOutFile.path, optOutFile.fromOffset);
   }
 
   noteSent(to: string): void {
@@ -46,8 +46,10 @@ export class FeedbackWatcher {
 
   /** Reads what was appended since the last poll; returns a verdict when the send must halt. */
   async poll(): Promise<FeedbackVerdict | null> {
-    for (const line of await this.journal.read()) this.count(line);
-    if (this.optOutList) for (const line of await this.optOutList.read()) if (line.trim()) this.optedOut.add(line.trim());
+    await this.journal.read((line) => this.count(line));
+    await this.optOutList?.read((line) => {
+      if (line.trim()) this.optedOut.add(line.trim());
+    });
     return this.verdict();
   }
 
@@ -77,32 +79,5 @@ export class FeedbackWatcher {
       return { reason: 'delivery-failure-rate', detail: `${this.failures} failed deliveries for ${this.sent} messages sent in this run` };
     }
     return null;
-  }
-}
-
-/** Whole lines appended to a file since an offset; a missing file has none yet. */
-class Tail {
-  private partial = '';
-  constructor(private readonly path: string, private offset: number) {}
-
-  async read(): Promise<string[]> {
-    let fh;
-    try {
-      fh = await open(this.path, 'r');
-    } catch {
-      return [];
-    }
-    try {
-      const { size } = await fh.stat();
-      if (size <= this.offset) return [];
-      const buf = Buffer.alloc(size - this.offset);
-      await fh.read(buf, 0, buf.length, this.offset);
-      this.offset = size;
-      const lines = (this.partial + buf.toString('utf8')).split('\n');
-      this.partial = lines.pop() ?? '';
-      return lines;
-    } finally {
-      await fh.close();
-    }
   }
 }

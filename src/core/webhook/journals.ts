@@ -1,6 +1,7 @@
-import { open, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { JournalEvent } from '../journal/format.js';
+import { LineTail } from '../journal/tail.js';
 import { appendWholeLines } from '../history/append.js';
 import { STATE_DIR } from '../history/history.js';
 
@@ -50,8 +51,8 @@ interface Recipient {
 
 interface JournalState {
   path: string;
-  /** Bytes consumed: always just after a "\n". */
-  offset: number;
+  /** Follows the appended lines (bytes consumed always end just after a "\n"). */
+  tail: LineTail;
   campaign?: string;
   /** Discovered (not named by --journal) and its first line is not a journal header. */
   ignored: boolean;
@@ -59,8 +60,6 @@ interface JournalState {
   checked: boolean;
   recipients: Map<string, Recipient>;
 }
-
-const CHUNK = 1 << 20;
 
 /**
  * In-memory index of the journals the webhook serves: provider message id → journal, built from
@@ -92,7 +91,7 @@ export class JournalIndex {
     for (const path of paths) {
       let st = this.states.get(path);
       if (!st) {
-        st = { path, offset: 0, ignored: false, checked: false, recipients: new Map() };
+        st = { path, tail: new LineTail(path), ignored: false, checked: false, recipients: new Map() };
         this.states.set(path, st);
       }
       if (!st.ignored) await this.scan(st, this.explicit.length === 0);
@@ -100,54 +99,25 @@ export class JournalIndex {
   }
 
   private async scan(st: JournalState, requireHeader: boolean): Promise<void> {
-    let fh;
-    try {
-      fh = await open(st.path, 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    try {
-      const { size } = await fh.stat();
-      if (size < st.offset) {
+    await st.tail.read(
+      (line) => {
+        if (!st.checked) {
+          st.checked = true;
+          if (requireHeader && !this.isHeader(line)) {
+            st.ignored = true;
+            return false;
+          }
+        }
+        this.take(st, line);
+      },
+      () => {
         // Replaced or truncated (journals are append-only, so someone rewrote it): start over.
         this.forget(st.path);
-        st.offset = 0;
         st.campaign = undefined;
         st.checked = false;
         st.recipients.clear();
-      }
-      let carry = Buffer.alloc(0);
-      let pos = st.offset;
-      while (pos < size) {
-        const buf = Buffer.alloc(Math.min(CHUNK, size - pos));
-        const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-        if (bytesRead === 0) break;
-        pos += bytesRead;
-        const data = carry.length ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
-        const lastNl = data.lastIndexOf(0x0a);
-        if (lastNl === -1) {
-          carry = Buffer.from(data);
-          continue;
-        }
-        const text = data.subarray(0, lastNl).toString('utf8');
-        for (const line of text.split('\n')) {
-          if (!st.checked) {
-            st.checked = true;
-            if (requireHeader && !this.isHeader(line)) {
-              st.ignored = true;
-              return;
-            }
-          }
-          this.take(st, line);
-        }
-        // `data` starts at st.offset (carry is what followed the last consumed "\n").
-        st.offset += lastNl + 1;
-        carry = Buffer.from(data.subarray(lastNl + 1));
-      }
-    } finally {
-      await fh.close();
-    }
+      },
+    );
   }
 
   private isHeader(line: string): boolean {
