@@ -9,7 +9,7 @@ import { dispatch, type DispatchEvent, type DispatchResult, type WorkItem } from
 import { RateGate } from '../dispatch/rate-gate.js';
 import { defaultZoneFor, parseWindow, type SendWindow } from '../dispatch/send-window.js';
 import { InputError, UsageError } from '../errors.js';
-import { loadHistory, parseDuration, recordSends, type HistoryEntry } from '../history/index.js';
+import { loadHistory, loadRecentlyMessaged, recordSends, type HistoryEntry } from '../history/index.js';
 import { JOURNAL_VERSION, type JournalEvent, type JournalHeader } from '../journal/format.js';
 import { FeedbackWatcher, type FeedbackVerdict } from './watch.js';
 import { readJournalHeader, summariseJournal, type JournalSummary, type RecipientRecord } from '../journal/reader.js';
@@ -130,7 +130,8 @@ export interface PlanRequest {
 interface PlanContext {
   /** `checks`: run the online checks (links, template parity) too; only the first pass does. */
   prepared: (checks?: boolean) => Promise<PreparedLint>;
-  recentCutoff?: { history: Map<string, number>; since: number };
+  /** --min-interval: when another campaign last messaged a recipient, within the interval. */
+  lastMessaged?: (to: string) => number | undefined;
 }
 
 async function contextFor(req: PlanRequest): Promise<PlanContext> {
@@ -142,17 +143,12 @@ async function contextFor(req: PlanRequest): Promise<PlanContext> {
         checks ? { checkLinks: o.checkLinks, checkTemplate: o.checkTemplate } : {},
       ),
   };
-  if (req.options.minInterval) {
-    const ms = parseDuration(req.options.minInterval);
-    ctx.recentCutoff = { history: await loadHistory(req.cwd), since: Date.now() - ms };
-  }
+  ctx.lastMessaged = await loadRecentlyMessaged(req.cwd, o.minInterval);
   return ctx;
 }
 
 function isRecent(ctx: PlanContext, to: string, journalKnows: boolean): boolean {
-  if (!ctx.recentCutoff || journalKnows) return false;
-  const last = ctx.recentCutoff.history.get(to);
-  return last !== undefined && last >= ctx.recentCutoff.since;
+  return !journalKnows && ctx.lastMessaged?.(to) !== undefined;
 }
 
 function sendWindowOf(o: CampaignOptions): SendWindow | undefined {

@@ -118,3 +118,17 @@ export function parseOptOutList(text: string): Set<string> {
   }
   return out;
 }
+
+/**
+ * `--min-interval`: a lookup of when a recipient was last messaged by any campaign, answering
+ * only for those messaged within the interval (undefined without the option).
+ */
+export async function loadRecentlyMessaged(dir: string, minInterval: string | undefined): Promise<((to: string) => number | undefined) | undefined> {
+  if (!minInterval) return undefined;
+  const since = Date.now() - parseDuration(minInterval);
+  const history = await loadHistory(dir);
+  return (to) => {
+    const last = history.get(to);
+    return last !== undefined && last >= since ? last : undefined;
+  };
+}

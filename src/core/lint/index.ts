@@ -9,7 +9,7 @@ import type { Template } from '../template/types.js';
 import { lintTemplate, checkRenderedLength } from './template-rules.js';
 import { emptyCounts, type ContactCounts, type Finding } from './finding.js';
 import { UsageError } from '../errors.js';
-import { loadHistory, parseDuration } from '../history/index.js';
+import { loadRecentlyMessaged } from '../history/index.js';
 
 export interface LintRequest {
   contactsPath: string;
@@ -142,15 +142,13 @@ export async function lint(req: LintRequest): Promise<LintResult> {
   };
   const prepared = await prepareLint(req, { checkLinks: req.options.checkLinks, checkTemplate: req.options.checkTemplate });
   // --min-interval: recipients any campaign messaged recently get their own bucket.
-  const recent = req.options.minInterval
-    ? { since: Date.now() - parseDuration(req.options.minInterval), history: await loadHistory(req.cwd) }
-    : undefined;
+  const lastMessaged = await loadRecentlyMessaged(req.cwd, req.options.minInterval);
   for (const f of prepared.templateFindings) {
     if (f.severity === 'error') templateErrors++;
     emit(f);
   }
   const counts = emptyCounts();
-  if (recent) counts.recently_messaged = 0;
+  if (lastMessaged) counts.recently_messaged = 0;
   const recentlyCounted = new Set<string>();
   for await (const row of classifiedRows(prepared, emit)) {
     counts.rows++;
@@ -159,8 +157,8 @@ export async function lint(req: LintRequest): Promise<LintResult> {
       counts.sendable--;
       counts.no_consent++;
     }
-    const last = row.bucket === 'sendable' && recent ? recent.history.get(row.phone!) : undefined;
-    if (last !== undefined && last >= recent!.since) {
+    const last = row.bucket === 'sendable' ? lastMessaged?.(row.phone!) : undefined;
+    if (last !== undefined) {
       recentlyCounted.add(row.phone!);
       counts.recently_messaged!++;
       emit({
