@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { LineTail } from '../journal/tail.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -57,25 +57,7 @@ export async function loadHistory(dir: string): Promise<Map<string, number>> {
     const prev = last.get(to);
     if (prev === undefined || t > prev) last.set(to, t);
   };
-  try {
-    let rest = '';
-    const stream = createReadStream(historyPath(dir), { encoding: 'utf8', highWaterMark: 1 << 20 });
-    for await (const chunk of stream as AsyncIterable<string>) {
-      const text = rest + chunk;
-      let start = 0;
-      let nl = text.indexOf('\n', start);
-      while (nl !== -1) {
-        take(text.slice(start, nl));
-        start = nl + 1;
-        nl = text.indexOf('\n', start);
-      }
-      rest = text.slice(start);
-    }
-    take(rest);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return last;
-    throw err;
-  }
+  await new LineTail(historyPath(dir)).read((line) => take(line));
   return last;
 }
 
