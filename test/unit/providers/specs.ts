@@ -1,16 +1,16 @@
 /**
- * Loads the providers' OpenAPI files from ../shared/specs (beside the repo) and builds
- * validators for what our requests must look like. Each file is about 1 MB: call once per file.
+ * Loads the parts of the providers' OpenAPI files that the tests use (test/fixtures/specs, cut
+ * from the full files by extract.mjs there; see its README for sources and licenses) and builds
+ * validators for what our requests must look like.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { parse } from 'yaml';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const specsDir = path.resolve(repoRoot, '../shared/specs');
+const specsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/specs');
+const readSpec = (name: string) => JSON.parse(readFileSync(path.join(specsDir, name), 'utf8')) as Schema;
 
 // ajv and ajv-formats are CommonJS with a default export: unwrap it under NodeNext.
 const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module.default;
@@ -28,7 +28,7 @@ export interface CloudSpecValidator {
 }
 
 export function loadCloudSpec(): CloudSpecValidator {
-  const spec = parse(readFileSync(path.join(specsDir, 'whatsapp-cloud-api_v23.0.openapi.yaml'), 'utf8')) as Schema;
+  const spec = readSpec('cloud-messages.json');
   const schemas = structuredClone(spec.components.schemas) as Record<string, Schema>;
 
   // Spec defect (providers.md §4): `index` has the pattern ^[2-6, 11-14]$, which rejects "0";
@@ -117,7 +117,7 @@ export interface TwilioCreateMessage {
 
 /** The CreateMessage form schema from Twilio's 2010 API spec. */
 export function loadTwilioCreateMessage(): TwilioCreateMessage {
-  const spec = parse(readFileSync(path.join(specsDir, 'twilio-api-v2010.openapi.yaml'), 'utf8')) as Schema;
+  const spec = readSpec('twilio-create-message.json');
   const messagesPath = '/2010-04-01/Accounts/{AccountSid}/Messages.json';
   const op = spec.paths[messagesPath].post;
   if (op.operationId !== 'CreateMessage') throw new Error(`unexpected operation ${op.operationId}`);
