@@ -1,5 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { Finding, Severity } from '../core/lint/finding.js';
+import type { Finding, Severity } from '../core/findings.js';
 
 /**
  * Colour only when that stream is a TTY and neither NO_COLOR nor TERM=dumb says otherwise.

@@ -14,7 +14,7 @@ import { JOURNAL_VERSION, type JournalEvent, type JournalHeader } from '../journ
 import { FeedbackWatcher, type FeedbackVerdict } from './watch.js';
 import { readJournalHeader, summariseJournal, type JournalSummary, type RecipientRecord } from '../journal/reader.js';
 import { openJournal, type JournalWriter } from '../journal/writer.js';
-import { emptyCounts, type Bucket, type ContactCounts, type Finding } from '../lint/finding.js';
+import { emptyCounts, type Bucket, type ContactCounts, type Finding } from '../findings.js';
 import { classifiedRows, optOutFile, prepareLint, type PreparedLint } from '../lint/index.js';
 import { createProvider, DEFAULT_SANDBOX_OUTBOX } from '../providers/index.js';
 import type { OutboundMessage, Provider } from '../providers/types.js';

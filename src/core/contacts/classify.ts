@@ -1,5 +1,5 @@
 import { PhoneIndex } from './phone-index.js';
-import type { Finding } from '../lint/finding.js';
+import type { Finding } from '../findings.js';
 import { findColumn, isConsentDateColumn, isConsentSourceColumn, resolveColumns } from './columns.js';
 import { isExplicitYes } from './consent.js';
 import { normalisePhone } from './phone.js';

@@ -1,4 +1,4 @@
-import type { RuleInfo } from '../lint/finding.js';
+import type { RuleInfo } from '../findings.js';
 
 export const CONTACT_RULES: RuleInfo[] = [
   {

@@ -1,4 +1,4 @@
-import type { Bucket, Finding } from '../lint/finding.js';
+import type { Bucket, Finding } from '../findings.js';
 
 /** One CSV record with the 1-based line of the file where it starts. */
 export interface RawRow {

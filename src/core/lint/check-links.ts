@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import type { LinkKind, Template } from '../template/types.js';
-import type { Finding } from './finding.js';
+import type { Finding } from '../findings.js';
 import { extractLinks, linkKey } from './extract-links.js';
 import { analyseUrl, isPdfTarget, isVideoTarget, sameOwner } from './link-hosts.js';
 import { shortenerOf } from './shorteners.js';

@@ -7,7 +7,7 @@ import { readTemplate } from '../template/parse.js';
 import { bindColumns, compileTemplate } from '../template/render.js';
 import type { Template } from '../template/types.js';
 import { lintTemplate, checkRenderedLength } from './template-rules.js';
-import { emptyCounts, type ContactCounts, type Finding } from './finding.js';
+import { emptyCounts, type ContactCounts, type Finding } from '../findings.js';
 import { UsageError } from '../errors.js';
 import { loadRecentlyMessaged } from '../history/index.js';
 

@@ -1,6 +1,6 @@
 import { parseHost } from './tld.js';
 import type { Template, LinkKind } from '../template/types.js';
-import type { Finding, RuleInfo } from './finding.js';
+import type { Finding, RuleInfo } from '../findings.js';
 import { extractDomainMentions, extractLinks, linkKey, type BodyLink } from './extract-links.js';
 import { tokenise } from './fold-text.js';
 import {

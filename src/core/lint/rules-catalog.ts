@@ -1,7 +1,7 @@
 import { CONTACT_RULES } from '../contacts/rules.js';
 import { LINK_RULES } from './link-rules.js';
 import { TEMPLATE_RULES } from './template-rules.js';
-import type { RuleInfo } from './finding.js';
+import type { RuleInfo } from '../findings.js';
 import { PARITY_RULES } from '../parity/index.js';
 
 const HISTORY_RULES: RuleInfo[] = [

@@ -1,4 +1,4 @@
-import type { Finding } from './finding.js';
+import type { Finding } from '../findings.js';
 import { compactPhrase, joinCompact, tokenise, type Token } from './fold-text.js';
 import { BANNED_NEAR, BANNED_TERMS, HIGH_RISK_TERMS, IMPERSONATION_TERMS } from './terms.js';
 

@@ -1,6 +1,6 @@
 import { bindColumns } from '../template/render.js';
 import type { Template } from '../template/types.js';
-import type { Finding, RuleInfo } from './finding.js';
+import type { Finding, RuleInfo } from '../findings.js';
 import { lintLinks } from './link-rules.js';
 import { scanText } from './scan-text.js';
 

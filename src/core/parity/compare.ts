@@ -1,4 +1,4 @@
-import type { Finding, RuleInfo } from '../lint/finding.js';
+import type { Finding, RuleInfo } from '../findings.js';
 import type { TemplateMeta } from '../template/types.js';
 import { fetchApprovedTemplate, normLang } from './fetch.js';
 import type { ApprovedTemplate, FetchOptions, ParityEnv } from './types.js';

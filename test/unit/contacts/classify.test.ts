@@ -4,7 +4,7 @@ import { openCsv } from '../../../src/core/contacts/read.js';
 import { CONTACT_RULES } from '../../../src/core/contacts/rules.js';
 import type { ClassifiedRow, ClassifyOptions } from '../../../src/core/contacts/types.js';
 import { InputError } from '../../../src/core/errors.js';
-import type { Finding } from '../../../src/core/lint/finding.js';
+import type { Finding } from '../../../src/core/findings.js';
 import { tempFile } from './helpers.js';
 
 async function classify(text: string, opts: ClassifyOptions = {}): Promise<{ rows: ClassifiedRow[]; findings: Finding[] }> {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { classifyContacts } from '../../../src/core/contacts/classify.js';
 import { openCsv } from '../../../src/core/contacts/read.js';
 import { InputError } from '../../../src/core/errors.js';
-import { BUCKETS, emptyCounts } from '../../../src/core/lint/finding.js';
+import { BUCKETS, emptyCounts } from '../../../src/core/findings.js';
 import { readAll, tempFile } from './helpers.js';
 
 const field = fc.oneof(

@@ -23,3 +23,23 @@ describe('src/core', () => {
     expect(text).not.toMatch(/process\.(exit|argv|stdout|stdin)\b/);
   });
 });
+
+/** Which parts of the core may lean on which: the shared types live where both sides can use them. */
+const FORBIDDEN: [from: string, to: string][] = [
+  ['contacts', 'lint'],
+  ['parity', 'lint'],
+  ['journal', 'campaign'],
+  ['journal', 'lint'],
+  ['providers', 'campaign'],
+  ['providers', 'lint'],
+];
+
+describe('src/core import directions', () => {
+  const importsOf = (file: string) => [...readFileSync(file, 'utf8').matchAll(/from '(\.[^']+)'/g)].map((m) => path.resolve(path.dirname(file), m[1]));
+  it.each(FORBIDDEN)('%s/ does not import from %s/', (from, to) => {
+    const offending = files(path.join(core, from)).flatMap((f) =>
+      importsOf(f).filter((target) => target.startsWith(path.join(core, to) + path.sep)).map((target) => `${path.relative(core, f)} → ${path.relative(core, target)}`),
+    );
+    expect(offending).toEqual([]);
+  });
+});
