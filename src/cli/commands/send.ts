@@ -248,6 +248,8 @@ class Progress {
   private failed = 0;
   private uncertain = 0;
   private rate = 0;
+  private deferred = 0;
+  private deferredUntil?: Date;
   private readonly started = Date.now();
   private spinner?: Ora;
   private timer?: NodeJS.Timeout;
@@ -265,11 +267,13 @@ class Progress {
 
   event(e: DispatchEvent): void {
     this.rate = e.rate;
+    this.deferred = e.deferred;
+    this.deferredUntil = e.deferredUntil;
     if (e.type === 'sent') this.sent++;
     else if (e.type === 'failed') this.failed++;
     else if (e.type === 'uncertain') this.uncertain++;
     else if (e.type === 'throttle') this.note(this.c.yellow(`provider throttling (${e.code}): slowing down to ${e.limit}/s`));
-    else if (e.type === 'waiting' && e.until) this.note(`outside the sending window (${e.reason ?? 'window'}); resuming at ${e.until.toLocaleString()}`);
+    else if (e.type === 'waiting' && e.until) this.note(`everyone left is outside their sending window; resuming at ${e.until.toLocaleString()}`);
   }
 
   private note(line: string): void {
@@ -283,8 +287,11 @@ class Progress {
     const remaining = Math.max(0, this.total - done);
     const elapsed = (Date.now() - this.started) / 1000;
     const avg = elapsed > 0 ? done / elapsed : 0;
-    const eta = avg > 0 ? formatDuration(remaining / avg) : '…';
-    return `${this.sent} sent, ${this.failed} failed${this.uncertain ? `, ${this.uncertain} uncertain` : ''}, ${remaining} remaining · ${this.rate}/s · ETA ${eta}`;
+    // Recipients outside their local window go when it opens, whatever the rate: not in the ETA.
+    const ready = Math.max(0, remaining - this.deferred);
+    const eta = ready === 0 ? 'now' : avg > 0 ? formatDuration(ready / avg) : '…';
+    const later = this.deferred && this.deferredUntil ? ` · ${this.deferred} waiting for their window (first at ${this.deferredUntil.toLocaleTimeString()})` : '';
+    return `${this.sent} sent, ${this.failed} failed${this.uncertain ? `, ${this.uncertain} uncertain` : ''}, ${remaining} remaining · ${this.rate}/s · ETA ${eta}${later}`;
   }
 
   stop(): void {

@@ -53,7 +53,7 @@ export interface DispatchDeps {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
-export type DispatchEventType = 'sent' | 'failed' | 'retry' | 'uncertain' | 'throttle' | 'halt' | 'waiting';
+export type DispatchEventType = 'sent' | 'failed' | 'retry' | 'uncertain' | 'throttle' | 'halt' | 'waiting' | 'deferred';
 
 export interface DispatchEvent {
   type: DispatchEventType;
@@ -65,6 +65,10 @@ export interface DispatchEvent {
   rate: number;
   /** Rate the gate enforces now (lower than --rate after throttling). */
   limit: number;
+  /** Recipients held back until their local window opens. */
+  deferred: number;
+  /** When the earliest of them can go (present while `deferred` > 0). */
+  deferredUntil?: Date;
   /** halt / waiting: why. */
   reason?: string;
   /** waiting, or a resumable halt: when sending can go on. */
@@ -102,6 +106,54 @@ function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * Recipients whose local window is closed, ordered by when it opens (a binary heap): the queue
+ * goes on with everyone else and picks them up then. Items only, never rows: a list whose whole
+ * remainder is outside its window stops being pulled at MAX_DEFERRED and waits.
+ */
+class DeferredQueue {
+  private heap: { at: number; item: WorkItem }[] = [];
+  get size(): number {
+    return this.heap.length;
+  }
+  get nextAt(): number {
+    return this.heap.length ? this.heap[0].at : Infinity;
+  }
+  push(at: number, item: WorkItem): void {
+    const h = this.heap;
+    h.push({ at, item });
+    for (let i = h.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (h[parent].at <= h[i].at) break;
+      [h[parent], h[i]] = [h[i], h[parent]];
+      i = parent;
+    }
+  }
+  pop(): WorkItem | undefined {
+    const h = this.heap;
+    if (!h.length) return undefined;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length) {
+      h[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && h[l].at < h[m].at) m = l;
+        if (r < h.length && h[r].at < h[m].at) m = r;
+        if (m === i) break;
+        [h[m], h[i]] = [h[i], h[m]];
+        i = m;
+      }
+    }
+    return top.item;
+  }
+}
+
+/** Deferred recipients held in memory at most; past it the source waits for the earliest window. */
+const MAX_DEFERRED = 100_000;
+
 function toIterator(items: AsyncIterable<WorkItem> | Iterable<WorkItem>): AsyncIterator<WorkItem> | Iterator<WorkItem> {
   return Symbol.asyncIterator in items
     ? (items as AsyncIterable<WorkItem>)[Symbol.asyncIterator]()
@@ -114,6 +166,8 @@ function toIterator(items: AsyncIterable<WorkItem> | Iterable<WorkItem>): AsyncI
  * backoff and a new attempt; defer-contact / fail-contact → failed; suppress → failed + optout;
  * stop → halt (drain in-flight); unknown → no outcome (uncertain), never retried.
  * A halt, a pause or an abort stops scheduling at once and drains what is in flight.
+ * With a window, a recipient whose local window is closed is deferred to when it opens and the
+ * others go on; only when everyone left is deferred does the send wait (or pause resumably).
  */
 export async function dispatch(
   items: AsyncIterable<WorkItem> | Iterable<WorkItem>,
@@ -151,11 +205,19 @@ export async function dispatch(
   const dailyFn = typeof opts.sentInLast24h === 'function' ? opts.sentInLast24h : null;
   let startedThisRun = 0;
 
+  const deferred = new DeferredQueue();
   const iso = () => now().toISOString();
-  const emit = (e: Omit<DispatchEvent, 'inFlight' | 'rate' | 'limit'>) => {
+  const emit = (e: Omit<DispatchEvent, 'inFlight' | 'rate' | 'limit' | 'deferred'>) => {
     if (!onEvent) return;
     try {
-      onEvent({ ...e, inFlight, rate: gate.recentStarts, limit: gate.rate });
+      onEvent({
+        ...e,
+        inFlight,
+        rate: gate.recentStarts,
+        limit: gate.rate,
+        deferred: deferred.size,
+        ...(deferred.size ? { deferredUntil: new Date(deferred.nextAt) } : {}),
+      });
     } catch {
       // A progress display must never break a send.
     }
@@ -321,6 +383,7 @@ export async function dispatch(
   };
 
   const iterator = toIterator(items);
+  let sourceDone = false;
   try {
     schedule: while (!stop.signal.aborted) {
       if (inFlight >= concurrency) {
@@ -329,24 +392,42 @@ export async function dispatch(
         });
         continue;
       }
-      const next = await iterator.next();
-      if (next.done || stop.signal.aborted) break;
-      const item = next.value;
+      // Recipients whose window has opened go first: they have waited longest.
+      let item: WorkItem | undefined;
+      if (deferred.size && deferred.nextAt <= now().getTime()) item = deferred.pop();
+      else if (!sourceDone && deferred.size < MAX_DEFERRED) {
+        const next = await iterator.next();
+        if (stop.signal.aborted) break;
+        if (next.done) sourceDone = true;
+        else item = next.value;
+      }
+      if (!item) {
+        if (!deferred.size) break;
+        // Everyone left is outside their window: wait for the first to open, or stop resumably.
+        const until = new Date(deferred.nextAt);
+        if (opts.windowWait === false) {
+          pause('window', until);
+          break;
+        }
+        emit({ type: 'waiting', reason: 'window', until });
+        try {
+          await sleep(Math.max(0, until.getTime() - now().getTime()), stop.signal);
+        } catch {
+          break schedule;
+        }
+        continue;
+      }
 
       if (opts.window) {
         const tz = item.tz ?? opts.window.tz;
-        while (!isOpen(now(), opts.window, tz)) {
-          const until = nextOpen(now(), opts.window, tz);
-          if (opts.windowWait === false) {
-            pause('window', until);
-            break schedule;
-          }
-          emit({ type: 'waiting', to: item.to, reason: 'window', until });
-          try {
-            await sleep(Math.max(1000, until.getTime() - now().getTime()), stop.signal);
-          } catch {
-            break schedule;
-          }
+        const t = now();
+        if (!isOpen(t, opts.window, tz)) {
+          const opens = nextOpen(t, opts.window, tz).getTime();
+          // A minute ahead when nextOpen has no answer (it then says "now"): never spin on one item.
+          const until = opens > t.getTime() ? opens : t.getTime() + 60_000;
+          deferred.push(until, item);
+          emit({ type: 'deferred', to: item.to, until: new Date(until) });
+          continue;
         }
       }
 

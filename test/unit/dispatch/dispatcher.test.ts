@@ -67,7 +67,7 @@ const noSleep = async (_ms: number, signal: AbortSignal) => {
   if (signal.aborted) throw signal.reason;
 };
 
-async function go(provider: Provider, list: Iterable<WorkItem> | AsyncIterable<WorkItem>, opts: Partial<DispatchOptions> = {}, extra: { signal?: AbortSignal; gate?: RateGate; sleep?: typeof noSleep; now?: () => Date } = {}) {
+async function go(provider: Provider, list: Iterable<WorkItem> | AsyncIterable<WorkItem>, opts: Partial<DispatchOptions> = {}, extra: { signal?: AbortSignal; gate?: RateGate; sleep?: typeof noSleep; now?: () => Date; onEvent?: (e: DispatchEvent) => void } = {}) {
   const events: DispatchEvent[] = [];
   const gate = extra.gate ?? new RateGate({ rate: 1000 });
   const result = await dispatch(
@@ -75,7 +75,10 @@ async function go(provider: Provider, list: Iterable<WorkItem> | AsyncIterable<W
     { provider, journal, gate, sleep: extra.sleep ?? noSleep, now: extra.now },
     { concurrency: 4, ...opts },
     extra.signal ?? new AbortController().signal,
-    (e) => events.push(e),
+    (e) => {
+      events.push(e);
+      extra.onEvent?.(e);
+    },
   );
   await journal.close();
   const { events: lines } = await readJournal(path);
@@ -314,6 +317,48 @@ describe('dispatch', () => {
       '2025-01-15T08:00:00.000Z',
       '2025-01-15T12:00:00.000Z',
     ]);
+    expect(events.filter((e) => e.type === 'deferred').map((e) => e.to)).toEqual([item(0).to, ba.to]);
+  });
+
+  it('a recipient outside their window never holds back the others behind them', async () => {
+    // 10:00 in Madrid, 03:00 in Mexico City: the Mexican rows come first in the list.
+    let t = Date.parse('2025-01-15T09:00:00.000Z');
+    const sentAt = new Map<string, number>();
+    const provider = new FakeProvider({}, (msg) => sentAt.set(msg.to, t));
+    const mx = (i: number): WorkItem => ({ ...item(i), tz: 'America/Mexico_City' });
+    const es = (i: number): WorkItem => ({ ...item(i), tz: 'Europe/Madrid' });
+    const list = [mx(0), mx(1), mx(2), es(3), es(4), mx(5), es(6)];
+    const { result, events } = await go(
+      provider,
+      list,
+      { concurrency: 2, window: { start: '09:00', end: '21:00' } },
+      {
+        now: () => new Date(t),
+        sleep: async (ms) => {
+          // Real requests go out while the scheduler waits: let those in flight reach the provider first.
+          await new Promise((r) => setTimeout(r, 50));
+          t += ms;
+        },
+      },
+    );
+    expect(result.sent).toBe(7);
+    // The Spanish recipients went at once, before anyone waited; the Mexicans at 09:00 their time.
+    for (const i of [3, 4, 6]) expect(sentAt.get(item(i).to)).toBe(Date.parse('2025-01-15T09:00:00.000Z'));
+    for (const i of [0, 1, 2, 5]) expect(sentAt.get(item(i).to)).toBe(Date.parse('2025-01-15T15:00:00.000Z'));
+    expect(provider.calls.slice(0, 3)).toEqual([item(3).to, item(4).to, item(6).to]);
+    const waiting = events.filter((e) => e.type === 'waiting');
+    expect(waiting).toHaveLength(1);
+    expect(waiting[0]).toMatchObject({ deferred: 4, until: new Date('2025-01-15T15:00:00.000Z') });
+  });
+
+  it('windowWait false: sends those inside their window, then pauses until the first deferred one opens', async () => {
+    const now = new Date('2025-01-15T09:00:00.000Z');
+    const provider = new FakeProvider();
+    const list = [{ ...item(0), tz: 'America/Mexico_City' }, { ...item(1), tz: 'Europe/Madrid' }];
+    const { result, lines } = await go(provider, list, { window: { start: '09:00', end: '21:00' }, windowWait: false }, { now: () => now });
+    expect(provider.calls).toEqual([item(1).to]);
+    expect(result.paused).toEqual({ reason: 'window', until: new Date('2025-01-15T15:00:00.000Z') });
+    expect(lines.filter((l) => l.to === item(0).to)).toEqual([]); // still pending: resume sends it
   });
 
   it('accepts an async source and stops pulling from it on halt', async () => {
