@@ -2,7 +2,7 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Ora } from 'ora';
 import type { ChalkInstance } from 'chalk';
-import { planSend, runSend as runCampaign, writeDryRunPlan, type SendPlan, type PlanRequest, type RunResult } from '../../core/campaign/send.js';
+import { planSend, runSend as runCampaign, type SendPlan, type PlanRequest, type RunResult } from '../../core/campaign/send.js';
 import type { CampaignOptions } from '../../core/config/load.js';
 import type { DispatchEvent } from '../../core/dispatch/dispatcher.js';
 import { InputError, UsageError } from '../../core/errors.js';
@@ -85,9 +85,12 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: Record<string, u
   }
 
   if (o.dryRun) {
-    const { file, messages } = await writeDryRunPlan(full, plan);
+    // The real send pass with a recording provider on simulated time (core/campaign/send.ts).
+    const r = await runCampaign(full, plan, new AbortController().signal);
+    const { file, messages } = r.dryRun!;
     err(`Dry run: ${plural(messages, 'message')} rendered into ${display(file)}; no request was made.`);
-    if (json) process.stdout.write(`${JSON.stringify({ dryRun: true, plan: file, messages, contacts: plan.counts })}\n`);
+    if (r.paused) err(c.yellow(`The send would pause there (${r.paused.reason}) until ${r.paused.until.toLocaleString()}; the rest would go on with campaign resume.`));
+    if (json) process.stdout.write(`${JSON.stringify({ dryRun: true, plan: file, messages, contacts: plan.counts, ...(r.paused ? { paused: { reason: r.paused.reason, until: r.paused.until.toISOString() } } : {}) })}\n`);
     return 0;
   }
 
@@ -183,7 +186,8 @@ function printSummary(plan: SendPlan, o: CampaignOptions, c: ChalkInstance, coll
   if (plan.alreadyDone) err(`  journal    ${plural(plan.alreadyDone, 'recipient')} already done${plan.uncertain ? ` (${plan.uncertain} uncertain: not sent again without --resend-uncertain)` : ''}`);
   err(`  to send    ${c.bold(count(plan.toSend))}`);
   err(`  provider   ${o.provider}, at most ${o.rate}/s, ${o.concurrency} in flight${o.window ? `, only ${o.window}${o.tz ? ` ${o.tz}` : ''}` : ''}${o.dailyLimit ? `, ${o.dailyLimit}/24 h` : ''}`);
-  err(`  ETA        ${formatDuration(plan.toSend / o.rate)} at the ceiling`);
+  const ready = plan.toSend - plan.outsideWindowNow;
+  err(`  ETA        ${formatDuration(ready / o.rate)} at the ceiling${plan.outsideWindowNow ? `, and ${count(plan.outsideWindowNow)} outside their sending window now go when it opens` : ''}`);
   err(`  journal    ${display(plan.journalPath)}`);
   const warnings = collector.count('warning') + collector.count('error');
   if (warnings) err(c.dim(`  lint       ${plural(warnings, 'row finding')} (run campaign lint for the list)`));
@@ -289,7 +293,7 @@ class Progress {
     const avg = elapsed > 0 ? done / elapsed : 0;
     // Recipients outside their local window go when it opens, whatever the rate: not in the ETA.
     const ready = Math.max(0, remaining - this.deferred);
-    const eta = ready === 0 ? 'now' : avg > 0 ? formatDuration(ready / avg) : '…';
+    const eta = ready === 0 ? (this.deferred ? 'when their window opens' : '…') : avg > 0 ? formatDuration(ready / avg) : '…';
     const later = this.deferred && this.deferredUntil ? ` · ${this.deferred} waiting for their window (first at ${this.deferredUntil.toLocaleTimeString()})` : '';
     return `${this.sent} sent, ${this.failed} failed${this.uncertain ? `, ${this.uncertain} uncertain` : ''}, ${remaining} remaining · ${this.rate}/s · ETA ${eta}${later}`;
   }

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { once, setMaxListeners } from 'node:events';
 import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -7,19 +7,21 @@ import type { CampaignOptions } from '../config/load.js';
 import type { ClassifiedRow, FindingSink } from '../contacts/types.js';
 import { dispatch, type DispatchEvent, type DispatchResult, type WorkItem } from '../dispatch/dispatcher.js';
 import { RateGate } from '../dispatch/rate-gate.js';
-import { defaultZoneFor, parseWindow, type SendWindow } from '../dispatch/send-window.js';
+import { VirtualClock } from '../dispatch/virtual-clock.js';
+import { defaultZoneFor, isOpen, parseWindow, type SendWindow } from '../dispatch/send-window.js';
 import { InputError, UsageError } from '../errors.js';
 import { loadHistory, loadRecentlyMessaged, recordSends, type HistoryEntry } from '../history/index.js';
 import { JOURNAL_VERSION, type JournalEvent, type JournalHeader } from '../journal/format.js';
 import { FeedbackWatcher, type FeedbackVerdict } from './watch.js';
 import { readJournalHeader, summariseJournal, type JournalSummary, type RecipientRecord } from '../journal/reader.js';
 import { openJournal, type JournalWriter } from '../journal/writer.js';
-import { emptyCounts, type Bucket, type ContactCounts, type Finding } from '../findings.js';
+import type { ContactCounts, Finding } from '../findings.js';
 import { classifiedRows, optOutFile, prepareLint, type PreparedLint } from '../lint/index.js';
 import { createProvider, DEFAULT_SANDBOX_OUTBOX } from '../providers/index.js';
-import type { OutboundMessage, Provider } from '../providers/types.js';
+import type { OutboundMessage, Provider, SendResult } from '../providers/types.js';
 import { buttonSuffixes, templateParams } from '../template/render.js';
 import type { Template } from '../template/types.js';
+import { decide, Tally, type PlannedRow, type SkipGroup, type VerdictContext } from './verdict.js';
 
 /** Where the journal goes unless `--journal` says: beside the contacts file. */
 export function defaultJournalPath(contactsPath: string): string {
@@ -53,13 +55,6 @@ export function recordedOptions(o: CampaignOptions): Record<string, unknown> {
   // Empty lists are recorded too: resume must not pick up a `where:` added to campaign.yaml since.
   for (const k of RECORDED) if (o[k] !== undefined) out[k] = o[k];
   return out;
-}
-
-/** Recipients that must not get another message: sent, failed for good, or an attempt with unknown outcome. */
-export function isDone(r: RecipientRecord | undefined, resendUncertain: boolean): boolean {
-  if (!r) return false;
-  if (r.optedOut) return true;
-  return r.state === 'sent' || r.state === 'failed' || (r.state === 'uncertain' && !resendUncertain);
 }
 
 /** The request for one recipient: the approved template when there is front matter, text otherwise. */
@@ -104,16 +99,18 @@ export interface SendPlan {
   uncertain: number;
   /** Recipients skipped because another campaign messaged them within --min-interval. */
   recent: number;
+  /** Recipients whose local window is closed now (--window): they go when it opens. */
+  outsideWindowNow: number;
   templateErrors: number;
   /** What changed since the journal was started (contacts, template). */
   changed: string[];
   existing: JournalSummary | null;
   first?: { to: string; line: number; text: string; message: OutboundMessage };
-  skippedByReason: Partial<Record<Bucket | 'recent', number>>;
+  skippedByReason: Partial<Record<SkipGroup, number>>;
   /** Rows the send still has to act on (to send, or to record as skipped), when they fit in memory. */
   rows?: PlannedRow[];
   /** Numbers a later row declined after an earlier row made them sendable: never sent. */
-  revoked?: Set<string>;
+  revoked?: ReadonlySet<string>;
   /** What planning loaded (history for --min-interval), reused by the send pass. */
   context?: PlanContext;
 }
@@ -145,10 +142,6 @@ async function contextFor(req: PlanRequest): Promise<PlanContext> {
   };
   ctx.lastMessaged = await loadRecentlyMessaged(req.cwd, o.minInterval);
   return ctx;
-}
-
-function isRecent(ctx: PlanContext, to: string, journalKnows: boolean): boolean {
-  return !journalKnows && ctx.lastMessaged?.(to) !== undefined;
 }
 
 function sendWindowOf(o: CampaignOptions): SendWindow | undefined {
@@ -190,18 +183,20 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
     req.onFinding(f);
   }
 
+  const verdicts: VerdictContext = { states: existing?.states, resendUncertain: req.options.resendUncertain, lastMessaged: ctx.lastMessaged };
+  const tally = new Tally(verdicts);
+  const window = sendWindowOf(req.options);
+  const openNow = new Date();
   const plan: SendPlan = {
     journalPath, journalStat, campaign, contactsSha, templateSha: template?.sha256 ?? null, template,
-    counts: emptyCounts(), toSend: 0, alreadyDone: 0, uncertain: 0, recent: 0, templateErrors, changed, existing,
-    skippedByReason: {},
+    counts: tally.counts, toSend: 0, alreadyDone: 0, uncertain: 0, recent: 0, outsideWindowNow: 0, templateErrors, changed, existing,
+    skippedByReason: tally.skipped,
   };
-  const states = existing?.states;
-  const resendUncertain = req.options.resendUncertain;
-  // The rows the second pass needs, so that it does not parse and classify the file again
+  // The rows the second pass acts on, so that it does not parse and classify the file again
   // (resume of a million-row list would otherwise pay for the lint twice before its first send).
-  // A dry run streams the file again anyway. The cache keeps only the columns a message needs,
-  // and gives up (the send pass then re-reads the file) past a memory budget.
-  let cache: PlannedRow[] | undefined = req.options.dryRun ? undefined : [];
+  // The cache keeps only the columns a message needs, and gives up (the send pass then re-reads
+  // the file) past a memory budget.
+  let cache: PlannedRow[] | undefined = [];
   let cacheBytes = 0;
   const needed = [...new Set([...prepared.classify.requiredVariables ?? [], 'tz', 'TZ'])];
   const keep = (row: PlannedRow) => {
@@ -221,75 +216,41 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
     if (cacheBytes > ROW_CACHE_BYTES) cache = undefined;
     else cache.push({ line: row.line, bucket: row.bucket, phone: row.phone, text: row.text, record });
   };
-  const revoked = new Set<string>();
+  const preview = (row: PlannedRow): SendPlan['first'] => ({
+    to: row.phone!, line: row.line, text: row.text ?? '', message: buildMessage(template, row, row.text ?? '', campaign, req.env),
+  });
   for await (const row of classifiedRows(prepared, req.onFinding)) {
-    plan.counts.rows++;
-    plan.counts[row.bucket]++;
-    if (row.revokes !== undefined && row.phone) revoked.add(row.phone);
-    if (row.phone && (row.bucket === 'sendable' ? !isDone(states?.get(row.phone), resendUncertain) : !states?.has(row.phone) && row.bucket !== 'duplicate')) {
-      keep(row);
-    }
-    if (row.bucket !== 'sendable') {
-      plan.skippedByReason[row.bucket] = (plan.skippedByReason[row.bucket] ?? 0) + 1;
-      continue;
-    }
-    const state = states?.get(row.phone!);
-    if (isDone(state, resendUncertain)) {
-      plan.alreadyDone++;
-      if (state?.state === 'uncertain') plan.uncertain++;
-      continue;
-    }
-    if (isRecent(ctx, row.phone!, state !== undefined)) {
-      plan.recent++;
-      plan.skippedByReason.recent = (plan.skippedByReason.recent ?? 0) + 1;
-      continue;
-    }
-    plan.toSend++;
-    if (!plan.first) {
-      const text = row.text ?? '';
-      plan.first = { to: row.phone!, line: row.line, text, message: buildMessage(template, row, text, campaign, req.env) };
+    const v = decide(row, verdicts);
+    tally.add(v);
+    if (v.action === 'send' || v.action === 'skip') keep(row);
+    if (v.action === 'send') {
+      plan.first ??= preview(row);
+      if (window && !isOpen(openNow, window, recipientZone(row, req.options))) plan.outsideWindowNow++;
     }
   }
-  if (revoked.size) {
-    undoRevoked(plan, revoked, cache, (phone) => isDone(states?.get(phone), resendUncertain) || isRecent(ctx, phone, states?.has(phone) ?? false), (row) => ({
-      to: row.phone!, line: row.line, text: row.text ?? '', message: buildMessage(template, row, row.text ?? '', campaign, req.env),
-    }));
+  plan.toSend = tally.toSend;
+  plan.alreadyDone = tally.alreadyDone;
+  plan.uncertain = tally.uncertain;
+  plan.recent = tally.skipped.recent ?? 0;
+  if (tally.revoked.size) {
+    plan.revoked = tally.revoked;
+    if (plan.first && tally.revoked.has(plan.first.to)) {
+      const after = { ...verdicts, revoked: tally.revoked };
+      const next = cache?.find((r) => decide(r, after).action === 'send');
+      plan.first = next ? preview(next) : undefined;
+    }
   }
   plan.rows = cache;
   plan.context = ctx;
   return plan;
 }
 
-/**
- * A later row said "no" for numbers an earlier row made sendable: they move to no_consent,
- * leave the cache and the count to send, and the send pass skips them (`plan.revoked`).
- */
-function undoRevoked(
-  plan: SendPlan,
-  revoked: Set<string>,
-  cache: PlannedRow[] | undefined,
-  notCounted: (phone: string) => boolean,
-  preview: (row: PlannedRow) => NonNullable<SendPlan['first']>,
-): void {
-  plan.revoked = revoked;
-  for (const phone of revoked) {
-    plan.counts.sendable--;
-    plan.counts.no_consent++;
-    plan.skippedByReason.no_consent = (plan.skippedByReason.no_consent ?? 0) + 1;
-    if (!notCounted(phone)) plan.toSend--;
-  }
-  if (cache) {
-    const kept = cache.filter((r) => !(r.bucket === 'sendable' && revoked.has(r.phone!)));
-    cache.length = 0;
-    cache.push(...kept);
-  }
-  if (plan.first && revoked.has(plan.first.to)) {
-    const next = cache?.find((r) => r.bucket === 'sendable' && !notCounted(r.phone!));
-    plan.first = next ? preview(next) : undefined;
-  }
+/** The zone a recipient's `--window` is read in: `--tz`, else the row's tz column, else the number's country. */
+function recipientZone(row: PlannedRow, o: CampaignOptions): string | undefined {
+  if (o.tz) return o.tz;
+  return row.record.tz || row.record.TZ || (row.phone ? defaultZoneFor(row.phone) : undefined);
 }
 
-type PlannedRow = ClassifiedRow & { text?: string };
 /** Memory for the rows kept between the two passes; a bigger list is streamed from the file again. */
 const ROW_CACHE_BYTES = 256 * 1024 * 1024;
 
@@ -303,15 +264,30 @@ export interface RunHooks {
 export interface RunResult extends DispatchResult {
   journalPath: string;
   skippedWritten: number;
+  /** A dry run: where the plan was written, and how many messages it holds. */
+  dryRun?: { file: string; messages: number };
+}
+
+/** Where `--dry-run` writes the messages it would send: beside the journal. */
+export function dryRunPlanPath(journalPath: string): string {
+  return journalPath.replace(/\.jsonl$/, '') + '.plan.jsonl';
 }
 
 /**
  * Second pass: open (or continue) the journal, record who is skipped and why, and dispatch the
  * rest. The rows are streamed again from the file, so a million contacts never sit in memory.
+ *
+ * `--dry-run` is this same pass with a provider that records instead of sending, on simulated
+ * time: the window, the daily limit and the opt-out list are honoured exactly as in a send, and
+ * each message lands in the plan with the time it would go out. It writes no journal, takes no
+ * lock and records no history.
  */
 export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSignal, hooks: RunHooks = {}): Promise<RunResult> {
   const o = req.options;
-  const nowIso = () => new Date().toISOString();
+  const dry = Boolean(o.dryRun);
+  const clock = dry ? new VirtualClock() : undefined;
+  const now = clock ? () => clock.date() : () => new Date();
+  const nowIso = () => now().toISOString();
   const currentSha = await sha256File(req.contactsPath);
   if (currentSha !== plan.contactsSha) {
     throw new InputError('the contacts file changed while the campaign was being prepared.', { file: req.contactsPath, hint: 'Run the command again.' });
@@ -327,45 +303,41 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     template: plan.template ? { path: path.resolve(plan.template.path), sha256: plan.template.sha256 } : null,
     provider: o.provider,
     // workdir: where `.campaign/` (opt-outs, history, sandbox outbox) lives, for a resume run from elsewhere.
-    options: { ...recordedOptions(o), workdir: path.resolve(req.cwd), counts: plan.counts, selected: plan.counts.sendable - plan.recent },
+    options: { ...recordedOptions(o), workdir: path.resolve(req.cwd), counts: plan.counts, selected: plan.counts.sendable },
   };
   // The provider is configured before the journal exists: bad credentials must leave no journal
   // behind for the next `send` to resume. Creating one makes no request.
   const outbox = path.resolve(req.cwd, req.env.CAMPAIGN_SANDBOX_OUTBOX?.trim() || DEFAULT_SANDBOX_OUTBOX);
-  let provider: Provider | undefined = createProvider(o.provider, req.env, {
-    timeoutMs: o.timeoutMs,
-    concurrency: o.concurrency,
-    sandbox: { outbox, faults: o.sandboxFaults },
-  });
+  const planFile = dryRunPlanPath(plan.journalPath);
+  const lineOf = new WeakMap<OutboundMessage, number>();
+  let recorder: PlanRecorder | undefined;
+  let provider: Provider;
+  if (dry) {
+    await mkdir(path.dirname(planFile), { recursive: true });
+    provider = recorder = new PlanRecorder(planFile, clock!, lineOf);
+  } else {
+    provider = createProvider(o.provider, req.env, {
+      timeoutMs: o.timeoutMs,
+      concurrency: o.concurrency,
+      sandbox: { outbox, faults: o.sandboxFaults },
+    });
+  }
   let journal: JournalWriter;
   let states = plan.existing?.states;
   try {
-    await mkdir(path.dirname(plan.journalPath), { recursive: true });
-    // Another send may have written this journal while we planned or asked for confirmation:
-    // the plan's picture of who is done would then be stale (two runs would both send).
-    const before = await statOrNull(plan.journalPath);
-    if (!plan.journalStat && before) {
-      throw new InputError('another send started this journal while this one was being prepared; nothing was sent.', {
-        file: plan.journalPath,
-        hint: 'Run the same command again: it will resume that journal.',
-      });
-    }
-    journal = await openJournal(plan.journalPath, plan.existing ? null : header, { onNotice: hooks.onNotice });
-    // Checked again under the lock: a send that slipped in between the check above and the lock.
-    try {
-      if ((await readJournalHeader(plan.journalPath)).campaign !== plan.campaign) {
-        throw new InputError('another send started this journal while this one was being prepared; nothing was sent.', {
-          file: plan.journalPath,
-          hint: 'Run the same command again: it will resume that journal.',
-        });
+    journal = dry ? nullJournal(plan.journalPath) : await openForSend(plan, header, hooks);
+    if (!dry) {
+      // Checked again under the lock: a send that slipped in between the check before it and the lock.
+      try {
+        if ((await readJournalHeader(plan.journalPath)).campaign !== plan.campaign) throw startedElsewhere(plan.journalPath);
+        const current = await statOrNull(plan.journalPath);
+        if (plan.journalStat && (current?.size !== plan.journalStat.size || current?.mtimeMs !== plan.journalStat.mtimeMs)) {
+          states = (await summariseJournal(plan.journalPath)).states;
+        }
+      } catch (err) {
+        await journal.close();
+        throw err;
       }
-      const now = await statOrNull(plan.journalPath);
-      if (plan.journalStat && (now?.size !== plan.journalStat.size || now?.mtimeMs !== plan.journalStat.mtimeMs)) {
-        states = (await summariseJournal(plan.journalPath)).states;
-      }
-    } catch (err) {
-      await journal.close();
-      throw err;
     }
   } catch (err) {
     await provider.close();
@@ -373,40 +345,27 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
   }
   try {
     if (plan.existing) journal.append({ type: 'resume', at: nowIso(), pid: process.pid, ...(plan.changed.length ? { changed: plan.changed } : {}) });
-    const gate = new RateGate({ rate: o.rate });
+    const gate = new RateGate({ rate: o.rate, ...(clock ? { clock, marginMs: 0 } : {}) });
     const ctx = plan.context ?? (await contextFor(req));
     const rows: AsyncIterable<PlannedRow> | Iterable<PlannedRow> = plan.rows ?? classifiedRows(await ctx.prepared(), () => {});
     plan.rows = undefined;
-    const revoked = plan.revoked;
+    const verdicts: VerdictContext = { states, resendUncertain: o.resendUncertain, lastMessaged: ctx.lastMessaged, revoked: plan.revoked };
     let skippedWritten = 0;
 
     async function* work(): AsyncGenerator<WorkItem> {
       for await (const row of rows) {
         if (signal.aborted) return;
-        const to = row.phone;
-        if (!to) continue;
-        const state = states?.get(to);
-        if (row.bucket !== 'sendable') {
-          // A recipient the journal settled keeps its outcome; a later duplicate row says nothing new.
-          if (!state && row.bucket !== 'duplicate') {
-            journal.append({ type: 'skipped', to, at: nowIso(), reason: row.bucket.replace(/_/g, '-'), line: row.line });
-            skippedWritten++;
-          }
-          continue;
-        }
-        if (isDone(state, o.resendUncertain)) continue;
-        if (revoked?.has(to)) {
-          journal.append({ type: 'skipped', to, at: nowIso(), reason: 'consent-conflict', line: row.line });
+        const v = decide(row, verdicts);
+        if (v.action === 'skip') {
+          journal.append({ type: 'skipped', to: v.to, at: nowIso(), reason: v.reason, line: row.line });
           skippedWritten++;
           continue;
         }
-        if (isRecent(ctx, to, state !== undefined)) {
-          journal.append({ type: 'skipped', to, at: nowIso(), reason: 'recently-messaged', line: row.line });
-          skippedWritten++;
-          continue;
-        }
-        const tz = window && !o.tz ? (row.record.tz || row.record.TZ || defaultZoneFor(to)) : undefined;
-        yield { to, line: row.line, message: buildMessage(plan.template, row, row.text ?? '', plan.campaign, req.env), ...(tz ? { tz } : {}) };
+        if (v.action !== 'send') continue;
+        const tz = window && !o.tz ? recipientZone(row, o) : undefined;
+        const message = buildMessage(plan.template, row, row.text ?? '', plan.campaign, req.env);
+        if (dry) lineOf.set(message, row.line);
+        yield { to: v.to, line: row.line, message, ...(tz ? { tz } : {}) };
       }
     }
 
@@ -414,7 +373,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     hooks.onStart?.({
       provider: o.provider,
       total: plan.toSend,
-      outbox: o.provider === 'sandbox' ? outbox : undefined,
+      outbox: o.provider === 'sandbox' && !dry ? outbox : undefined,
       // Closing the sockets fails the requests in flight at once: written ones become uncertain.
       force: () => void sender.close(),
     });
@@ -424,7 +383,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     const forward = () => inner.abort(signal.reason);
     signal.addEventListener('abort', forward, { once: true });
     const optOutList = optOutFile(req.cwd);
-    const watcher = new FeedbackWatcher(plan.journalPath, (await stat(plan.journalPath)).size, undefined, {
+    const watcher = new FeedbackWatcher(plan.journalPath, (await statOrNull(plan.journalPath))?.size ?? 0, undefined, {
       path: optOutList,
       fromOffset: existsSync(optOutList) ? (await stat(optOutList)).size : 0,
     });
@@ -434,7 +393,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     let historyBuffer: HistoryEntry[] = [];
     let historyWrite: Promise<void> = Promise.resolve();
     const writeHistory = () => {
-      if (!historyBuffer.length) return historyWrite;
+      if (dry || !historyBuffer.length) return historyWrite;
       const batch = historyBuffer;
       historyBuffer = [];
       historyWrite = historyWrite.then(() => recordSends(req.cwd, batch)).catch(() => undefined);
@@ -452,7 +411,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     }, 250);
     const result = await dispatch(
       work(),
-      { provider, journal, gate },
+      { provider, journal, gate, ...(clock ? { now, sleep: clock.sleep } : {}) },
       {
         concurrency: o.concurrency,
         maxRetries: o.maxRetries,
@@ -465,7 +424,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
       inner.signal,
       (e) => {
         if ((e.type === 'sent' || e.type === 'uncertain') && e.to) {
-          historyBuffer.push({ to: e.to, at: nowIso(), campaign: plan.campaign });
+          if (!dry) historyBuffer.push({ to: e.to, at: nowIso(), campaign: plan.campaign });
           if (e.type === 'sent') watcher.noteSent(e.to);
         }
         hooks.onEvent?.(e);
@@ -482,10 +441,77 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     }
     await journal.flush();
     await writeHistory();
+    if (recorder) {
+      await recorder.finish();
+      return { ...result, journalPath: plan.journalPath, skippedWritten, dryRun: { file: planFile, messages: recorder.messages } };
+    }
     return { ...result, journalPath: plan.journalPath, skippedWritten };
   } finally {
     await journal.close();
-    await provider?.close();
+    await provider.close();
+  }
+}
+
+function startedElsewhere(journalPath: string): InputError {
+  return new InputError('another send started this journal while this one was being prepared; nothing was sent.', {
+    file: journalPath,
+    hint: 'Run the same command again: it will resume that journal.',
+  });
+}
+
+/**
+ * Opens (or continues) the journal under its lock. Another send may have written it while this
+ * one planned or asked for confirmation: the plan's picture of who is done would then be stale.
+ */
+async function openForSend(plan: SendPlan, header: JournalHeader, hooks: RunHooks): Promise<JournalWriter> {
+  await mkdir(path.dirname(plan.journalPath), { recursive: true });
+  if (!plan.journalStat && (await statOrNull(plan.journalPath))) throw startedElsewhere(plan.journalPath);
+  return openJournal(plan.journalPath, plan.existing ? null : header, { onNotice: hooks.onNotice });
+}
+
+/** A dry run's journal: it records nothing, so that the real send afterwards starts clean. */
+function nullJournal(journalPath: string): JournalWriter {
+  const done = async () => {};
+  return {
+    path: journalPath,
+    stats: { writes: 0, syncs: 0, lines: 0 },
+    append: () => {},
+    appendDurable: done,
+    attempt: done,
+    flush: done,
+    close: done,
+  };
+}
+
+/**
+ * The dry run's provider: each message becomes a line of the plan (`to`, source `line`, `text`,
+ * the approved `template` and the simulated time `at` it would go out), streamed to a temporary
+ * file renamed into place at the end, so an interrupted dry run leaves no half plan.
+ */
+class PlanRecorder implements Provider {
+  readonly name = 'sandbox' as const;
+  messages = 0;
+  private readonly out: WriteStream;
+
+  constructor(private readonly file: string, private readonly clock: VirtualClock, private readonly lineOf: WeakMap<OutboundMessage, number>) {
+    this.out = createWriteStream(`${file}.tmp`);
+  }
+
+  async send(msg: OutboundMessage): Promise<SendResult> {
+    const n = ++this.messages;
+    const line = JSON.stringify({ to: msg.to, line: this.lineOf.get(msg), at: this.clock.date().toISOString(), text: msg.text, ...(msg.template ? { template: msg.template } : {}) });
+    if (!this.out.write(`${line}\n`)) await once(this.out, 'drain');
+    return { ok: true, id: `dry-run.${n}` };
+  }
+
+  async finish(): Promise<void> {
+    this.out.end();
+    await once(this.out, 'close');
+    await rename(`${this.file}.tmp`, this.file);
+  }
+
+  async close(): Promise<void> {
+    if (!this.out.closed) this.out.destroy();
   }
 }
 
@@ -494,7 +520,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
  * the whole business, so other campaigns count too (`.campaign/history.jsonl`), besides this
  * journal's sent and uncertain recipients. One time per recipient: their latest.
  */
-async function recentRecipients(cwd: string, states: Map<string, RecipientRecord> | undefined): Promise<number[]> {
+async function recentRecipients(cwd: string, states: ReadonlyMap<string, RecipientRecord> | undefined): Promise<number[]> {
   const since = Date.now() - 24 * 3_600_000;
   const latest = new Map<string, number>();
   for (const [to, at] of await loadHistory(cwd)) if (at >= since) latest.set(to, at);
@@ -504,32 +530,6 @@ async function recentRecipients(cwd: string, states: Map<string, RecipientRecord
     }
   }
   return [...latest.values()].sort((a, b) => a - b);
-}
-
-/** Dry run: renders every message into `<journal>.plan.jsonl`, streamed to a temporary file renamed into place. */
-export async function writeDryRunPlan(req: PlanRequest, plan: SendPlan): Promise<{ file: string; messages: number }> {
-  const file = plan.journalPath.replace(/\.jsonl$/, '') + '.plan.jsonl';
-  const prepared = await prepareLint({ contactsPath: req.contactsPath, options: req.options, cwd: req.cwd, env: req.env });
-  const states = plan.existing?.states;
-  await mkdir(path.dirname(file), { recursive: true });
-  const out = createWriteStream(`${file}.tmp`);
-  let messages = 0;
-  try {
-    for await (const row of classifiedRows(prepared, () => {})) {
-      const to = row.phone!;
-      if (row.bucket !== 'sendable' || isDone(states?.get(to), req.options.resendUncertain) || plan.revoked?.has(to)) continue;
-      if (plan.context && isRecent(plan.context, to, states?.has(to) ?? false)) continue;
-      const msg = buildMessage(plan.template, row, row.text ?? '', plan.campaign, req.env);
-      const line = JSON.stringify({ to: msg.to, line: row.line, text: msg.text, ...(msg.template ? { template: msg.template } : {}) });
-      if (!out.write(`${line}\n`)) await once(out, 'drain');
-      messages++;
-    }
-  } finally {
-    out.end();
-    await once(out, 'close');
-  }
-  await rename(`${file}.tmp`, file);
-  return { file, messages };
 }
 
 export type { Finding };

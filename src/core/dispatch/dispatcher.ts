@@ -112,7 +112,8 @@ function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
  * remainder is outside its window stops being pulled at MAX_DEFERRED and waits.
  */
 class DeferredQueue {
-  private heap: { at: number; item: WorkItem }[] = [];
+  private heap: { at: number; seq: number; item: WorkItem }[] = [];
+  private seq = 0;
   get size(): number {
     return this.heap.length;
   }
@@ -121,10 +122,10 @@ class DeferredQueue {
   }
   push(at: number, item: WorkItem): void {
     const h = this.heap;
-    h.push({ at, item });
+    h.push({ at, seq: this.seq++, item });
     for (let i = h.length - 1; i > 0; ) {
       const parent = (i - 1) >> 1;
-      if (h[parent].at <= h[i].at) break;
+      if (!before(h[i], h[parent])) break;
       [h[parent], h[i]] = [h[i], h[parent]];
       i = parent;
     }
@@ -140,8 +141,8 @@ class DeferredQueue {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
-        if (l < h.length && h[l].at < h[m].at) m = l;
-        if (r < h.length && h[r].at < h[m].at) m = r;
+        if (l < h.length && before(h[l], h[m])) m = l;
+        if (r < h.length && before(h[r], h[m])) m = r;
         if (m === i) break;
         [h[m], h[i]] = [h[i], h[m]];
         i = m;
@@ -150,6 +151,9 @@ class DeferredQueue {
     return top.item;
   }
 }
+
+/** Earlier opening first; the same opening in list order. */
+const before = (a: { at: number; seq: number }, b: { at: number; seq: number }) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
 
 /** Deferred recipients held in memory at most; past it the source waits for the earliest window. */
 const MAX_DEFERRED = 100_000;

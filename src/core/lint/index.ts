@@ -7,7 +7,8 @@ import { readTemplate } from '../template/parse.js';
 import { bindColumns, compileTemplate } from '../template/render.js';
 import type { Template } from '../template/types.js';
 import { lintTemplate, checkRenderedLength } from './template-rules.js';
-import { emptyCounts, type ContactCounts, type Finding } from '../findings.js';
+import type { ContactCounts, Finding } from '../findings.js';
+import { decide, Tally, verdictFinding, type VerdictContext } from '../campaign/verdict.js';
 import { UsageError } from '../errors.js';
 import { loadRecentlyMessaged } from '../history/index.js';
 
@@ -147,33 +148,17 @@ export async function lint(req: LintRequest): Promise<LintResult> {
     if (f.severity === 'error') templateErrors++;
     emit(f);
   }
-  const counts = emptyCounts();
-  if (lastMessaged) counts.recently_messaged = 0;
-  const recentlyCounted = new Set<string>();
+  // The same verdict a send acts on, with no journal yet: lint's counts are the send's.
+  const verdicts: VerdictContext = { lastMessaged };
+  const tally = new Tally(verdicts);
   for await (const row of classifiedRows(prepared, emit)) {
-    counts.rows++;
-    if (row.revokes !== undefined && row.phone && !recentlyCounted.has(row.phone)) {
-      // The earlier "yes" row for this number is not sent after all.
-      counts.sendable--;
-      counts.no_consent++;
-    }
-    const last = row.bucket === 'sendable' ? lastMessaged?.(row.phone!) : undefined;
-    if (last !== undefined) {
-      recentlyCounted.add(row.phone!);
-      counts.recently_messaged!++;
-      emit({
-        rule: 'recently-messaged',
-        severity: 'info',
-        message: `${row.phone} was messaged ${new Date(last).toISOString().slice(0, 16).replace('T', ' ')} UTC, within --min-interval ${req.options.minInterval}; skipped.`,
-        line: row.line,
-        value: row.phone,
-      });
-      continue;
-    }
-    counts[row.bucket]++;
+    const v = decide(row, verdicts);
+    const finding = verdictFinding(v, verdicts, req.options.minInterval);
+    if (finding) emit(finding);
+    tally.add(v);
   }
   return {
-    contacts: counts,
+    contacts: tally.counts,
     template: prepared.template,
     header: prepared.csv.header,
     columns: prepared.columns,

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { planSend, runSend, sha256File, writeDryRunPlan, type PlanRequest } from '../../../src/core/campaign/send.js';
+import { planSend, runSend, sha256File, type PlanRequest } from '../../../src/core/campaign/send.js';
 import { mergeOptions } from '../../../src/core/config/load.js';
 
 function setup() {
@@ -62,12 +62,16 @@ describe('consent given on one row and withdrawn on another', () => {
     const plan = await planSend({ ...req, options: { ...req.options, defaultCountry: 'ES' } });
     expect(plan.counts).toMatchObject({ rows: 3, sendable: 1, no_consent: 2 });
     expect(plan.toSend).toBe(1);
-    const dry = await writeDryRunPlan({ ...req, options: { ...req.options, defaultCountry: 'ES', dryRun: true } }, plan);
-    expect(dry.messages).toBe(1); // the plan file says exactly what a send would do
+    const dry = await runSend({ ...req, options: { ...req.options, defaultCountry: 'ES', dryRun: true } }, { ...plan, rows: [...plan.rows!] }, new AbortController().signal);
+    expect(dry.dryRun?.messages).toBe(1); // the plan file says exactly what a send would do
     await runSend({ ...req, options: { ...req.options, defaultCountry: 'ES' } }, plan, new AbortController().signal);
     expect(outbox()).toEqual(['+34612000001']);
     const events = readFileSync(path.join(dir, 'contacts.journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(events.filter((e) => e.to === '+34612000000').map((e) => [e.type, e.reason])).toEqual([['skipped', 'no-consent']]);
+    // The "yes" row (line 2) is skipped as a conflict, the "no" row (line 4) for its own reason.
+    expect(events.filter((e) => e.to === '+34612000000').map((e) => [e.type, e.reason, e.line])).toEqual([
+      ['skipped', 'consent-conflict', 2],
+      ['skipped', 'no-consent', 4],
+    ]);
   });
 });
 
