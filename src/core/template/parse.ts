@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
@@ -97,7 +97,18 @@ function parseMeta(source: string, path: string, firstLine: number): TemplateMet
       hint: 'Write one `key: value` per line, indent list items under their key, and quote values containing `: ` or `#`.',
     });
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    // yaml refuses a document whose aliases expand past this (a "billion laughs" bomb).
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (cause) {
+    throw new InputError('The front matter uses too many YAML aliases (`*name`), more than a template ever needs.', {
+      file: path,
+      line: firstLine,
+      hint: 'Write the values out instead of repeating them through `&anchor` / `*alias`.',
+      cause,
+    });
+  }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new InputError('The front matter must be a map of `key: value` lines.', {
       file: path,
@@ -193,12 +204,23 @@ export function parseTemplate(text: string, path: string, sha256?: string): Temp
   return { path, meta, body, placeholders: extractPlaceholders(body, path, bodyLine), bodyLine, sha256: hash };
 }
 
+/** A template is a message of at most 1,024 characters and a few keys: anything this big is not one. */
+const MAX_TEMPLATE_BYTES = 256 * 1024;
+
 /** Reads and parses a template file; every failure is an InputError naming the file. */
 export async function readTemplate(path: string): Promise<Template> {
   let bytes: Buffer;
   try {
+    const st = await stat(path);
+    if (st.isFile() && st.size > MAX_TEMPLATE_BYTES) {
+      throw new InputError(`The template file is ${Math.round(st.size / 1024)} KiB; a template is a short message and its front matter, at most ${MAX_TEMPLATE_BYTES / 1024} KiB.`, {
+        file: path,
+        hint: 'Check that --template (or `template:` in campaign.yaml) names the message file, not a list or a media file.',
+      });
+    }
     bytes = await readFile(path);
   } catch (cause) {
+    if (cause instanceof InputError) throw cause;
     const code = (cause as NodeJS.ErrnoException).code;
     const message =
       code === 'ENOENT' ? 'Template file not found.' : code === 'EISDIR' ? 'The template path is a directory, not a file.' : `Cannot read the template file (${code ?? 'unknown error'}).`;

@@ -112,3 +112,24 @@ describe('parseTemplate body', () => {
     expect(t.body).toBe('Hola');
   });
 });
+
+describe('hostile templates', () => {
+  it('a YAML alias bomb in the front matter is bad input naming the template, not a crash', async () => {
+    const bomb = ['---', 'template: t', 'language: es', 'category: utility', 'a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (const [i, name] of ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'].entries()) {
+      const prev = String.fromCharCode(97 + i);
+      bomb.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    }
+    const err = await inputError(() => parseTemplate([...bomb, '---', 'Hola.'].join('\n'), 'bomb.md'));
+    expect(err.message).toMatch(/too many YAML aliases/);
+    expect(formatError(err)).toContain('bomb.md');
+  });
+
+  it('a file far larger than any template is refused before it is read', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tpl-'));
+    const file = path.join(dir, 'huge.md');
+    await writeFile(file, `---\ntemplate: t\nlanguage: es\ncategory: utility\n---\n${'Hola. '.repeat(100_000)}`);
+    const err = await inputError(readTemplate(file));
+    expect(err.message).toMatch(/KiB; a template is a short message/);
+  });
+});
