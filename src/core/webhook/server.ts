@@ -27,7 +27,7 @@ export interface WebhookServer {
 }
 
 /** Methods a route answers: POST for callbacks, GET too when the provider has a handshake. */
-export function routeMethods(path: string): string[] | undefined {
+function routeMethods(path: string): string[] | undefined {
   const entry = WEBHOOK_ROUTES[path];
   return entry && (entry.route.handshake ? ['GET', 'POST'] : ['POST']);
 }
