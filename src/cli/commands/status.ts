@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { InputError } from '../../core/errors.js';
 import { standingHalt, summariseJournal } from '../../core/journal/reader.js';
-import { meaningOf } from '../../core/providers/classify.js';
-import type { ProviderName } from '../../core/providers/index.js';
+import { meaningOf, type ProviderName } from '../../core/providers/index.js';
 import { count, colourFor } from '../output.js';
 
 /** `campaign status <journal>`: progress and outcome from the journal alone (it never contacts a provider). */

@@ -1,6 +1,7 @@
 import type { Finding, RuleInfo } from '../findings.js';
 import type { TemplateMeta } from '../template/types.js';
-import { fetchApprovedTemplate, normLang } from './fetch.js';
+import { templateFetcher } from '../providers/index.js';
+import { normLang } from './fetch.js';
 import type { ApprovedTemplate, FetchOptions, ParityEnv } from './types.js';
 
 /** Template parity rules: the local front matter against the provider's approved template. */
@@ -100,6 +101,7 @@ export function compareTemplate(meta: TemplateMeta, approved: ApprovedTemplate |
 
 /** Fetches the approved template and compares; providers without a template API give no findings. */
 export async function checkParity(provider: string, env: ParityEnv, meta: TemplateMeta, opts: FetchOptions = {}): Promise<Finding[]> {
-  if (provider !== 'cloud' && provider !== 'twilio') return [];
-  return compareTemplate(meta, await fetchApprovedTemplate(provider, env, meta, opts), provider);
+  const fetcher = templateFetcher(provider);
+  if (!fetcher) return [];
+  return compareTemplate(meta, await fetcher(env, meta, opts), provider as ApprovedTemplate['provider']);
 }

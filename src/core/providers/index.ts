@@ -1,43 +1,77 @@
 import { UsageError } from '../errors.js';
-import { createCloudProvider } from './cloud.js';
-import { createSandboxProvider, type SandboxFaults } from './sandbox.js';
-import type { ProviderEnv, ProviderOptions } from './shared.js';
-import { createTwilioProvider } from './twilio.js';
-import type { Provider } from './types.js';
-import { createVonageProvider } from './vonage.js';
+import { cloud } from './cloud/index.js';
+import { describeCode, TRANSPORT_CODES } from './codes.js';
+import { sandbox } from './sandbox/index.js';
+import { twilio } from './twilio/index.js';
+import type { CodeMeaning, CreateProviderOptions, FetchApprovedTemplate, Provider, ProviderEnv, ProviderModule, ProviderName, WebhookProvider, WebhookRoute } from './types.js';
+import { vonage } from './vonage/index.js';
 
-export const PROVIDER_NAMES = ['sandbox', 'cloud', 'twilio', 'vonage'] as const;
-export type ProviderName = (typeof PROVIDER_NAMES)[number];
+/**
+ * The registry: every provider, by name. The rest of the program reaches a provider only through
+ * here (the boundary test holds it to that); adding one is a folder and a line below.
+ */
+export const PROVIDERS: Readonly<Record<ProviderName, ProviderModule>> = { sandbox, cloud, twilio, vonage };
 
-export const DEFAULT_SANDBOX_OUTBOX = '.campaign/sandbox-outbox.jsonl';
-
-export interface CreateProviderOptions extends ProviderOptions {
-  /** Sandbox only; env fallbacks CAMPAIGN_SANDBOX_OUTBOX and CAMPAIGN_SANDBOX_FAULTS. */
-  sandbox?: { outbox?: string; faults?: SandboxFaults | string };
-}
-
-const FACTORIES: Record<ProviderName, (env: ProviderEnv, opts: CreateProviderOptions) => Provider> = {
-  sandbox: (env, opts) =>
-    createSandboxProvider({
-      ...opts,
-      outbox: opts.sandbox?.outbox ?? (env.CAMPAIGN_SANDBOX_OUTBOX?.trim() || DEFAULT_SANDBOX_OUTBOX),
-      faults: opts.sandbox?.faults ?? env.CAMPAIGN_SANDBOX_FAULTS,
-    }),
-  cloud: createCloudProvider,
-  twilio: createTwilioProvider,
-  vonage: createVonageProvider,
-};
+/** In the registry's order; the first is the default. */
+export const PROVIDER_NAMES = Object.keys(PROVIDERS) as readonly ProviderName[];
 
 export function isProviderName(name: string): name is ProviderName {
-  return (PROVIDER_NAMES as readonly string[]).includes(name);
+  return Object.hasOwn(PROVIDERS, name);
+}
+
+/** The provider called `name`; an unknown name is a usage error listing the valid ones. */
+export function providerModule(name: string): ProviderModule {
+  if (!isProviderName(name)) {
+    throw new UsageError(`Unknown provider "${name}".`, { hint: `Use one of: ${PROVIDER_NAMES.join(', ')}.` });
+  }
+  return PROVIDERS[name];
 }
 
 /** The provider called `name`, configured from `env`; a usage error names what is missing. */
 export function createProvider(name: string, env: ProviderEnv, opts: CreateProviderOptions = {}): Provider {
-  if (!isProviderName(name)) {
-    throw new UsageError(`Unknown provider "${name}".`, { hint: `Use one of: ${PROVIDER_NAMES.join(', ')}.` });
-  }
-  return FACTORIES[name](env, opts);
+  return providerModule(name).create(env, opts);
 }
 
-export type { ProviderEnv, ProviderOptions } from './shared.js';
+/** Looks a code up for the given provider first, then transport codes, then the other providers. */
+export function lookupCode(code: string, provider?: string): CodeMeaning | undefined {
+  const key = String(code).trim();
+  const own = provider !== undefined && isProviderName(provider) ? PROVIDERS[provider] : undefined;
+  const known = own?.codes[own.codeKey?.(key) ?? key];
+  if (known) return known;
+  if (TRANSPORT_CODES[key]) return TRANSPORT_CODES[key];
+  for (const other of Object.values(PROVIDERS)) {
+    if (other.codes !== own?.codes && other.codes[key]) return other.codes[key];
+  }
+  return undefined;
+}
+
+/** One line: what the code means and what to do. For the report and the send summary. */
+export function meaningOf(provider: ProviderName, code: number | string): string {
+  const key = String(code);
+  return describeCode(lookupCode(key, provider), PROVIDERS[provider]?.title ?? String(provider), key);
+}
+
+/** Codes that mean the person opted out: every `suppress` row (Meta 131050, Twilio 21610 / 63014). */
+export const OPT_OUT_CODES: ReadonlySet<string> = new Set(
+  Object.values(PROVIDERS).flatMap((m) => Object.entries(m.codes).filter(([, row]) => row.class === 'suppress').map(([code]) => code)),
+);
+
+/** `campaign webhook`'s routes: `/webhooks/<name>` for every provider that has callbacks. */
+export const WEBHOOK_ROUTES: Readonly<Record<string, { provider: WebhookProvider; route: WebhookRoute }>> = Object.fromEntries(
+  PROVIDER_NAMES.flatMap((name) => {
+    const route = PROVIDERS[name].webhook;
+    return route && name !== 'sandbox' ? [[`/webhooks/${name}`, { provider: name, route }]] : [];
+  }),
+);
+
+/** The approved-template fetch of `provider`, when it has a template API. */
+export function templateFetcher(provider: string): FetchApprovedTemplate | undefined {
+  return isProviderName(provider) ? PROVIDERS[provider].fetchApprovedTemplate : undefined;
+}
+
+/** Names of the providers whose templates `lint --check-template` can check. */
+export const TEMPLATE_PROVIDERS = PROVIDER_NAMES.filter((n) => PROVIDERS[n].fetchApprovedTemplate);
+
+export { DEFAULT_SANDBOX_OUTBOX } from './sandbox/index.js';
+export { redact } from './http.js';
+export type * from './types.js';

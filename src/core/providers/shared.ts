@@ -1,17 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { classifyStatus, parseRetryAfter, type Classification } from './classify.js';
+import { classifyStatus, parseRetryAfter } from './codes.js';
 import { createHttpClient, type HttpResponse, type PostOutcome } from './http.js';
-import type { OutboundMessage, Provider, SendContext, SendResult } from './types.js';
-
-export type ProviderEnv = Record<string, string | undefined>;
-
-export interface ProviderOptions {
-  timeoutMs?: number;
-  /** Requests in flight at most; also the keep-alive socket pool size. */
-  concurrency?: number;
-  userAgent?: string;
-}
+import type { Classification, OutboundMessage, Provider, ProviderEnv, ProviderName, ProviderOptions, SendContext, SendResult } from './types.js';
 
 const MAX_MESSAGE_CHARS = 300;
 
@@ -25,6 +16,11 @@ export function requireEnv<K extends string>(provider: string, env: ProviderEnv,
     );
   }
   return Object.fromEntries(names.map((n) => [n, env[n]!.trim()])) as Record<K, string>;
+}
+
+/** The values of those of `names` that are set: what redaction must scrub. */
+export function secretValues(env: ProviderEnv, names: readonly string[]): string[] {
+  return names.map((n) => env[n]?.trim()).filter((v): v is string => !!v);
 }
 
 /** The base URL from `name`, or the default; a bad value is a usage error naming the variable. */
@@ -114,7 +110,7 @@ export function readCode(value: unknown): string | undefined {
 
 /** What differs between providers; the request/response cycle around it is the same for all. */
 export interface ProviderSpec {
-  name: 'sandbox' | 'cloud' | 'twilio' | 'vonage';
+  name: ProviderName;
   /** For messages: "the Cloud API", "Twilio", "Vonage". */
   label: string;
   url: string;

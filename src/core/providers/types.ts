@@ -1,3 +1,15 @@
+import type { TemplateMeta } from '../template/types.js';
+
+/** Environment a provider reads (process.env merged with .env by the caller). */
+export type ProviderEnv = Record<string, string | undefined>;
+
+export interface ProviderOptions {
+  timeoutMs?: number;
+  /** Requests in flight at most; also the keep-alive socket pool size. */
+  concurrency?: number;
+  userAgent?: string;
+}
+
 /**
  * What a provider is told to send and what it answers. One message per recipient; a provider
  * never retries on its own: the dispatcher decides, from the class of the error.
@@ -58,10 +70,180 @@ export interface SendContext {
   onRequestWritten?: () => void;
 }
 
+export type ProviderName = 'sandbox' | 'cloud' | 'twilio' | 'vonage';
+
 export interface Provider {
-  readonly name: 'sandbox' | 'cloud' | 'twilio' | 'vonage';
+  readonly name: ProviderName;
   /** Never throws for provider or transport errors: they come back classified. */
   send(msg: OutboundMessage, ctx?: SendContext): Promise<SendResult>;
   /** Closes keep-alive sockets (and the sandbox server). */
   close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- error codes
+
+export interface Classification {
+  class: ErrorClass;
+  /** Throttling: slow the whole sender down, not just this message. */
+  throttle?: boolean;
+  /** A wait the provider's documentation implies, when no Retry-After says otherwise. */
+  retryAfterMs?: number;
+}
+
+export interface ClassifyContext {
+  /** The message was free-form text (no approved template). */
+  freeForm?: boolean;
+}
+
+export interface CodeMeaning {
+  meaning: string;
+  action: string;
+}
+
+/** One documented error code: how it is handled and what to tell the user, side by side. */
+export interface CodeRow extends Classification, CodeMeaning {
+  /** Class when the message was free-form text: the campaign itself is misconfigured. */
+  freeFormClass?: ErrorClass;
+}
+
+export type CodeTable = Readonly<Record<string, CodeRow>>;
+
+// ---------------------------------------------------------------- webhooks
+
+export type WebhookProvider = Exclude<ProviderName, 'sandbox'>;
+export type DeliveryStatus = 'sent' | 'delivered' | 'read' | 'failed';
+
+export interface StatusItem {
+  kind: 'status';
+  provider: WebhookProvider;
+  /** Provider message id (wamid, Twilio SID, Vonage message_uuid). */
+  id: string;
+  /** Recipient, E.164 with `+`. */
+  to: string;
+  status: DeliveryStatus;
+  code?: string;
+  at: string;
+  /** `biz_opaque_callback_data` (Meta), `client_ref` (Vonage), `?ref=` on Twilio's callback URL. */
+  correlation?: string;
+}
+
+export interface InboundItem {
+  kind: 'inbound';
+  provider: WebhookProvider;
+  from: string;
+  text?: string;
+  buttonPayload?: string;
+  /** Id of our message this replies to (Meta `context.id`), when the provider says. */
+  contextId?: string;
+  at: string;
+}
+
+export interface OptOutItem {
+  kind: 'optout';
+  provider: WebhookProvider;
+  from: string;
+  /** Where it came from, e.g. `user_preferences`. */
+  source: string;
+  at: string;
+}
+
+export type WebhookItem = StatusItem | InboundItem | OptOutItem;
+
+/** One callback as the webhook server received it. */
+export interface WebhookRequest {
+  /** The body bytes exactly as received: signatures cover them. */
+  raw: Buffer;
+  header(name: string): string | undefined;
+  /** Path and query as received. */
+  url: URL;
+  env: ProviderEnv;
+}
+
+export type WebhookVerdict = { ok: true } | { ok: false; status: 401 | 403; reason: string };
+
+/** `POST /webhooks/<provider>`: verified against the raw bytes before anything is parsed. */
+export interface WebhookRoute {
+  /** Variable holding the secret that verifies callbacks; unset, every request is refused (403). */
+  secretVar: string;
+  /** 401 when the signature is missing, 403 when it is wrong; `reason` is logged and holds no secret. */
+  verify(req: WebhookRequest, secret: string): WebhookVerdict;
+  /** Normalized items; undefined when the body is not in the route's format (400). Never throws. */
+  parse(req: WebhookRequest, receivedAt: string): WebhookItem[] | undefined;
+  /** The answer to a handled callback; default an empty text/plain body. */
+  reply?: { body: string; contentType: string };
+  /** `GET` subscription handshake (Meta's `hub.challenge`). */
+  handshake?: {
+    secretVar: string;
+    /** The body to answer with, or why the handshake is refused. */
+    answer(query: URLSearchParams, secret: string): { ok: true; body: string } | { ok: false; reason: string };
+  };
+}
+
+// ---------------------------------------------------------------- approved templates
+
+/** The provider's approved template, reduced to what parity compares (provider-neutral). */
+export interface ApprovedTemplate {
+  provider: 'cloud' | 'twilio';
+  /** Template name (Cloud `name`; Twilio `friendly_name`, or the WhatsApp approval name). */
+  name: string;
+  /** Language code as the provider has it (`es`, `es_ES`, `en_US`), or null when not given. */
+  language: string | null;
+  /** Lower case: marketing | utility | authentication; null when unknown. */
+  category: string | null;
+  /** Upper case: APPROVED, PENDING, REJECTED, PAUSED, DISABLED…; null when the provider did not say. */
+  status: string | null;
+  /** The approved body text with its `{{…}}` placeholders. */
+  body: string;
+  /** Body placeholders in order of first use, without braces: `1`, `2` or names. */
+  params: string[];
+  /** `positional` ({{1}}, {{2}}), `named` ({{first_name}}) or `none`. */
+  paramFormat: 'positional' | 'named' | 'none';
+  /** URL buttons in order; `dynamic` when the URL ends in a `{{…}}` suffix variable. */
+  urlButtons: { url: string; dynamic: boolean }[];
+}
+
+export interface FetchOptions {
+  /** Injected for tests; defaults to global fetch. */
+  fetch?: typeof fetch;
+  signal?: AbortSignal;
+  /** Per request; default 15 s. */
+  timeoutMs?: number;
+}
+
+export type FetchApprovedTemplate = (env: ProviderEnv, meta: TemplateMeta, opts: FetchOptions) => Promise<ApprovedTemplate | null>;
+
+// ---------------------------------------------------------------- the registry's entries
+
+export interface SandboxFaults {
+  /** Fixed delay before every answer. */
+  latencyMs: number;
+  /** Per request, at most one of these fires; probabilities add up. */
+  rates: { fault: string; probability: number }[];
+  /** 1-based request number → fault, checked before the rates. */
+  at: Map<number, string>;
+  /** Makes the rate-based faults reproducible. */
+  seed?: number;
+}
+
+export interface CreateProviderOptions extends ProviderOptions {
+  /** Sandbox only; env fallbacks CAMPAIGN_SANDBOX_OUTBOX and CAMPAIGN_SANDBOX_FAULTS. */
+  sandbox?: { outbox?: string; faults?: SandboxFaults | string };
+}
+
+/** Everything the rest of the program knows about one provider (src/core/providers/<name>/index.ts). */
+export interface ProviderModule {
+  readonly name: ProviderName;
+  /** For messages about its codes: "WhatsApp Cloud API", "Twilio". */
+  readonly title: string;
+  /** Variables whose values are secrets: scrubbed from every message the provider's code writes. */
+  readonly secretVars: readonly string[];
+  /** The sender, configured from `env`; a usage error names the missing variables. */
+  create(env: ProviderEnv, opts: CreateProviderOptions): Provider;
+  /** Every documented error code with its class, meaning and action. */
+  readonly codes: CodeTable;
+  /** The key `code` is filed under in `codes` (Meta files 200–299 as one row). */
+  codeKey?(code: string): string;
+  readonly webhook?: WebhookRoute;
+  /** `lint --check-template`; resolves null when the provider has no such template. */
+  readonly fetchApprovedTemplate?: FetchApprovedTemplate;
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import type { JournalHeader, JournalLine } from '../journal/format.js';
-import { lookupCode, OPT_OUT_CODES } from '../providers/meanings.js';
+import { lookupCode, OPT_OUT_CODES } from '../providers/index.js';
 import { readJournalLines, type ReadStats } from './read.js';
 
 /** One row of the failures table: recipients whose final outcome is this failure code. */

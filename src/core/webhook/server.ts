@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { relative } from 'node:path';
@@ -6,8 +5,7 @@ import { CampaignError, UsageError } from '../errors.js';
 import type { JournalEvent } from '../journal/format.js';
 import { JournalIndex, type JournalHit } from './journals.js';
 import { appendOptOut, isOptOutButton, isOptOutCode, isOptOutText } from './optout.js';
-import { parseMetaPayload, parseTwilioForm, parseVonagePayload, type WebhookItem } from './parse.js';
-import { verifyMetaSignature, verifyTwilioSignature, verifyVonageJwt } from './verify.js';
+import { WEBHOOK_ROUTES, type WebhookItem, type WebhookRequest } from '../providers/index.js';
 
 export interface WebhookServerOptions {
   host: string;
@@ -28,13 +26,11 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
-const ROUTES: Record<string, string[]> = {
-  '/webhooks/cloud': ['GET', 'POST'],
-  '/webhooks/twilio': ['POST'],
-  '/webhooks/vonage': ['POST'],
-};
-
-const TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
+/** Methods a route answers: POST for callbacks, GET too when the provider has a handshake. */
+function routeMethods(path: string): string[] | undefined {
+  const entry = WEBHOOK_ROUTES[path];
+  return entry && (entry.route.handshake ? ['GET', 'POST'] : ['POST']);
+}
 
 class HttpError extends Error {
   constructor(readonly status: number, message: string) {
@@ -103,66 +99,35 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
-    const methods = ROUTES[path];
-    if (!methods) throw new HttpError(404, '');
+    const entry = WEBHOOK_ROUTES[path];
+    const methods = routeMethods(path);
+    if (!entry || !methods) throw new HttpError(404, '');
     if (!methods.includes(req.method ?? '')) {
       res.setHeader('Allow', methods.join(', '));
       throw new HttpError(405, '');
     }
+    const { provider, route } = entry;
     const received = new Date().toISOString();
 
-    if (req.method === 'GET') {
-      // Meta's subscription handshake.
-      const token = secret('WHATSAPP_VERIFY_TOKEN');
-      const given = url.searchParams.get('hub.verify_token');
-      if (!token || url.searchParams.get('hub.mode') !== 'subscribe' || given === null || !sameSecret(given, token)) {
-        throw new HttpError(403, 'cloud: refused a subscription handshake (wrong or missing hub.verify_token).');
-      }
-      log('cloud: subscription handshake accepted.');
-      send(res, 200, url.searchParams.get('hub.challenge') ?? '', 'text/plain; charset=utf-8');
+    if (req.method === 'GET' && route.handshake) {
+      const token = secret(route.handshake.secretVar);
+      const answer = token ? route.handshake.answer(url.searchParams, token) : undefined;
+      if (!answer?.ok) throw new HttpError(403, answer?.reason ?? `${provider}: refused a subscription handshake (${route.handshake.secretVar} is not set).`);
+      log(`${provider}: subscription handshake accepted.`);
+      send(res, 200, answer.body, 'text/plain; charset=utf-8');
       return;
     }
 
-    const body = await readBody(req, maxBody);
-    let items: WebhookItem[];
-    if (path === '/webhooks/cloud') {
-      const appSecret = secret('WHATSAPP_APP_SECRET');
-      const sig = header(req, 'x-hub-signature-256');
-      if (!appSecret) throw new HttpError(403, '');
-      if (!sig) throw new HttpError(401, 'cloud: refused a request without X-Hub-Signature-256.');
-      if (!verifyMetaSignature(body, sig, appSecret)) throw new HttpError(403, 'cloud: refused a request with a bad X-Hub-Signature-256.');
-      items = parseMetaPayload(parseJson(body, 'cloud'), received);
-    } else if (path === '/webhooks/twilio') {
-      const authToken = secret('TWILIO_AUTH_TOKEN');
-      const sig = header(req, 'x-twilio-signature');
-      if (!authToken) throw new HttpError(403, '');
-      if (!sig) throw new HttpError(401, 'twilio: refused a request without X-Twilio-Signature.');
-      const form = new URLSearchParams(body.toString('utf8'));
-      const params: Record<string, string | string[]> = {};
-      for (const [k, v] of form) {
-        const prev = params[k];
-        params[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-      }
-      const candidates = twilioUrls(opts.env.CAMPAIGN_PUBLIC_URL, req, url);
-      if (!candidates.some((u) => verifyTwilioSignature(u, params, sig, authToken))) {
-        throw new HttpError(403, `twilio: refused a request with a bad X-Twilio-Signature (signed URL checked: ${candidates[0].replace(/\/\/[^/@]*@/, '//***@')}).`);
-      }
-      const flat: Record<string, string> = {};
-      for (const [k, v] of Object.entries(params)) flat[k] = Array.isArray(v) ? v[0] : v;
-      items = parseTwilioForm(flat, received, url.searchParams);
-      await handleItems(items);
-      send(res, 200, TWIML_EMPTY, 'text/xml; charset=utf-8');
-      return;
-    } else {
-      const sigSecret = secret('VONAGE_SIGNATURE_SECRET');
-      const auth = header(req, 'authorization');
-      if (!sigSecret) throw new HttpError(403, '');
-      if (!auth || !/^Bearer\s+\S/i.test(auth)) throw new HttpError(401, 'vonage: refused a request without a Bearer token.');
-      if (!verifyVonageJwt(auth, body, sigSecret)) throw new HttpError(403, 'vonage: refused a request with a bad or expired JWT, or a payload_hash that does not match the body.');
-      items = parseVonagePayload(parseJson(body, 'vonage'), received);
-    }
+    const raw = await readBody(req, maxBody);
+    const key = secret(route.secretVar);
+    if (!key) throw new HttpError(403, '');
+    const request: WebhookRequest = { raw, header: (name) => header(req, name), url, env: opts.env };
+    const verdict = route.verify(request, key);
+    if (!verdict.ok) throw new HttpError(verdict.status, verdict.reason);
+    const items = route.parse(request, received);
+    if (!items) throw new HttpError(400, `${provider}: a signed request whose body is not valid JSON was refused (400).`);
     await handleItems(items);
-    send(res, 200, '', 'text/plain; charset=utf-8');
+    send(res, 200, route.reply?.body ?? '', route.reply?.contentType ?? 'text/plain; charset=utf-8');
   }
 
   const server = createServer((req, res) => {
@@ -221,20 +186,6 @@ function send(res: ServerResponse, status: number, body: string, type: string): 
   res.end(body);
 }
 
-function sameSecret(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest();
-  const hb = createHash('sha256').update(b).digest();
-  return timingSafeEqual(ha, hb);
-}
-
-function parseJson(body: Buffer, provider: string): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new HttpError(400, `${provider}: a signed request whose body is not valid JSON was refused (400).`);
-  }
-}
-
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
@@ -272,30 +223,4 @@ function discard(req: IncomingMessage, max: number): void {
     if (seen > max) req.socket.destroy();
   });
   req.resume();
-}
-
-/**
- * The URLs Twilio may have signed: `CAMPAIGN_PUBLIC_URL` + route (+ query) when set, else
- * `http(s)://<Host><path>`; each also with the default port added or removed, as twilio-node
- * accepts both.
- */
-function twilioUrls(publicUrl: string | undefined, req: IncomingMessage, url: URL): string[] {
-  const bases: string[] = [];
-  const pathAndQuery = `${url.pathname}${url.search}`;
-  if (publicUrl) bases.push(publicUrl.replace(/\/+$/, '') + '/webhooks/twilio' + url.search);
-  else {
-    const host = header(req, 'host') ?? 'localhost';
-    bases.push(`http://${host}${pathAndQuery}`, `https://${host}${pathAndQuery}`);
-  }
-  const out = new Set<string>();
-  for (const b of bases) {
-    out.add(b);
-    const m = /^(https?):\/\/([^/?#]+?)(?::(\d+))?([/?#].*)?$/i.exec(b);
-    if (!m) continue;
-    const [, scheme, host, port, rest = ''] = m;
-    const def = scheme.toLowerCase() === 'https' ? '443' : '80';
-    if (port === undefined) out.add(`${scheme}://${host}:${def}${rest}`);
-    else if (port === def) out.add(`${scheme}://${host}${rest}`);
-  }
-  return [...out];
 }

@@ -43,3 +43,24 @@ describe('src/core import directions', () => {
     expect(offending).toEqual([]);
   });
 });
+
+/**
+ * A provider is reached through the registry (providers/index.ts) only: nothing outside
+ * src/core/providers/ imports a provider's folder, so adding or changing one touches one place.
+ */
+describe('provider folders', () => {
+  const providers = path.join(core, 'providers');
+  const folders = readdirSync(providers).filter((f) => statSync(path.join(providers, f)).isDirectory());
+  const outside = [...files(core), ...files(path.join(core, '../cli'))].filter((f) => !f.startsWith(providers + path.sep));
+  it('exist (the check below is not vacuous)', () => expect(folders.length).toBeGreaterThan(0));
+  it.each(folders)('nothing outside src/core/providers/ imports providers/%s/', (folder) => {
+    const dir = path.join(providers, folder) + path.sep;
+    const offending = outside.flatMap((f) =>
+      [...readFileSync(f, 'utf8').matchAll(/(?:from|import\()\s*'(\.[^']+)'/g)]
+        .map((m) => path.resolve(path.dirname(f), m[1]))
+        .filter((target) => target.startsWith(dir))
+        .map((target) => `${path.relative(core, f)} → ${path.relative(core, target)}`),
+    );
+    expect(offending).toEqual([]);
+  });
+});

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { classifyCloud, classifyTwilio, classifyVonage, meaningOf, parseRetryAfter } from '../../../src/core/providers/classify.js';
+import { classifyCloud } from '../../../src/core/providers/cloud/index.js';
+import { parseRetryAfter } from '../../../src/core/providers/codes.js';
+import { meaningOf } from '../../../src/core/providers/index.js';
+import { classifyTwilio } from '../../../src/core/providers/twilio/index.js';
+import { classifyVonage } from '../../../src/core/providers/vonage/index.js';
 
 // [code, http status, class, throttle?] — one row per code in providers.md §1.5.
 const cloud = [

@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/core/errors.js';
-import { buildCloudMessage, createCloudProvider } from '../../../src/core/providers/cloud.js';
+import { buildCloudMessage, createCloudProvider } from '../../../src/core/providers/cloud/index.js';
 import type { OutboundMessage, Provider } from '../../../src/core/providers/types.js';
 import { findClosedPort, startFakeServer, type FakeResponse, type FakeServer } from '../../helpers/fake-servers.js';
 import { loadCloudSpec, type CloudSpecValidator } from './specs.js';

@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/core/errors.js';
 import { createHttpClient } from '../../../src/core/providers/http.js';
 import { createProvider, PROVIDER_NAMES } from '../../../src/core/providers/index.js';
-import { createSandboxProvider, parseSandboxFaults, startSandbox, type SandboxProvider } from '../../../src/core/providers/sandbox.js';
+import { createSandboxProvider, parseSandboxFaults, startSandbox, type SandboxProvider } from '../../../src/core/providers/sandbox/index.js';
 import type { OutboundMessage, Provider } from '../../../src/core/providers/types.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'campaign-sandbox-'));

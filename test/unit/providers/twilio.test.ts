@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/core/errors.js';
-import { buildTwilioForm, createTwilioProvider } from '../../../src/core/providers/twilio.js';
+import { buildTwilioForm, createTwilioProvider } from '../../../src/core/providers/twilio/index.js';
 import type { OutboundMessage, Provider } from '../../../src/core/providers/types.js';
 import { findClosedPort, startFakeServer, type FakeResponse, type FakeServer } from '../../helpers/fake-servers.js';
 import { loadTwilioCreateMessage, type TwilioCreateMessage } from './specs.js';

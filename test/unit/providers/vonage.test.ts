@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/core/errors.js';
 import type { OutboundMessage, Provider } from '../../../src/core/providers/types.js';
-import { buildVonageMessage, createVonageProvider, readVonageCode } from '../../../src/core/providers/vonage.js';
+import { buildVonageMessage, createVonageProvider, readVonageCode } from '../../../src/core/providers/vonage/index.js';
 import { findClosedPort, startFakeServer, type FakeResponse, type FakeServer } from '../../helpers/fake-servers.js';
 
 const KEY = 'abcd1234';

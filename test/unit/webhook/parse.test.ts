@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseMetaPayload, parseTwilioForm, parseVonagePayload, toE164 } from '../../../src/core/webhook/parse.js';
+import { parseMetaPayload } from '../../../src/core/providers/cloud/index.js';
+import { parseTwilioForm } from '../../../src/core/providers/twilio/index.js';
+import { parseVonagePayload } from '../../../src/core/providers/vonage/index.js';
+import { toE164 } from '../../../src/core/providers/webhook.js';
 
 const AT = '2025-01-01T00:00:00.000Z';
 const meta = (value: unknown, field = 'messages') => ({ object: 'whatsapp_business_account', entry: [{ id: 'W', changes: [{ field, value }] }] });

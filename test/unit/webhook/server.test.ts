@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startWebhookServer } from '../../../src/core/webhook/server.js';
-import { twilioSignature } from '../../../src/core/webhook/verify.js';
+import { twilioSignature } from '../../../src/core/providers/twilio/index.js';
 
 const APP_SECRET = 'meta-app-secret-123';
 const VERIFY_TOKEN = 'verify-me';

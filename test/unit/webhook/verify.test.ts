@@ -1,6 +1,8 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { twilioSignature, verifyMetaSignature, verifyTwilioSignature, verifyVonageJwt } from '../../../src/core/webhook/verify.js';
+import { verifyMetaSignature } from '../../../src/core/providers/cloud/index.js';
+import { twilioSignature, verifyTwilioSignature } from '../../../src/core/providers/twilio/index.js';
+import { verifyVonageJwt } from '../../../src/core/providers/vonage/index.js';
 
 const b64url = (v: unknown): string => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 

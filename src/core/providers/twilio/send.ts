@@ -1,9 +1,10 @@
-import { classifyTwilio } from './classify.js';
-import { formatBasicAuth } from './http.js';
-import { readBaseUrl, readCode, requireEnv, type ProviderEnv, type ProviderOptions, createProviderFrom } from './shared.js';
-import type { OutboundMessage, Provider } from './types.js';
+import { formatBasicAuth } from '../http.js';
+import { createProviderFrom, readBaseUrl, readCode, requireEnv, secretValues } from '../shared.js';
+import type { OutboundMessage, Provider, ProviderEnv, ProviderOptions } from '../types.js';
+import { classifyTwilio } from './codes.js';
 
 export const TWILIO_DEFAULT_API_URL = 'https://api.twilio.com';
+export const TWILIO_SECRET_VARS = ['TWILIO_AUTH_TOKEN'] as const;
 
 function withChannel(address: string): string {
   return address.startsWith('whatsapp:') ? address : `whatsapp:${address}`;
@@ -38,7 +39,7 @@ export function createTwilioProvider(env: ProviderEnv, opts: ProviderOptions = {
     label: 'Twilio',
     url,
     authorization,
-    secrets: [vars.TWILIO_AUTH_TOKEN, authorization.slice('Basic '.length)],
+    secrets: [...secretValues(env, TWILIO_SECRET_VARS), authorization.slice('Basic '.length)],
     opts,
     body: (msg) => ({ form: buildTwilioForm(msg, vars.TWILIO_WHATSAPP_FROM, statusCallback) }),
     idOf: (body) => (typeof body.sid === 'string' && body.sid ? body.sid : undefined),

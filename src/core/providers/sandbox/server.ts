@@ -3,11 +3,11 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { UsageError } from '../errors.js';
-import { meaningOf } from './classify.js';
-import { createCloudProvider } from './cloud.js';
-import { isRecord, type ProviderOptions } from './shared.js';
-import type { Provider } from './types.js';
+import { UsageError } from '../../errors.js';
+import { CLOUD_CODES, CLOUD_TITLE, cloudCodeKey } from '../cloud/codes.js';
+import { describeCode } from '../codes.js';
+import { isRecord } from '../shared.js';
+import type { SandboxFaults } from '../types.js';
 
 /**
  * A fault is `reset` (connection dropped after the request was read, nothing recorded),
@@ -16,17 +16,7 @@ import type { Provider } from './types.js';
  * any other number, taken as a Meta error code.
  */
 export type SandboxFault = string;
-
-export interface SandboxFaults {
-  /** Fixed delay before every answer. */
-  latencyMs: number;
-  /** Per request, at most one of these fires; probabilities add up. */
-  rates: { fault: SandboxFault; probability: number }[];
-  /** 1-based request number → fault, checked before the rates. */
-  at: Map<number, SandboxFault>;
-  /** Makes the rate-based faults reproducible. */
-  seed?: number;
-}
+export type { SandboxFaults };
 
 export interface SandboxServer {
   /** `http://127.0.0.1:PORT`; the API lives under `/v23.0` (any version works). */
@@ -210,7 +200,7 @@ export async function startSandbox(opts: { outbox: string; faults?: SandboxFault
     if (fault === 'reset') return void req.socket.destroy();
     if (fault && fault !== 'drop') {
       const { code, status } = toMetaError(fault);
-      return answerError(res, code, status, meaningOf('cloud', code));
+      return answerError(res, code, status, describeCode(CLOUD_CODES[cloudCodeKey(String(code))], CLOUD_TITLE, String(code)));
     }
 
     const id = `wamid.SANDBOX${runId}${String(++accepted).padStart(6, '0')}`;
@@ -255,48 +245,4 @@ export async function startSandbox(opts: { outbox: string; faults?: SandboxFault
       return closing;
     },
   };
-}
-
-export interface SandboxProviderOptions extends ProviderOptions {
-  outbox: string;
-  faults?: SandboxFaults | string;
-  port?: number;
-}
-
-export type SandboxProvider = Provider & { received(): number };
-
-/**
- * The default provider: starts the sandbox server on first use and sends to it through the real
- * Cloud API code, so a sandbox run exercises the same request building and error handling.
- */
-export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProvider {
-  const faults = typeof opts.faults === 'string' || opts.faults === undefined ? parseSandboxFaults(opts.faults) : opts.faults;
-  let started: Promise<{ server: SandboxServer; sender: Provider }> | undefined;
-  let running: SandboxServer | undefined;
-  const start = () =>
-    (started ??= startSandbox({ outbox: opts.outbox, faults, port: opts.port }).then((server) => {
-      running = server;
-      return {
-        server,
-        sender: createCloudProvider(
-          { WHATSAPP_API_URL: `${server.url}/v23.0`, WHATSAPP_TOKEN: 'sandbox', WHATSAPP_PHONE_NUMBER_ID: 'SANDBOX' },
-          opts,
-        ),
-      };
-    }));
-
-  return {
-    name: 'sandbox',
-    async send(msg, ctx) {
-      const { sender } = await start();
-      return sender.send(msg, ctx);
-    },
-    received: () => running?.received() ?? 0,
-    async close() {
-      if (!started) return;
-      const { server, sender } = await started;
-      await sender.close();
-      await server.close();
-    },
-  } satisfies SandboxProvider;
 }

@@ -1,10 +1,11 @@
-import { classifyVonage } from './classify.js';
-import { buildTemplateComponents } from './cloud.js';
-import { formatBasicAuth } from './http.js';
-import { isRecord, readBaseUrl, requireEnv, toDigits, type ProviderEnv, type ProviderOptions, createProviderFrom } from './shared.js';
-import type { OutboundMessage, Provider } from './types.js';
+import { buildTemplateComponents } from '../cloud/send.js';
+import { formatBasicAuth } from '../http.js';
+import { createProviderFrom, isRecord, readBaseUrl, requireEnv, secretValues, toDigits } from '../shared.js';
+import type { OutboundMessage, Provider, ProviderEnv, ProviderOptions } from '../types.js';
+import { classifyVonage } from './codes.js';
 
 export const VONAGE_DEFAULT_API_URL = 'https://api.nexmo.com';
+export const VONAGE_SECRET_VARS = ['VONAGE_API_SECRET', 'VONAGE_SIGNATURE_SECRET'] as const;
 
 /** The spec's own error example rejects a client_ref over 40 characters. */
 const CLIENT_REF_MAX = 40;
@@ -62,7 +63,7 @@ export function createVonageProvider(env: ProviderEnv, opts: ProviderOptions = {
     label: 'Vonage',
     url,
     authorization,
-    secrets: [vars.VONAGE_API_SECRET, authorization.slice('Basic '.length)],
+    secrets: [...secretValues(env, VONAGE_SECRET_VARS), authorization.slice('Basic '.length)],
     opts,
     body: (msg) => ({ json: buildVonageMessage(msg, vars.VONAGE_WHATSAPP_FROM) }),
     idOf: (body) => (typeof body.message_uuid === 'string' && body.message_uuid ? body.message_uuid : undefined),

@@ -1,9 +1,10 @@
-import { classifyCloud } from './classify.js';
-
-import { isRecord, readBaseUrl, readCode, requireEnv, toDigits, type ProviderEnv, type ProviderOptions, createProviderFrom } from './shared.js';
-import type { OutboundMessage, Provider } from './types.js';
+import { createProviderFrom, isRecord, readBaseUrl, readCode, requireEnv, secretValues, toDigits } from '../shared.js';
+import type { OutboundMessage, Provider, ProviderEnv, ProviderOptions } from '../types.js';
+import { classifyCloud } from './codes.js';
 
 export const CLOUD_DEFAULT_API_URL = 'https://graph.facebook.com/v23.0';
+/** Every Cloud API variable holding a secret: the sender, the webhook and the template fetch. */
+export const CLOUD_SECRET_VARS = ['WHATSAPP_TOKEN', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN'] as const;
 
 type Template = NonNullable<OutboundMessage['template']>;
 
@@ -56,18 +57,19 @@ export function createCloudProvider(env: ProviderEnv, opts: ProviderOptions = {}
     name: 'cloud',
     url: `${base}/${encodeURIComponent(vars.WHATSAPP_PHONE_NUMBER_ID)}/messages`,
     token: vars.WHATSAPP_TOKEN,
+    secrets: secretValues(env, CLOUD_SECRET_VARS),
     opts,
   });
 }
 
 /** The Cloud API code path, shared with the sandbox so that the sandbox exercises it end to end. */
-export function createCloudSender(args: { name: 'cloud' | 'sandbox'; url: string; token: string; opts: ProviderOptions }): Provider {
+export function createCloudSender(args: { name: 'cloud' | 'sandbox'; url: string; token: string; secrets: string[]; opts: ProviderOptions }): Provider {
   return createProviderFrom({
     name: args.name,
     label: 'the Cloud API',
     url: args.url,
     authorization: `Bearer ${args.token}`,
-    secrets: [args.token],
+    secrets: [args.token, ...args.secrets],
     opts: args.opts,
     body: (msg) => ({ json: buildCloudMessage(msg) }),
     idOf: (body) => {

@@ -1,0 +1,21 @@
+import type { ProviderModule } from '../types.js';
+import { CLOUD_CODES, CLOUD_TITLE, cloudCodeKey } from './codes.js';
+import { CLOUD_SECRET_VARS, createCloudProvider } from './send.js';
+import { fetchCloudTemplate } from './templates.js';
+import { cloudWebhook } from './webhook.js';
+
+export { buildCloudMessage, buildTemplateComponents, CLOUD_DEFAULT_API_URL, createCloudProvider, createCloudSender } from './send.js';
+export { CLOUD_CODES, classifyCloud } from './codes.js';
+export { parseMetaPayload, verifyMetaSignature } from './webhook.js';
+
+/** Meta's WhatsApp Cloud API (providers.md §1). */
+export const cloud: ProviderModule = {
+  name: 'cloud',
+  title: CLOUD_TITLE,
+  secretVars: CLOUD_SECRET_VARS,
+  create: createCloudProvider,
+  codes: CLOUD_CODES,
+  codeKey: cloudCodeKey,
+  webhook: cloudWebhook,
+  fetchApprovedTemplate: fetchCloudTemplate,
+};

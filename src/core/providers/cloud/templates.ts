@@ -1,0 +1,64 @@
+import { CampaignError } from '../../errors.js';
+import { secretValues } from '../shared.js';
+import { get, hasPlaceholder, httpError, need, normLang, paramFormat, placeholders, upper } from '../template-fetch.js';
+import type { ApprovedTemplate, FetchApprovedTemplate } from '../types.js';
+import { CLOUD_DEFAULT_API_URL, CLOUD_SECRET_VARS } from './send.js';
+
+/** The WABA's `message_templates` with the front matter's name; the one in its language wins. */
+export const fetchCloudTemplate: FetchApprovedTemplate = async (env, meta, opts) => {
+  const token = need(env, 'WHATSAPP_TOKEN', 'the Cloud API access token');
+  const waba = need(env, 'WHATSAPP_BUSINESS_ACCOUNT_ID', 'the WhatsApp Business Account id whose templates are checked');
+  const base = (env.WHATSAPP_API_URL || CLOUD_DEFAULT_API_URL).replace(/\/+$/, '');
+  const path = `${base}/${encodeURIComponent(waba)}/message_templates`;
+  const url = `${path}?name=${encodeURIComponent(meta.template)}&fields=name,language,category,status,components,parameter_format&limit=100`;
+  const res = await get(url, path, { Authorization: `Bearer ${token}`, Accept: 'application/json' }, opts, secretValues(env, CLOUD_SECRET_VARS));
+
+  if (res.status === 404) return null;
+  if (res.status === 401 || res.status === 403) {
+    throw new CampaignError(`The Cloud API refused the request for templates (HTTP ${res.status}${res.detail ? `: ${res.detail}` : ''}).`, {
+      exitCode: 2,
+      hint: 'Check WHATSAPP_TOKEN: it must be a valid, unexpired token with the whatsapp_business_management permission.',
+    });
+  }
+  if (res.status === 400) {
+    throw new CampaignError(`The Cloud API rejected the template lookup (HTTP 400${res.detail ? `: ${res.detail}` : ''}).`, {
+      exitCode: 2,
+      hint: 'Check WHATSAPP_BUSINESS_ACCOUNT_ID (the WhatsApp Business Account id, not the phone number id) and WHATSAPP_TOKEN.',
+    });
+  }
+  if (res.status < 200 || res.status >= 300) throw httpError('Cloud API', res, path);
+
+  const data = (res.json as { data?: unknown })?.data;
+  if (!Array.isArray(data)) return null;
+  const same = data.filter((t): t is Record<string, unknown> => !!t && typeof t === 'object' && (t as { name?: unknown }).name === meta.template);
+  if (same.length === 0) return null;
+  const wanted = normLang(meta.language);
+  const chosen =
+    same.find((t) => normLang(String(t.language ?? '')) === wanted && upper(t.status) === 'APPROVED') ??
+    same.find((t) => normLang(String(t.language ?? '')) === wanted) ??
+    same.find((t) => upper(t.status) === 'APPROVED') ??
+    same[0];
+
+  const components = Array.isArray(chosen.components) ? (chosen.components as Record<string, unknown>[]) : [];
+  const bodyComp = components.find((c) => upper(c?.type) === 'BODY');
+  const body = typeof bodyComp?.text === 'string' ? bodyComp.text : '';
+  const urlButtons: ApprovedTemplate['urlButtons'] = [];
+  for (const c of components) {
+    if (upper(c?.type) !== 'BUTTONS' || !Array.isArray(c.buttons)) continue;
+    for (const b of c.buttons as Record<string, unknown>[]) {
+      if (upper(b?.type) === 'URL' && typeof b.url === 'string') urlButtons.push({ url: b.url, dynamic: hasPlaceholder(b.url) });
+    }
+  }
+  const params = placeholders(body);
+  return {
+    provider: 'cloud',
+    name: String(chosen.name),
+    language: typeof chosen.language === 'string' ? chosen.language : null,
+    category: typeof chosen.category === 'string' ? chosen.category.toLowerCase() : null,
+    status: typeof chosen.status === 'string' ? chosen.status.toUpperCase() : null,
+    body,
+    params,
+    paramFormat: paramFormat(params, upper(chosen.parameter_format) === 'NAMED'),
+    urlButtons,
+  };
+};

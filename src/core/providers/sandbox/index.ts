@@ -1,0 +1,67 @@
+import { CLOUD_CODES, cloudCodeKey } from '../cloud/codes.js';
+import { createCloudProvider } from '../cloud/send.js';
+import type { Provider, ProviderModule, ProviderOptions, SandboxFaults } from '../types.js';
+import { parseSandboxFaults, startSandbox, type SandboxServer } from './server.js';
+
+export { checkCloudMessage, parseSandboxFaults, startSandbox, type SandboxFault, type SandboxFaults, type SandboxServer } from './server.js';
+
+export const DEFAULT_SANDBOX_OUTBOX = '.campaign/sandbox-outbox.jsonl';
+
+export interface SandboxProviderOptions extends ProviderOptions {
+  outbox: string;
+  faults?: SandboxFaults | string;
+  port?: number;
+}
+
+export type SandboxProvider = Provider & { received(): number };
+
+/**
+ * The default provider: starts the sandbox server on first use and sends to it through the real
+ * Cloud API code, so a sandbox run exercises the same request building and error handling.
+ */
+export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProvider {
+  const faults = typeof opts.faults === 'string' || opts.faults === undefined ? parseSandboxFaults(opts.faults) : opts.faults;
+  let started: Promise<{ server: SandboxServer; sender: Provider }> | undefined;
+  let running: SandboxServer | undefined;
+  const start = () =>
+    (started ??= startSandbox({ outbox: opts.outbox, faults, port: opts.port }).then((server) => {
+      running = server;
+      return {
+        server,
+        sender: createCloudProvider(
+          { WHATSAPP_API_URL: `${server.url}/v23.0`, WHATSAPP_TOKEN: 'sandbox', WHATSAPP_PHONE_NUMBER_ID: 'SANDBOX' },
+          opts,
+        ),
+      };
+    }));
+
+  return {
+    name: 'sandbox',
+    async send(msg, ctx) {
+      const { sender } = await start();
+      return sender.send(msg, ctx);
+    },
+    received: () => running?.received() ?? 0,
+    async close() {
+      if (!started) return;
+      const { server, sender } = await started;
+      await sender.close();
+      await server.close();
+    },
+  } satisfies SandboxProvider;
+}
+
+/** Speaks the Cloud API, so it answers with Cloud codes; it has no webhook and no template API. */
+export const sandbox: ProviderModule = {
+  name: 'sandbox',
+  title: 'sandbox',
+  secretVars: [],
+  create: (env, opts) =>
+    createSandboxProvider({
+      ...opts,
+      outbox: opts.sandbox?.outbox ?? (env.CAMPAIGN_SANDBOX_OUTBOX?.trim() || DEFAULT_SANDBOX_OUTBOX),
+      faults: opts.sandbox?.faults ?? env.CAMPAIGN_SANDBOX_FAULTS,
+    }),
+  codes: CLOUD_CODES,
+  codeKey: cloudCodeKey,
+};

@@ -1,0 +1,20 @@
+import type { ProviderModule } from '../types.js';
+import { TWILIO_CODES } from './codes.js';
+import { createTwilioProvider, TWILIO_SECRET_VARS } from './send.js';
+import { fetchTwilioTemplate } from './templates.js';
+import { twilioWebhook } from './webhook.js';
+
+export { buildTwilioForm, createTwilioProvider, TWILIO_DEFAULT_API_URL } from './send.js';
+export { classifyTwilio, TWILIO_CODES } from './codes.js';
+export { parseTwilioForm, twilioSignature, verifyTwilioSignature } from './webhook.js';
+
+/** Twilio's Programmable Messaging on the WhatsApp channel (providers.md §2). */
+export const twilio: ProviderModule = {
+  name: 'twilio',
+  title: 'Twilio',
+  secretVars: TWILIO_SECRET_VARS,
+  create: createTwilioProvider,
+  codes: TWILIO_CODES,
+  webhook: twilioWebhook,
+  fetchApprovedTemplate: fetchTwilioTemplate,
+};

@@ -1,0 +1,89 @@
+import { CampaignError, UsageError } from '../../errors.js';
+import type { TemplateMeta } from '../../template/types.js';
+import { formatBasicAuth } from '../http.js';
+import { secretValues } from '../shared.js';
+import { get, hasPlaceholder, httpError, need, paramFormat, placeholders, upper } from '../template-fetch.js';
+import type { ApprovedTemplate, FetchApprovedTemplate, ProviderEnv } from '../types.js';
+import { TWILIO_SECRET_VARS } from './send.js';
+
+const TWILIO_CONTENT_DEFAULT = 'https://content.twilio.com';
+
+/** The Content API's template by its SID, with its WhatsApp approval when the API has it. */
+export const fetchTwilioTemplate: FetchApprovedTemplate = async (env, meta, opts) => {
+  const sid = contentSid(env, meta);
+  const account = need(env, 'TWILIO_ACCOUNT_SID', 'the Twilio account SID');
+  const token = need(env, 'TWILIO_AUTH_TOKEN', 'the Twilio auth token');
+  const base = (env.TWILIO_CONTENT_API_URL || TWILIO_CONTENT_DEFAULT).replace(/\/+$/, '');
+  const path = `${base}/v1/Content/${encodeURIComponent(sid)}`;
+  const headers = { Authorization: formatBasicAuth(account, token), Accept: 'application/json' };
+  const secrets = secretValues(env, TWILIO_SECRET_VARS);
+  const res = await get(path, path, headers, opts, secrets);
+
+  if (res.status === 404) return null;
+  if (res.status === 401 || res.status === 403) {
+    throw new CampaignError(`Twilio refused the request for the content template (HTTP ${res.status}${res.detail ? `: ${res.detail}` : ''}).`, {
+      exitCode: 2,
+      hint: 'Check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.',
+    });
+  }
+  if (res.status < 200 || res.status >= 300) throw httpError('Twilio Content API', res, path);
+  const content = (res.json ?? {}) as Record<string, unknown>;
+
+  // Approval status and category live on a sub-resource; an older or partial API just lacks them.
+  let approval: Record<string, unknown> | null = null;
+  try {
+    const ar = await get(`${path}/ApprovalRequests`, `${path}/ApprovalRequests`, headers, opts, secrets);
+    const wa = (ar.json as { whatsapp?: unknown } | null)?.whatsapp;
+    if (ar.status >= 200 && ar.status < 300 && wa && typeof wa === 'object') approval = wa as Record<string, unknown>;
+  } catch {
+    approval = null;
+  }
+
+  const types = content.types && typeof content.types === 'object' ? (content.types as Record<string, Record<string, unknown>>) : {};
+  const order = ['twilio/text', 'whatsapp/card', 'twilio/card', 'twilio/call-to-action', 'twilio/quick-reply', 'twilio/media', 'whatsapp/authentication'];
+  const keys = [...order.filter((k) => k in types), ...Object.keys(types).filter((k) => !order.includes(k))];
+  let body = '';
+  const urlButtons: ApprovedTemplate['urlButtons'] = [];
+  for (const k of keys) {
+    const t = types[k];
+    if (!t || typeof t !== 'object') continue;
+    if (!body && typeof t.body === 'string') body = t.body;
+    if (urlButtons.length === 0 && Array.isArray(t.actions)) {
+      for (const a of t.actions as Record<string, unknown>[]) {
+        if (upper(a?.type) === 'URL' && typeof a.url === 'string') urlButtons.push({ url: a.url, dynamic: hasPlaceholder(a.url) });
+      }
+    }
+  }
+  const params = placeholders(body);
+  const status = typeof approval?.status === 'string' ? approval.status.toUpperCase() : null;
+  return {
+    provider: 'twilio',
+    name: typeof approval?.name === 'string' && approval.name ? approval.name : String(content.friendly_name ?? ''),
+    language: typeof content.language === 'string' ? content.language : null,
+    category: typeof approval?.category === 'string' && approval.category ? approval.category.toLowerCase() : null,
+    status,
+    body,
+    params,
+    paramFormat: paramFormat(params, false),
+    urlButtons,
+  };
+};
+
+/** The Content SID: `content_sid` itself when it looks like one, else the env var it names. */
+function contentSid(env: ProviderEnv, meta: TemplateMeta): string {
+  const raw = meta.content_sid?.trim();
+  if (!raw) {
+    if (env.TWILIO_CONTENT_SID) return env.TWILIO_CONTENT_SID;
+    throw new UsageError('The template has no content_sid: Twilio sends approved templates by their Content SID (HX…).', {
+      hint: 'Add `content_sid: HX…` (or the name of an environment variable holding it) to the front matter.',
+    });
+  }
+  if (/^HX[0-9a-f]{32}$/i.test(raw)) return raw;
+  const name = raw.replace(/^\$\{?|\}$/g, '');
+  const value = env[name];
+  if (value) return value.trim();
+  if (/^HX/i.test(raw)) return raw;
+  throw new UsageError(`content_sid names the environment variable ${name}, which is not set.`, {
+    hint: `Set ${name} to the template's Content SID (HX…), or put the SID in the front matter.`,
+  });
+}
