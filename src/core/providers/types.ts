@@ -239,6 +239,11 @@ export interface ProviderModule {
   readonly secretVars: readonly string[];
   /** The sender, configured from `env`; a usage error names the missing variables. */
   create(env: ProviderEnv, opts: CreateProviderOptions): Provider;
+  /**
+   * Who sends, as the provider counts it: the business number (Cloud phone number id, the
+   * Twilio / Vonage from-number). The key of the repeat guard's history; never a secret.
+   */
+  senderId(env: ProviderEnv): string;
   /** Every documented error code with its class, meaning and action. */
   readonly codes: CodeTable;
   /** The key `code` is filed under in `codes` (Meta files 200–299 as one row). */

@@ -14,6 +14,7 @@ export const cloud: ProviderModule = {
   title: CLOUD_TITLE,
   secretVars: CLOUD_SECRET_VARS,
   create: createCloudProvider,
+  senderId: (env) => `cloud:${env.WHATSAPP_PHONE_NUMBER_ID?.trim() ?? ''}`,
   codes: CLOUD_CODES,
   codeKey: cloudCodeKey,
   webhook: cloudWebhook,

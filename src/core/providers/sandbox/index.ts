@@ -54,6 +54,7 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
 /** Speaks the Cloud API, so it answers with Cloud codes; it has no webhook and no template API. */
 export const sandbox: ProviderModule = {
   name: 'sandbox',
+  senderId: () => 'sandbox',
   title: 'sandbox',
   secretVars: [],
   create: (env, opts) =>

@@ -14,6 +14,7 @@ export const twilio: ProviderModule = {
   title: 'Twilio',
   secretVars: TWILIO_SECRET_VARS,
   create: createTwilioProvider,
+  senderId: (env) => `twilio:${(env.TWILIO_WHATSAPP_FROM ?? '').replace(/^whatsapp:/i, '').replace(/[^\d+]/g, '')}`,
   codes: TWILIO_CODES,
   webhook: twilioWebhook,
   fetchApprovedTemplate: fetchTwilioTemplate,

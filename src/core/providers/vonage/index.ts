@@ -13,6 +13,7 @@ export const vonage: ProviderModule = {
   title: 'Vonage',
   secretVars: VONAGE_SECRET_VARS,
   create: createVonageProvider,
+  senderId: (env) => `vonage:${(env.VONAGE_WHATSAPP_FROM ?? '').replace(/\D/g, '')}`,
   codes: VONAGE_CODES,
   webhook: vonageWebhook,
 };
