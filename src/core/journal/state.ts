@@ -7,7 +7,7 @@ export const REACHED_DELIVERED = 2;
 export const REACHED_READ = 3;
 
 const FILTER_REASON = /^filter|filtered/i;
-const OPTOUT_REASON = /opt[-_ ]?out|unsubscrib/i;
+const OPTOUT_REASON = /opt(?:ed)?[-_ ]?out|unsubscrib/i;
 
 export interface RecipientRecord {
   /** The settled state (see `settle`), kept current by every event. */

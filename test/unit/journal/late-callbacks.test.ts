@@ -47,3 +47,17 @@ describe('late callbacks (JournalReducer)', () => {
     if (code) expect(Object.fromEntries(c.failuresByCode)).toEqual({ [code]: 1 });
   });
 });
+
+describe('opted out', () => {
+  it.each([
+    ['an optout event', { type: 'optout', to: '+1', at: at(0), source: 'keyword' }],
+    ['a skip because they opted out', { type: 'skipped', to: '+1', at: at(0), reason: 'opted-out' }],
+    ['an opt-out code from the provider', { type: 'failed', to: '+1', at: at(0), code: '131050', permanent: true }],
+    ['an opt-out code in a failed callback', { type: 'status', to: '+1', at: at(0), id: 'm1', status: 'failed', code: 21610 }],
+  ] as [string, JournalEvent][])('%s', (_name, e) => {
+    const red = new JournalReducer();
+    red.add(e);
+    expect(red.recipients.get('+1')?.optedOut).toBe(true);
+    expect(countJournal(red, null).optedOut).toBe(1);
+  });
+});
