@@ -26,7 +26,8 @@ describe('--daily-limit', () => {
     expect(b.stderr).toMatch(/daily-limit/);
     const events = readJsonl(path.join(tmp.dir, 'second.journal.jsonl')).lines;
     expect(events.filter((e) => e.type === 'sent')).toHaveLength(2);
-    expect(events.some((e) => e.type === 'halt' && e.reason === 'daily-limit')).toBe(true);
+    expect(events.some((e) => e.type === 'pause' && e.reason === 'daily-limit' && typeof e.until === 'string')).toBe(true);
+    expect(events.some((e) => e.type === 'halt')).toBe(false);
     const outbox = readJsonl(path.join(tmp.dir, '.campaign', 'sandbox-outbox.jsonl')).lines;
     expect(outbox).toHaveLength(5);
   }, 60_000);

@@ -3,14 +3,14 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../../core/errors.js';
 import { buildReport, renderHtml } from '../../core/report/index.js';
-import { optOutFile } from '../../core/lint/index.js';
+import { optOutsPath } from '../../core/contacts/optouts.js';
 import { colourFor } from '../output.js';
 import { display } from './shared.js';
 
 /** `campaign report <journal>`: the funnel, failures by code, sends over time; `--html` and `--json`. */
 export async function runReport(journalPath: string, flags: Record<string, unknown>): Promise<number> {
   if (!existsSync(journalPath)) throw new InputError('no such journal.', { file: journalPath, hint: 'Give the .jsonl file that `campaign send` wrote.' });
-  const report = await buildReport(journalPath, { optoutsFile: optOutFile(process.cwd()) });
+  const report = await buildReport(journalPath, { optoutsFile: optOutsPath(process.cwd()) });
   if (flags.html) {
     const file = path.resolve(String(flags.html));
     await writeFile(file, renderHtml(report, { source: display(journalPath) }));

@@ -16,7 +16,8 @@ import { FeedbackWatcher, type FeedbackVerdict } from './watch.js';
 import { readJournalHeader, summariseJournal, type JournalSummary, type RecipientRecord } from '../journal/reader.js';
 import { openJournal, type JournalWriter } from '../journal/writer.js';
 import type { ContactCounts, Finding } from '../findings.js';
-import { classifiedRows, optOutFile, prepareLint, type PreparedLint } from '../lint/index.js';
+import { classifiedRows, prepareLint, type PreparedLint } from '../lint/index.js';
+import { optOutsPath } from '../contacts/optouts.js';
 import { createProvider, DEFAULT_SANDBOX_OUTBOX } from '../providers/index.js';
 import type { OutboundMessage, Provider, SendResult } from '../providers/types.js';
 import { buttonSuffixes, templateParams } from '../template/render.js';
@@ -382,10 +383,11 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     setMaxListeners(0, inner.signal);
     const forward = () => inner.abort(signal.reason);
     signal.addEventListener('abort', forward, { once: true });
-    const optOutList = optOutFile(req.cwd);
+    const optOutList = optOutsPath(req.cwd);
     const watcher = new FeedbackWatcher(plan.journalPath, (await statOrNull(plan.journalPath))?.size ?? 0, undefined, {
       path: optOutList,
       fromOffset: existsSync(optOutList) ? (await stat(optOutList)).size : 0,
+      defaultCountry: o.defaultCountry,
     });
     let feedbackHalt: FeedbackVerdict | null = null;
     // Cross-campaign history (--daily-limit, --min-interval of later campaigns) is written as the

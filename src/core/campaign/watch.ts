@@ -1,4 +1,7 @@
-import { LineTail } from '../journal/tail.js';
+import { OptOutFollower } from '../contacts/optouts.js';
+import type { JournalLine } from '../journal/format.js';
+import { JournalFollower } from '../journal/reader.js';
+import { JournalReducer } from '../journal/state.js';
 
 /**
  * While a send runs, `campaign webhook` appends `status` and `optout` events to the same
@@ -21,53 +24,76 @@ export interface FeedbackVerdict {
   detail: string;
 }
 
-/** Counts the callbacks appended after `fromOffset` and says when their rate is too high. */
+/**
+ * Follows what is appended to the journal (and the opt-out list) during a run, and judges the
+ * run by it. The journal is read through the one reduction (journal/state.ts), so a failed
+ * delivery here is what `status` and `report` count as failed: a `failed` callback after a
+ * `delivered` one is no failure, and repeated callbacks count one recipient once.
+ */
 export class FeedbackWatcher {
-  private readonly journal: LineTail;
-  private readonly optOutList?: LineTail;
-  optOuts = 0;
-  failures = 0;
-  /** Messages this run sent (the dispatcher's count; its own lines are not read back). */
+  private readonly journal: JournalFollower;
+  private readonly optOutList?: OptOutFollower;
+  /** The callbacks appended during this run, reduced. */
+  private readonly reduction = new JournalReducer();
+  /** Recipients of this run who opted out / whose message failed at delivery. */
+  private readonly optOutsOfRun = new Set<string>();
+  private readonly failuresOfRun = new Set<string>();
+  /** Messages this run sent (the dispatcher's count). */
   sent = 0;
   /** Recipients this run sent to: only their callbacks are judged against this run's count. */
   private readonly sentTo = new Set<string>();
   /** Numbers that opted out during this run (journal `optout` events and the opt-out list): never message them. */
   readonly optedOut = new Set<string>();
 
-  constructor(path: string, fromOffset: number, private readonly limits: FeedbackLimits = DEFAULT_FEEDBACK_LIMITS, optOutFile?: { path: string; fromOffset: number }) {
-    this.journal = new LineTail(path, fromOffset);
-    if (optOutFile) this.optOutList = new LineTail(optOutFile.path, optOutFile.fromOffset);
+  constructor(
+    path: string,
+    fromOffset: number,
+    private readonly limits: FeedbackLimits = DEFAULT_FEEDBACK_LIMITS,
+    optOutFile?: { path: string; fromOffset: number; defaultCountry?: string },
+  ) {
+    this.journal = new JournalFollower(path, fromOffset);
+    if (optOutFile) this.optOutList = new OptOutFollower(optOutFile.path, optOutFile);
+  }
+
+  get optOuts(): number {
+    return this.optOutsOfRun.size;
+  }
+
+  get failures(): number {
+    return this.failuresOfRun.size;
   }
 
   noteSent(to: string): void {
     this.sent++;
     this.sentTo.add(to);
+    // A callback may be read before the dispatcher reports its own outcome.
+    this.judge(to);
   }
 
   /** Reads what was appended since the last poll; returns a verdict when the send must halt. */
   async poll(): Promise<FeedbackVerdict | null> {
-    await this.journal.read((line) => this.count(line));
-    await this.optOutList?.read((line) => {
-      if (line.trim()) this.optedOut.add(line.trim());
-    });
+    await this.journal.read((line) => this.take(line));
+    for (const n of (await this.optOutList?.poll()) ?? []) this.optedOut.add(n);
     return this.verdict();
   }
 
-  private count(line: string): void {
-    // Cheap prefilter: most appended lines are this process's own attempt/sent lines.
-    if (!line.includes('"type":"status"') && !line.includes('"type":"optout"')) return;
-    let e: { type?: string; status?: string };
-    try {
-      e = JSON.parse(line);
-    } catch {
-      return;
-    }
-    const to = typeof (e as { to?: unknown }).to === 'string' ? (e as { to: string }).to : undefined;
-    if (e.type === 'optout') {
-      if (to) this.optedOut.add(to);
-      // Late callbacks about an earlier run's messages are not this run's feedback.
-      if (!to || this.sentTo.has(to)) this.optOuts++;
-    } else if (e.type === 'status' && e.status === 'failed' && (!to || this.sentTo.has(to))) this.failures++;
+  private take(line: JournalLine): void {
+    // Only callbacks decide the verdict (a failed delivery, an opt-out); this run's own
+    // attempt/sent lines would only hold a record per recipient of a million-row run in memory.
+    if (line.type !== 'status' && line.type !== 'optout') return;
+    this.reduction.add(line);
+    if ('to' in line && typeof line.to === 'string') this.judge(line.to);
+  }
+
+  private judge(to: string): void {
+    const r = this.reduction.recipients.get(to);
+    if (!r) return;
+    if (r.optedOut) this.optedOut.add(to);
+    // Late callbacks about an earlier run's messages are not this run's feedback.
+    if (!this.sentTo.has(to)) return;
+    if (r.optedOut) this.optOutsOfRun.add(to);
+    if (r.state === 'failed' && r.callbackFailed) this.failuresOfRun.add(to);
+    else this.failuresOfRun.delete(to);
   }
 
   verdict(): FeedbackVerdict | null {

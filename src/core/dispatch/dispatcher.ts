@@ -260,7 +260,7 @@ export async function dispatch(
   const pause = (reason: 'daily-limit' | 'window', until: Date) => {
     if (result.halted || result.paused) return;
     result.paused = { reason, until };
-    append({ type: 'halt', at: iso(), reason });
+    append({ type: 'pause', at: iso(), reason, until: until.toISOString() });
     emit({ type: 'halt', reason, until });
     stop.abort(new DOMException(`paused: ${reason}`, 'AbortError'));
     wake();

@@ -1,5 +1,4 @@
 import { LineTail } from '../journal/tail.js';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { appendWholeLines } from './append.js';
@@ -7,16 +6,12 @@ import { appendWholeLines } from './append.js';
 /**
  * Cross-campaign state kept beside campaign.yaml, in the working directory's `.campaign/`:
  * - `history.jsonl`: one `{"to","at","campaign"}` line per recipient sent to, by any campaign;
- * - `optouts.txt`: one E.164 number a line, written by the webhook receiver (and by hand).
+ * - `optouts.txt`: the opt-out list, written by the webhook receiver (and by hand): contacts/optouts.ts.
  */
 export const STATE_DIR = '.campaign';
 
 export function historyPath(dir: string): string {
   return join(dir, STATE_DIR, 'history.jsonl');
-}
-
-export function optOutsPath(dir: string): string {
-  return join(dir, STATE_DIR, 'optouts.txt');
 }
 
 export interface HistoryEntry {
@@ -72,33 +67,6 @@ export function parseDuration(value: string, flag = '--min-interval'): number {
     });
   }
   return Math.round(Number(m[1]) * UNITS[m[2].toLowerCase()]);
-}
-
-/**
- * The numbers in `.campaign/optouts.txt` (missing file → empty set). Blank lines and `#`
- * comments are ignored; a line of bare digits gets its `+`.
- */
-export async function readOptOuts(dir: string): Promise<Set<string>> {
-  let text: string;
-  try {
-    text = await readFile(optOutsPath(dir), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Set();
-    throw err;
-  }
-  return parseOptOutList(text);
-}
-
-export function parseOptOutList(text: string): Set<string> {
-  const out = new Set<string>();
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.replace(/^\uFEFF/, '').trim();
-    if (!line || line.startsWith('#')) continue;
-    const digits = line.replace(/[^\d]/g, '');
-    if (digits.length < 6) continue;
-    out.add(`+${digits}`);
-  }
-  return out;
 }
 
 /**

@@ -1,3 +1,3 @@
-export { recordSends, loadHistory, loadRecentlyMessaged, parseDuration, readOptOuts, parseOptOutList, historyPath, optOutsPath, STATE_DIR } from './history.js';
+export { recordSends, loadHistory, loadRecentlyMessaged, parseDuration, historyPath, STATE_DIR } from './history.js';
 export type { HistoryEntry } from './history.js';
 export { appendWholeLines } from './append.js';

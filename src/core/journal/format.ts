@@ -21,12 +21,41 @@ export type JournalEvent =
   | { type: 'sent'; to: string; at: string; id: string }
   | { type: 'failed'; to: string; at: string; code: string; permanent: boolean; class?: string; message?: string }
   | { type: 'skipped'; to: string; at: string; reason: string; line?: number }
-  | { type: 'halt'; at: string; reason: string; code?: string; to?: string }
+  | { type: 'halt'; at: string; reason: string; code?: string; to?: string; detail?: string }
+  | PauseEvent
   | { type: 'status'; to: string; at: string; id: string; status: 'sent' | 'delivered' | 'read' | 'failed'; code?: string | number; provider_at?: string }
   | { type: 'optout'; to: string; at: string; source: string }
   | { type: 'resume'; at: string; pid?: number; changed?: string[] };
 
 export type JournalLine = JournalHeader | JournalEvent;
+
+export type PauseReason = 'daily-limit' | 'window';
+
+/**
+ * The send stopped on its own schedule (--daily-limit, --window), not for the account's safety:
+ * `campaign resume` after `until` goes on. Not a halt.
+ */
+export interface PauseEvent {
+  type: 'pause';
+  at: string;
+  reason: PauseReason;
+  /** ISO time from which sending may go on. */
+  until?: string;
+}
+
+export type HaltEvent = Extract<JournalEvent, { type: 'halt' }>;
+
+const PAUSE_REASONS: ReadonlySet<string> = new Set<PauseReason>(['daily-limit', 'window']);
+
+/**
+ * The event as a pause, if it is one. Journals written before `pause` existed recorded a pause as
+ * `{type:'halt', reason:'daily-limit'|'window'}`: those read as pauses too.
+ */
+export function asPause(e: { type: string; at?: unknown; reason?: unknown; until?: unknown }): PauseEvent | undefined {
+  if (e.type !== 'pause' && e.type !== 'halt') return undefined;
+  if (typeof e.reason !== 'string' || !PAUSE_REASONS.has(e.reason)) return undefined;
+  return { type: 'pause', at: String(e.at ?? ''), reason: e.reason as PauseReason, ...(typeof e.until === 'string' ? { until: e.until } : {}) };
+}
 
 /** Per-recipient state after reducing the journal. */
 export type RecipientState = 'pending' | 'uncertain' | 'sent' | 'failed' | 'failed-retryable' | 'skipped';

@@ -1,7 +1,11 @@
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { access, open } from 'node:fs/promises';
 import { InputError } from '../errors.js';
-import type { JournalEvent, JournalHeader, RecipientState } from './format.js';
+import type { HaltEvent, JournalEvent, JournalHeader, JournalLine, PauseEvent } from './format.js';
+import { countJournal, JournalReducer, type RecipientRecord } from './state.js';
+import { LineTail } from './tail.js';
+
+export { JournalReducer, reduceJournal, settle, countJournal, type RecipientRecord, type JournalCounts } from './state.js';
+export type { HaltEvent, PauseEvent } from './format.js';
 
 export interface ReadJournalResult {
   header: JournalHeader;
@@ -12,18 +16,56 @@ export interface ReadJournalResult {
 
 type LineHandler = (event: JournalEvent, line: number) => void;
 
-/**
- * Streams a journal, calling `onEvent` for each event line (1-based line numbers). Splits chunks
- * by hand (faster than readline on million-line files). A blank line is skipped; an unparsable
- * LAST line is a torn write and ignored; an unparsable line anywhere else is an InputError.
- */
-export async function streamJournal(path: string, onEvent: LineHandler): Promise<{ header: JournalHeader; torn: boolean }> {
-  let header: JournalHeader | undefined;
-  let lineNo = 0;
-  let rest = '';
-  // A bad line is only fatal once we know it is not the last one.
-  let pendingBad: { line: number; text: string } | null = null;
+export interface ReadOptions {
+  /**
+   * false (status, resume, send): a damaged line in the middle is refused with its line number;
+   * only a torn last line (or one the writer started afresh after, with a `resume`) is ignored,
+   * and line 1 must be the header. true (report): every unreadable line is skipped and counted,
+   * and a missing header is allowed.
+   */
+  lenient?: boolean;
+}
 
+export interface StreamResult {
+  header: JournalHeader;
+  torn: boolean;
+  /** Lines skipped as unreadable (lenient reads only; a torn last line counts). */
+  unreadable: number;
+}
+
+/**
+ * One line of a journal: the event or header, null for a blank line (trailing NULs can appear
+ * after a crash on some filesystems), undefined for a line that is not a JSON object with a type.
+ */
+export function parseJournalLine(text: string): JournalLine | null | undefined {
+  if (text.charCodeAt(0) !== 0x7b && /^[\s\0]*$/.test(text)) return null;
+  const own = parseOwnLine(text);
+  if (own) return own;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || typeof (value as { type?: unknown }).type !== 'string') return undefined;
+  return value as JournalLine;
+}
+
+/**
+ * THE journal reader: streams a journal, calling `onEvent` for each event line (1-based line
+ * numbers), with the line rules of `ReadOptions`. A lenient read returns `header: null` when
+ * line 1 is no header.
+ */
+export async function streamJournal(path: string, onEvent: LineHandler): Promise<StreamResult>;
+export async function streamJournal(path: string, onEvent: LineHandler, opts: { lenient: true }): Promise<Omit<StreamResult, 'header'> & { header: JournalHeader | null }>;
+export async function streamJournal(path: string, onEvent: LineHandler, opts: ReadOptions = {}): Promise<Omit<StreamResult, 'header'> & { header: JournalHeader | null }> {
+  const lenient = opts.lenient === true;
+  let header: JournalHeader | null = null;
+  let seenFirst = false;
+  let lineNo = 0;
+  let unreadable = 0;
+  // A bad line is only fatal once we know it is not the last one.
+  let pendingBad: number | null = null;
   let tornSeen = false;
   const badLine = (line: number): InputError =>
     new InputError(`journal line ${line} is not valid JSON.`, {
@@ -34,70 +76,61 @@ export async function streamJournal(path: string, onEvent: LineHandler): Promise
 
   const handle = (text: string): void => {
     lineNo++;
-    // Trailing NULs can appear after a crash on some filesystems.
-    if (text.charCodeAt(0) !== 0x7b && /^[\s\0]*$/.test(text)) return;
-    let value: unknown = header ? parseOwnLine(text) : undefined;
-    if (value === undefined) try {
-      value = JSON.parse(text);
-    } catch {
-      if (pendingBad) throw badLine(pendingBad.line);
-      pendingBad = { line: lineNo, text };
+    const value = parseJournalLine(text);
+    if (value === null) return;
+    if (value === undefined) {
+      if (lenient) {
+        unreadable++;
+        return;
+      }
+      if (pendingBad !== null) throw badLine(pendingBad);
+      pendingBad = lineNo;
       return;
     }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      if (pendingBad) throw badLine(pendingBad.line);
-      pendingBad = { line: lineNo, text };
-      return;
-    }
-    if (pendingBad) {
+    if (pendingBad !== null) {
       // A torn line is only legitimate at the end, or where the writer reopened the journal
       // after a crash (it starts a fresh line and writes a `resume` event).
-      if ((value as { type?: unknown }).type !== 'resume') throw badLine(pendingBad.line);
+      if (value.type !== 'resume') throw badLine(pendingBad);
       pendingBad = null;
       tornSeen = true;
     }
-    if (!header) {
-      if ((value as { type?: unknown }).type !== 'header') {
-        throw new InputError(`journal line ${lineNo} should be the header, but has type ${JSON.stringify((value as { type?: unknown }).type)}.`, {
+    if (!seenFirst) {
+      seenFirst = true;
+      if (value.type === 'header') {
+        header = value;
+        return;
+      }
+      if (!lenient) {
+        throw new InputError(`journal line ${lineNo} should be the header, but has type ${JSON.stringify(value.type)}.`, {
           file: path,
           line: lineNo,
           hint: 'Is this a campaign journal?',
         });
       }
-      header = value as JournalHeader;
-      return;
     }
-    onEvent(value as JournalEvent, lineNo);
+    if (value.type === 'header') return;
+    onEvent(value, lineNo);
   };
 
   try {
-    const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
-    for await (const chunk of stream as AsyncIterable<string>) {
-      let start = 0;
-      let nl = chunk.indexOf('\n');
-      if (nl >= 0 && rest.length > 0) {
-        handle(rest + chunk.slice(0, nl));
-        rest = '';
-        start = nl + 1;
-        nl = chunk.indexOf('\n', start);
-      }
-      while (nl >= 0) {
-        handle(chunk.slice(start, nl));
-        start = nl + 1;
-        nl = chunk.indexOf('\n', start);
-      }
-      rest += chunk.slice(start);
-    }
+    // LineTail takes a missing file for one not written yet: here it is an error.
+    await access(path);
+    await new LineTail(path).read((line) => void handle(line), undefined, { final: true });
   } catch (err) {
     if (err instanceof InputError) throw err;
-    throw new InputError(`cannot read the journal ${path}: ${(err as Error).message}`, { file: path, cause: err });
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new InputError(`cannot read the journal: ${missing ? 'no such file' : (err as Error).message}.`, {
+      file: path,
+      hint: 'Pass the journal written by `campaign send` (a .jsonl file).',
+      cause: err,
+    });
   }
-  if (rest.length > 0) handle(rest);
+  if (pendingBad !== null) unreadable++;
   const torn = pendingBad !== null || tornSeen;
-  if (!header) {
+  if (!header && !lenient) {
     throw new InputError(lineNo === 0 ? `journal ${path} is empty.` : `journal ${path} has no valid header line.`, { file: path, line: 1 });
   }
-  return { header, torn };
+  return { header, torn, unreadable };
 }
 
 export async function readJournal(path: string): Promise<ReadJournalResult> {
@@ -108,113 +141,29 @@ export async function readJournal(path: string): Promise<ReadJournalResult> {
   return { header, events, torn };
 }
 
-export interface RecipientRecord {
-  state: RecipientState;
-  /** attempt lines for this recipient (each retry writes one). */
-  attempts: number;
-  lastCode?: string;
-  /** Provider message id, from `sent` (or a `status` event). */
-  id?: string;
-  /** Source line in the contacts file, when the attempt/skip carried it. */
-  line?: number;
-  /** Latest provider status seen (delivered, read, failed, ...). */
-  status?: string;
-  optedOut?: boolean;
-  /** ms since epoch of the last attempt (or `sent` when there was no attempt line). */
-  lastAttemptAt?: number;
-}
+/**
+ * Follows a journal another process appends to (the webhook's index, a running send's watcher),
+ * from a byte offset, with the lenient line rules: a torn line is skipped, never fatal. Header
+ * lines are delivered too.
+ */
+export class JournalFollower {
+  private readonly tail: LineTail;
 
-export type HaltEvent = Extract<JournalEvent, { type: 'halt' }>;
-
-/** Folds events one at a time, so a million-line journal never needs its events held in memory. */
-export class JournalReducer {
-  readonly recipients = new Map<string, RecipientRecord>();
-  readonly halts: HaltEvent[] = [];
-  /** `at` of the last `resume` event: a halt before it no longer stands. */
-  lastResumeAt?: string;
-  attempts = 0;
-  firstAt?: string;
-  lastAt?: string;
-
-  private get(to: string): RecipientRecord {
-    let r = this.recipients.get(to);
-    if (!r) {
-      // All fields present from the start: one object shape for a million records.
-      r = { state: 'pending', attempts: 0, lastCode: undefined, id: undefined, line: undefined, status: undefined, optedOut: undefined, lastAttemptAt: undefined };
-      this.recipients.set(to, r);
-    }
-    return r;
+  constructor(path: string, fromOffset = 0) {
+    this.tail = new LineTail(path, fromOffset);
   }
 
-  add(e: JournalEvent): void {
-    if (typeof e.at === 'string') {
-      if (this.firstAt === undefined) this.firstAt = e.at;
-      this.lastAt = e.at;
-    }
-    switch (e.type) {
-      case 'attempt': {
-        const r = this.get(e.to);
-        r.state = 'uncertain';
-        r.attempts++;
-        this.attempts++;
-        if (e.line !== undefined) r.line = e.line;
-        r.lastAttemptAt = Date.parse(e.at);
-        break;
-      }
-      case 'sent': {
-        const r = this.get(e.to);
-        r.state = 'sent';
-        r.id = e.id;
-        if (r.lastAttemptAt === undefined) r.lastAttemptAt = Date.parse(e.at);
-        break;
-      }
-      case 'failed': {
-        const r = this.get(e.to);
-        r.state = e.permanent ? 'failed' : 'failed-retryable';
-        r.lastCode = String(e.code);
-        break;
-      }
-      case 'skipped': {
-        const r = this.get(e.to);
-        r.state = 'skipped';
-        if (e.line !== undefined) r.line = e.line;
-        break;
-      }
-      case 'status': {
-        const r = this.get(e.to);
-        r.status = e.status;
-        if (!r.id && e.id) r.id = e.id;
-        // A callback settles an attempt whose response we never saw.
-        if (r.state === 'uncertain' || r.state === 'pending') {
-          if (e.status === 'failed') {
-            r.state = 'failed';
-            if (e.code !== undefined) r.lastCode = String(e.code);
-          } else {
-            r.state = 'sent';
-          }
-        }
-        break;
-      }
-      case 'optout':
-        this.get(e.to).optedOut = true;
-        break;
-      case 'halt':
-        this.halts.push(e);
-        break;
-      case 'resume':
-        this.lastResumeAt = e.at;
-        break;
-      default:
-        break;
-    }
+  get path(): string {
+    return this.tail.path;
   }
-}
 
-/** Per-recipient state (see the contract's resume rules): attempt without outcome → uncertain. */
-export function reduceJournal(events: Iterable<JournalEvent>): Map<string, RecipientRecord> {
-  const r = new JournalReducer();
-  for (const e of events) r.add(e);
-  return r.recipients;
+  /** `onLine` returning false stops reading; `onRestart`: the file was replaced, read again from the start. */
+  async read(onLine: (line: JournalLine) => boolean | void, onRestart?: () => void): Promise<void> {
+    await this.tail.read((text) => {
+      const value = parseJournalLine(text);
+      return value ? onLine(value) : undefined;
+    }, onRestart);
+  }
 }
 
 export interface JournalSummary {
@@ -222,7 +171,11 @@ export interface JournalSummary {
   torn: boolean;
   /** Distinct recipients with at least one event. */
   recipients: number;
+  /** The funnel, counted as the report counts it (state.ts countJournal). */
+  selected: number;
   sent: number;
+  delivered: number;
+  read: number;
   /** Failed permanently. */
   failed: number;
   /** Failed for now (deferred, retries exhausted): resume sends again. */
@@ -230,11 +183,12 @@ export interface JournalSummary {
   uncertain: number;
   skipped: number;
   optedOut: number;
-  /** Recipients with no outcome and no attempt (only a status/optout line). */
+  /** Selected recipients with no outcome yet. */
   pending: number;
   /** attempt lines. */
   attempts: number;
   halts: HaltEvent[];
+  pauses: PauseEvent[];
   /** `at` of the last `resume` event, if any. */
   lastResumeAt?: string;
   /** Final failure codes of failed / failed-retryable recipients. */
@@ -248,61 +202,48 @@ export interface JournalSummary {
   sentTimes: number[];
   /** The reduced state, for resume planning. */
   states: Map<string, RecipientRecord>;
+  /** The halt that stands (not resumed from), if any. */
+  halt?: HaltEvent;
+  /** The pause that stands (daily limit, window), if any: resumable after its `until`. */
+  pause?: PauseEvent;
 }
 
-export async function summariseJournal(path: string): Promise<JournalSummary> {
+/** The strict read and the one reduction, summarised: what `status`, `send` and `resume` show and plan from. */
+export async function summariseJournal(path: string, opts: { optOutList?: ReadonlySet<string> } = {}): Promise<JournalSummary> {
   const red = new JournalReducer();
   const { header, torn } = await streamJournal(path, (e) => red.add(e));
-  const s: JournalSummary = {
+  const c = countJournal(red, header, opts.optOutList);
+  const sentTimes: number[] = [];
+  for (const r of red.recipients.values()) {
+    if ((r.state === 'sent' || r.state === 'uncertain') && r.lastAttemptAt !== undefined && !Number.isNaN(r.lastAttemptAt)) sentTimes.push(r.lastAttemptAt);
+  }
+  sentTimes.sort((a, b) => a - b);
+  return {
     header,
     torn,
     recipients: red.recipients.size,
-    sent: 0,
-    failed: 0,
-    failedRetryable: 0,
-    uncertain: 0,
-    skipped: 0,
-    optedOut: 0,
-    pending: 0,
+    selected: c.selected,
+    sent: c.sent,
+    delivered: c.delivered,
+    read: c.read,
+    failed: c.failed - c.failedRetryable,
+    failedRetryable: c.failedRetryable,
+    uncertain: c.uncertain,
+    skipped: c.skipped,
+    optedOut: c.optedOut,
+    pending: c.pending,
     attempts: red.attempts,
     halts: red.halts,
+    pauses: red.pauses,
     lastResumeAt: red.lastResumeAt,
-    failuresByCode: new Map(),
+    failuresByCode: c.failuresByCode,
     firstAt: red.firstAt,
     lastAt: red.lastAt,
-    sentTimes: [],
+    sentTimes,
     states: red.recipients,
+    halt: red.standingHalt(),
+    pause: red.standingPause(),
   };
-  for (const r of red.recipients.values()) {
-    if (r.optedOut) s.optedOut++;
-    switch (r.state) {
-      case 'sent':
-        s.sent++;
-        break;
-      case 'failed':
-        s.failed++;
-        break;
-      case 'failed-retryable':
-        s.failedRetryable++;
-        break;
-      case 'uncertain':
-        s.uncertain++;
-        break;
-      case 'skipped':
-        s.skipped++;
-        break;
-      default:
-        s.pending++;
-    }
-    if ((r.state === 'failed' || r.state === 'failed-retryable') && r.lastCode !== undefined) {
-      s.failuresByCode.set(r.lastCode, (s.failuresByCode.get(r.lastCode) ?? 0) + 1);
-    }
-    if ((r.state === 'sent' || r.state === 'uncertain') && r.lastAttemptAt !== undefined && !Number.isNaN(r.lastAttemptAt)) {
-      s.sentTimes.push(r.lastAttemptAt);
-    }
-  }
-  s.sentTimes.sort((a, b) => a - b);
-  return s;
 }
 
 /** Only the header (line 1): what `resume` needs before the one full read that planning does. */
@@ -368,7 +309,6 @@ export function parseOwnLine(text: string): JournalEvent | undefined {
 }
 
 /** The last halt, unless a later run resumed from it (then it is history, not the campaign's state). */
-export function standingHalt(s: Pick<JournalSummary, 'halts' | 'lastResumeAt'>): HaltEvent | undefined {
-  const last = s.halts.at(-1);
-  return last && !(s.lastResumeAt && s.lastResumeAt > last.at) ? last : undefined;
+export function standingHalt(s: Pick<JournalSummary, 'halt'>): HaltEvent | undefined {
+  return s.halt;
 }

@@ -1,27 +1,34 @@
 import { open } from 'node:fs/promises';
 
 const CHUNK = 1 << 20;
+/** Bytes just before the offset remembered to notice a file rewritten in place. */
+const SIGNATURE = 64;
 
 /**
  * Reads the whole lines appended to a file since the last read, in 1 MiB chunks, by byte offset:
- * a line still being written (or a UTF-8 character cut by a chunk) waits for the next read. Used
- * by everything that follows a journal or list another process appends to: the webhook's index
- * of journals, and a running send watching for callbacks and opt-outs.
+ * a line still being written (or a UTF-8 character cut by a chunk) waits for the next read. The
+ * one line splitter behind every reader of the journal (a whole read, the webhook's index, a
+ * running send's watcher) and of the lists other processes append to (history, opt-outs).
  */
 export class LineTail {
   /** Byte offset just after the last whole line delivered. */
   offset: number;
+  private ino?: number;
+  /** The bytes just before `offset` when they were read: changed bytes mean a rewrite. */
+  private signature?: Buffer;
 
   constructor(readonly path: string, offset = 0) {
     this.offset = offset;
   }
 
   /**
-   * Calls `onLine` for each new whole line. A missing file has none yet. A file shorter than the
-   * offset was replaced (these files are append-only): `onRestart` is told before reading it from
-   * the start. `onLine` returning false stops reading: for a file the caller gives up on.
+   * Calls `onLine` for each new whole line. A missing file has none yet. A file that was
+   * replaced (another inode, a size below the offset, or other bytes before the offset: an
+   * editor that saved the whole file rather than appending) is read again from the start, after
+   * telling `onRestart`. `onLine` returning false stops reading: for a file the caller gives up
+   * on. With `final`, a last line without "\n" is delivered too (a file read once, at rest).
    */
-  async read(onLine: (line: string) => boolean | void, onRestart?: () => void): Promise<void> {
+  async read(onLine: (line: string) => boolean | void, onRestart?: () => void, opts: { final?: boolean } = {}): Promise<void> {
     let fh;
     try {
       fh = await open(this.path, 'r');
@@ -30,11 +37,13 @@ export class LineTail {
       throw err;
     }
     try {
-      const { size } = await fh.stat();
-      if (size < this.offset) {
+      const { size, ino } = await fh.stat();
+      if (this.offset > 0 && (size < this.offset || (this.ino !== undefined && ino !== this.ino) || !(await this.sameSignature(fh)))) {
         this.offset = 0;
+        this.signature = undefined;
         onRestart?.();
       }
+      this.ino = ino;
       let carry = Buffer.alloc(0);
       let pos = this.offset;
       while (pos < size) {
@@ -50,13 +59,36 @@ export class LineTail {
         }
         // `data` starts at this.offset (carry is what followed the last consumed "\n").
         this.offset += lastNl + 1;
+        this.remember(data.subarray(0, lastNl + 1));
         carry = Buffer.from(data.subarray(lastNl + 1));
         for (const line of data.subarray(0, lastNl).toString('utf8').split('\n')) {
           if (onLine(line) === false) return;
         }
       }
+      if (opts.final && carry.length > 0) {
+        this.offset += carry.length;
+        this.remember(carry);
+        onLine(carry.toString('utf8'));
+      }
     } finally {
       await fh.close();
     }
+  }
+
+  private remember(consumed: Buffer): void {
+    const tail = consumed.subarray(Math.max(0, consumed.length - SIGNATURE));
+    this.signature = tail.length === SIGNATURE || !this.signature ? Buffer.from(tail) : Buffer.concat([this.signature, tail]).subarray(-SIGNATURE);
+  }
+
+  /** True unless the bytes before the offset differ from those read there (first call: reads them). */
+  private async sameSignature(fh: import('node:fs/promises').FileHandle): Promise<boolean> {
+    const len = Math.min(SIGNATURE, this.offset);
+    const now = Buffer.alloc(len);
+    await fh.read(now, 0, len, this.offset - len);
+    if (!this.signature) {
+      this.signature = now;
+      return true;
+    }
+    return this.signature.subarray(-len).equals(now);
   }
 }

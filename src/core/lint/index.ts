@@ -1,7 +1,6 @@
-import path from 'node:path';
 import { existsSync } from 'node:fs';
 import type { CampaignOptions } from '../config/load.js';
-import { classifyContacts, openCsv, parseWhere, readSuppressionList, resolveColumns } from '../contacts/index.js';
+import { classifyContacts, openCsv, optOutsPath, parseWhere, readOptOutList, resolveColumns } from '../contacts/index.js';
 import type { ClassifiedRow, ClassifyOptions, ContactSourceInfo, FindingSink, OpenedCsv } from '../contacts/types.js';
 import { readTemplate } from '../template/parse.js';
 import { bindColumns, compileTemplate } from '../template/render.js';
@@ -30,11 +29,6 @@ export interface LintResult {
   /** Error-level findings about the template itself (they block a send). */
   templateErrors: number;
   errors: number;
-}
-
-/** The project's own opt-out list, written by `campaign webhook`. */
-export function optOutFile(cwd: string): string {
-  return path.join(cwd, '.campaign', 'optouts.txt');
 }
 
 /** Everything a pass over the contacts needs, set up once: template, columns, suppression, filters. */
@@ -84,10 +78,10 @@ export async function prepareLint(req: Omit<LintRequest, 'onFinding'>, opts: { c
 
   const suppressed = new Set<string>();
   const lists = [...options.suppress];
-  const defaultOptOuts = optOutFile(req.cwd);
+  const defaultOptOuts = optOutsPath(req.cwd);
   if (existsSync(defaultOptOuts) && !lists.includes(defaultOptOuts)) lists.push(defaultOptOuts);
   for (const file of lists) {
-    const list = await readSuppressionList(file, { defaultCountry: options.defaultCountry });
+    const list = await readOptOutList(file, { defaultCountry: options.defaultCountry });
     for (const n of list.numbers) suppressed.add(n);
   }
 

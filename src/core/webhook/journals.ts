@@ -1,7 +1,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { JournalEvent } from '../journal/format.js';
-import { LineTail } from '../journal/tail.js';
+import type { JournalEvent, JournalLine } from '../journal/format.js';
+import { JournalFollower } from '../journal/reader.js';
+import { JournalReducer, type RecipientRecord } from '../journal/state.js';
 import { appendWholeLines } from '../history/append.js';
 import { STATE_DIR } from '../history/history.js';
 
@@ -43,22 +44,17 @@ export interface JournalHit {
   via: 'id' | 'ref' | 'correlation' | 'uncertain' | 'recipient';
 }
 
-interface Recipient {
-  /** An `attempt` with no outcome after it (sent/failed/skipped/status): `uncertain`. */
-  open: boolean;
-  lastAtMs: number;
-}
-
 interface JournalState {
   path: string;
   /** Follows the appended lines (bytes consumed always end just after a "\n"). */
-  tail: LineTail;
+  tail: JournalFollower;
   campaign?: string;
   /** Discovered (not named by --journal) and its first line is not a journal header. */
   ignored: boolean;
   /** The first line has been looked at. */
   checked: boolean;
-  recipients: Map<string, Recipient>;
+  /** The journal's one reduction: who is uncertain, and when each recipient last had an event. */
+  reduction: JournalReducer;
 }
 
 /**
@@ -91,7 +87,7 @@ export class JournalIndex {
     for (const path of paths) {
       let st = this.states.get(path);
       if (!st) {
-        st = { path, tail: new LineTail(path), ignored: false, checked: false, recipients: new Map() };
+        st = { path, tail: new JournalFollower(path), ignored: false, checked: false, reduction: new JournalReducer() };
         this.states.set(path, st);
       }
       if (!st.ignored) await this.scan(st, this.explicit.length === 0);
@@ -103,7 +99,7 @@ export class JournalIndex {
       (line) => {
         if (!st.checked) {
           st.checked = true;
-          if (requireHeader && !this.isHeader(line)) {
+          if (requireHeader && line.type !== 'header') {
             st.ignored = true;
             return false;
           }
@@ -115,62 +111,30 @@ export class JournalIndex {
         this.forget(st.path);
         st.campaign = undefined;
         st.checked = false;
-        st.recipients.clear();
+        st.reduction = new JournalReducer();
       },
     );
   }
 
-  private isHeader(line: string): boolean {
-    try {
-      const v = JSON.parse(line) as { type?: unknown };
-      return v?.type === 'header';
-    } catch {
-      return false;
-    }
-  }
-
-  private take(st: JournalState, line: string): void {
-    if (line.length < 2) return;
-    let ev: Record<string, unknown>;
-    try {
-      ev = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      return; // torn line: skipped, never fatal
-    }
-    if (!ev || typeof ev !== 'object') return;
-    if (ev.type === 'header') {
-      if (typeof ev.campaign === 'string') st.campaign = ev.campaign;
+  private take(st: JournalState, line: JournalLine): void {
+    if (line.type === 'header') {
+      if (typeof line.campaign === 'string') st.campaign = line.campaign;
       return;
     }
-    const to = typeof ev.to === 'string' ? ev.to : undefined;
-    if (!to) return;
-    this.note(st, ev, to);
+    const to = (line as { to?: unknown }).to;
+    if (typeof to === 'string' && to) this.note(st, line, to);
   }
 
-  private note(st: JournalState, ev: Record<string, unknown>, to: string): void {
-    const at = typeof ev.at === 'string' ? Date.parse(ev.at) : NaN;
-    let r = st.recipients.get(to);
-    if (!r) {
-      r = { open: false, lastAtMs: 0 };
-      st.recipients.set(to, r);
-    }
-    if (!Number.isNaN(at) && at > r.lastAtMs) r.lastAtMs = at;
+  private note(st: JournalState, event: JournalEvent, to: string): void {
+    st.reduction.add(event);
+    const ev = event as JournalEvent & { ref?: unknown; id?: unknown; status?: unknown };
     const hit = { journal: st.path, to };
     if (typeof ev.ref === 'string' && ev.ref) this.byRef.set(ev.ref, hit);
     switch (ev.type) {
-      case 'attempt':
-        r.open = true;
-        break;
       case 'sent':
-        r.open = false;
         if (typeof ev.id === 'string') this.byId.set(ev.id, hit);
         break;
-      case 'failed':
-      case 'skipped':
-        r.open = false;
-        break;
       case 'status':
-        r.open = false;
         if (typeof ev.id === 'string') {
           if (!this.byId.has(ev.id)) this.byId.set(ev.id, hit);
           this.seenStatus.add(statusKey(st.path, ev.id, String(ev.status)));
@@ -223,14 +187,14 @@ export class JournalIndex {
       if (cut > 0) {
         const campaign = corr.slice(0, cut);
         const to = corr.slice(cut + 1);
-        const hit = this.pick((st) => (st.campaign === campaign ? st.recipients.get(to) : undefined), true);
+        const hit = this.pick((st) => (st.campaign === campaign ? st.reduction.recipients.get(to) : undefined), true);
         if (hit) return { journal: hit, to, via: 'correlation' };
       }
       // Vonage's client_ref is cut to 40 characters by the sender: accept a truncated
       // `<campaign>:<E.164>` when it is a prefix of this journal's value for this recipient.
       if (corr.length >= 40) {
         const hit = this.pick(
-          (st) => (st.campaign !== undefined && `${st.campaign}:${item.to}`.startsWith(corr) ? st.recipients.get(item.to) : undefined),
+          (st) => (st.campaign !== undefined && `${st.campaign}:${item.to}`.startsWith(corr) ? st.reduction.recipients.get(item.to) : undefined),
           true,
         );
         if (hit) return { journal: hit, to: item.to, via: 'correlation' };
@@ -239,24 +203,25 @@ export class JournalIndex {
     const statusAt = item.at ? Date.parse(item.at) : NaN;
     if (Number.isNaN(statusAt)) return undefined;
     const uncertain = this.pick((st) => {
-      const r = st.recipients.get(item.to);
-      return r?.open && statusAt >= r.lastAtMs - 60_000 && statusAt <= r.lastAtMs + 3_600_000 ? r : undefined;
+      const r = st.reduction.recipients.get(item.to);
+      const last = lastAtMs(r);
+      return r?.state === 'uncertain' && statusAt >= last - 60_000 && statusAt <= last + 3_600_000 ? r : undefined;
     }, false);
     if (uncertain) return { journal: uncertain, to: item.to, via: 'uncertain' };
     return undefined;
   }
 
   /** Best journal among those `sel` accepts: open attempts first (if `preferOpen`), then latest. */
-  private pick(sel: (st: JournalState) => Recipient | undefined, preferOpen: boolean): string | undefined {
-    let best: { path: string; r: Recipient } | undefined;
+  private pick(sel: (st: JournalState) => RecipientRecord | undefined, preferOpen: boolean): string | undefined {
+    let best: { path: string; r: RecipientRecord } | undefined;
     for (const st of this.states.values()) {
       if (st.ignored) continue;
       const r = sel(st);
       if (!r) continue;
       if (!best) best = { path: st.path, r };
-      else if (preferOpen && r.open !== best.r.open) {
-        if (r.open) best = { path: st.path, r };
-      } else if (r.lastAtMs > best.r.lastAtMs) best = { path: st.path, r };
+      else if (preferOpen && (r.state === 'uncertain') !== (best.r.state === 'uncertain')) {
+        if (r.state === 'uncertain') best = { path: st.path, r };
+      } else if (lastAtMs(r) > lastAtMs(best.r)) best = { path: st.path, r };
     }
     return best?.path;
   }
@@ -269,7 +234,7 @@ export class JournalIndex {
     const match = (): JournalHit | undefined => {
       const byId = contextId ? this.byId.get(contextId) : undefined;
       if (byId && byId.to === to) return { ...byId, via: 'id' };
-      const j = this.pick((st) => st.recipients.get(to), false);
+      const j = this.pick((st) => st.reduction.recipients.get(to), false);
       return j ? { journal: j, to, via: 'recipient' } : undefined;
     };
     return match() ?? (await this.refresh(), match());
@@ -290,10 +255,15 @@ export class JournalIndex {
   async append(journal: string, event: JournalEvent): Promise<void> {
     await appendEvent(journal, event);
     const st = this.states.get(journal);
-    if (st && 'to' in event && typeof event.to === 'string') this.note(st, event as unknown as Record<string, unknown>, event.to);
+    if (st && 'to' in event && typeof event.to === 'string') this.note(st, event, event.to);
   }
 }
 
 function statusKey(journal: string, id: string, status: string): string {
   return `${journal}\0${id}\0${status}`;
+}
+
+function lastAtMs(r: RecipientRecord | undefined): number {
+  const ms = r?.lastAt ? Date.parse(r.lastAt) : NaN;
+  return Number.isNaN(ms) ? 0 : ms;
 }

@@ -1,7 +1,8 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { optOutsPath, readOptOutList } from '../contacts/optouts.js';
 import { appendWholeLines, withFileQueue } from '../history/append.js';
-import { optOutsPath, parseOptOutList } from '../history/history.js';
+import { OPT_OUT_CODES } from '../providers/index.js';
 
 /**
  * Opt-out detection. A reply is an opt-out only when the WHOLE message (after dropping case,
@@ -44,7 +45,6 @@ const PHRASE_SET = new Set(PHRASES);
 
 const POLITE = ['por favor', 'porfavor', 'porfa', 'please', 'pls', 'plz', 'gracias', 'obrigado', 'obrigada', 'thanks', 'thank you', 'ya', 'ja'];
 
-export const OPT_OUT_CODES: ReadonlySet<string> = new Set(['131050', '21610', '63014']);
 
 /** Lower case, no accents, punctuation and emoji turned into spaces, single spaces, trimmed. */
 export function normaliseReply(text: string): string {
@@ -88,7 +88,7 @@ export function isOptOutCode(code: string | number | undefined): boolean {
 
 /**
  * Adds `e164` to `<dir>/.campaign/optouts.txt` (creating the directory) unless it is already
- * listed (compared by digits, so a hand-written "+34 600 11 22 33" counts). True when added.
+ * listed (read by the one opt-out parser, so a hand-written "+34 600 11 22 33" counts). True when added.
  */
 export async function appendOptOut(dir: string, e164: string): Promise<boolean> {
   const path = optOutsPath(dir);
@@ -96,13 +96,7 @@ export async function appendOptOut(dir: string, e164: string): Promise<boolean> 
   if (number.length < 7) return false;
   return withFileQueue(`optouts:${path}`, async () => {
     await mkdir(dirname(path), { recursive: true });
-    let text = '';
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    if (parseOptOutList(text).has(number)) return false;
+    if ((await readOptOutList(path, { missing: 'empty' })).numbers.has(number)) return false;
     await appendWholeLines(path, [number]);
     return true;
   });

@@ -1,7 +1,10 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError, UsageError } from '../../../src/core/errors.js';
 import { compileWhere, parseWhere } from '../../../src/core/contacts/where.js';
-import { readSuppressionList } from '../../../src/core/contacts/suppress.js';
+import { optOutsPath, readOptOutList as readSuppressionList } from '../../../src/core/contacts/optouts.js';
 import { tempFile } from './helpers.js';
 
 describe('parseWhere', () => {
@@ -69,6 +72,17 @@ describe('readSuppressionList', () => {
 
   it('returns an empty list for an empty file', async () => {
     expect((await readSuppressionList(tempFile(''))).numbers.size).toBe(0);
+  });
+
+  it('.campaign/optouts.txt: missing → empty; BOM, CRLF, comments, any human format; bare digits need the default country', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'optouts-'));
+    expect((await readSuppressionList(optOutsPath(dir), { missing: 'empty' })).numbers.size).toBe(0);
+    mkdirSync(path.join(dir, '.campaign'));
+    writeFileSync(optOutsPath(dir), '\uFEFF+34600000001\r\n# comment\n\n34600000002\n+34 600 000 003\n0034 610 00 00 50\n(+34) 610-000-051\n');
+    const list = await readSuppressionList(optOutsPath(dir), { missing: 'empty' });
+    expect([...list.numbers]).toEqual(['+34600000001', '+34600000003', '+34610000050', '+34610000051']);
+    expect(list.firstIgnoredLine).toBe(4);
+    expect((await readSuppressionList(optOutsPath(dir), { missing: 'empty', defaultCountry: 'ES' })).numbers.has('+34600000002')).toBe(true);
   });
 
   it('fails on a missing file', async () => {

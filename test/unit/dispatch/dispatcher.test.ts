@@ -281,7 +281,8 @@ describe('dispatch', () => {
     expect(result.sent).toBe(2);
     expect(result.paused?.reason).toBe('daily-limit');
     expect(result.paused?.until.getTime()).toBe(Date.parse('2025-01-02T13:00:00.000Z') + 1);
-    expect(lines.filter((e) => e.type === 'halt')).toEqual([expect.objectContaining({ reason: 'daily-limit' })]);
+    expect(lines.filter((e) => e.type === 'halt')).toEqual([]);
+    expect(lines.filter((e) => e.type === 'pause')).toEqual([{ type: 'pause', at: expect.any(String), reason: 'daily-limit', until: '2025-01-02T13:00:00.001Z' }]);
     expect(lines.filter((e) => e.type === 'attempt')).toHaveLength(2);
   });
 
@@ -291,7 +292,7 @@ describe('dispatch', () => {
     const { result, lines } = await go(provider, items(3), { window: { start: '09:00', end: '21:00', tz: 'Europe/Madrid' }, windowWait: false }, { now: () => now });
     expect(provider.calls).toHaveLength(0);
     expect(result.paused).toEqual({ reason: 'window', until: new Date('2025-01-16T08:00:00.000Z') });
-    expect(lines).toEqual([expect.objectContaining({ type: 'halt', reason: 'window' })]);
+    expect(lines).toEqual([expect.objectContaining({ type: 'pause', reason: 'window', until: '2025-01-16T08:00:00.000Z' })]);
   });
 
   it('window closed: waits until it opens (emits waiting), then sends; a per-item zone overrides', async () => {

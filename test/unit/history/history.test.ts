@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/core/errors.js';
-import { loadHistory, parseDuration, readOptOuts, recordSends } from '../../../src/core/history/index.js';
+import { loadHistory, parseDuration, recordSends } from '../../../src/core/history/index.js';
 
 let dir: string;
 beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'history-')); });
@@ -62,11 +62,3 @@ describe('parseDuration', () => {
   });
 });
 
-describe('readOptOuts', () => {
-  it('missing file → empty set; lines, comments, spacing', async () => {
-    expect((await readOptOuts(dir)).size).toBe(0);
-    await mkdir(join(dir, '.campaign'));
-    await writeFile(join(dir, '.campaign/optouts.txt'), '\uFEFF+34600000001\r\n# comment\n\n34600000002\n+34 600 000 003\n');
-    expect([...(await readOptOuts(dir))]).toEqual(['+34600000001', '+34600000002', '+34600000003']);
-  });
-});

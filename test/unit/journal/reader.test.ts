@@ -86,8 +86,7 @@ describe('reduceJournal', () => {
     ['uncertain resolved by read', [A('+1'), ST('+1', 'read')], 'sent', 1],
     ['uncertain resolved by status sent', [A('+1'), ST('+1', 'sent')], 'sent', 1],
     ['uncertain resolved by status failed', [A('+1'), ST('+1', 'failed')], 'failed', 1],
-    ['sent stays sent after a failed delivery status', [A('+1'), S('+1'), ST('+1', 'failed')], 'sent', 1],
-    ['permanent failure not changed by a status', [A('+1'), F('+1', true), ST('+1', 'delivered')], 'failed', 1],
+    // Late callbacks: the whole table is in late-callbacks.test.ts.
   ];
   it.each(cases)('%s', (_name, events, state, attempts) => {
     const m = reduceJournal(events);

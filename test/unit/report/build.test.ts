@@ -34,7 +34,7 @@ describe('reduceReport', () => {
       // retried after a transient failure, then sent: not a failure
       { type: 'attempt', to: '+8', at: at(6) }, { type: 'failed', to: '+8', at: at(6), code: '130429', permanent: false },
       { type: 'attempt', to: '+8', at: at(7) }, { type: 'sent', to: '+8', at: at(7), id: 'h' },
-      // accepted, then failed at delivery
+      // accepted, then failed at delivery: failed, no longer sent (journal/state.ts settle)
       { type: 'attempt', to: '+9', at: at(8) }, { type: 'sent', to: '+9', at: at(8), id: 'i' },
       { type: 'status', to: '+9', at: at(20), id: 'i', status: 'failed', code: 131049 },
       // retryable failure left for resume
@@ -43,7 +43,7 @@ describe('reduceReport', () => {
     ]);
     expect(Object.keys(r).slice(0, 10)).toEqual(CONTRACT_KEYS);
     expect(r).toMatchObject({
-      selected: 8, sent: 4, delivered: 2, read: 1, failed: 4, uncertain: 1, skipped: 1, opted_out: 2, halt: null,
+      selected: 8, sent: 3, delivered: 2, read: 1, failed: 4, uncertain: 1, skipped: 1, opted_out: 2, halt: null,
       failed_retryable: 1, pending: 0, campaign: 'c1', provider: 'cloud',
     });
     expect(r.failures.map((f) => [f.code, f.count])).toEqual([['131026', 1], ['131049', 1], ['131050', 1], ['131056', 1]]);
@@ -60,6 +60,16 @@ describe('reduceReport', () => {
     const resumed = await reduceReport([H, { type: 'halt', at: at(1), reason: 'x' }, { type: 'resume', at: at(2) }]);
     expect(resumed.halt).toBeNull();
     expect(resumed.halts).toHaveLength(1);
+  });
+
+  it('a pause is not a halt: paused, resumable, until; an old journal\'s halt for the daily limit reads as a pause', async () => {
+    const until = at(3600);
+    const paused = await reduceReport([H, { type: 'sent', to: '+1', at: at(1), id: 'a' }, { type: 'pause', at: at(2), reason: 'daily-limit', until }]);
+    expect(paused).toMatchObject({ halt: null, halt_code: null, halts: [], paused: { reason: 'daily-limit', until } });
+    const old = await reduceReport([H, { type: 'halt', at: at(2), reason: 'window' }]);
+    expect(old).toMatchObject({ halt: null, halts: [], paused: { reason: 'window', until: null } });
+    const resumed = await reduceReport([H, { type: 'pause', at: at(2), reason: 'window', until }, { type: 'resume', at: at(4000) }]);
+    expect(resumed.paused).toBeNull();
   });
 
   it('describes each failure code from the providers\' table, and says so when a code is unknown', async () => {
@@ -121,7 +131,8 @@ describe('buildReport', () => {
     writeJournal(journal, sampleJournal({ n: 240, halt: 'Spam rate limit hit' }));
     const r = await buildReport(journal);
     expect(r.selected).toBe(240);
-    expect(r.sent + r.failed + r.uncertain + r.pending - r.failures.filter((f) => f.code === '131047').reduce((s, f) => s + f.count, 0)).toBe(r.selected);
+    // One bucket per recipient: a failed callback after sent is failed only (after delivered, it is ignored).
+    expect(r.sent + r.failed + r.uncertain + r.pending).toBe(r.selected);
     expect(r.halt).toBe('Spam rate limit hit');
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
   });

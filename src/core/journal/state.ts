@@ -1,0 +1,309 @@
+import { OPT_OUT_CODES } from '../providers/index.js';
+import { asPause, type HaltEvent, type JournalEvent, type JournalHeader, type PauseEvent, type RecipientState } from './format.js';
+
+/** How far callbacks say a message got (a `status` event's `status`, failed aside). */
+const REACH: Record<string, number> = { sent: 1, delivered: 2, read: 3 };
+export const REACHED_DELIVERED = 2;
+export const REACHED_READ = 3;
+
+const FILTER_REASON = /^filter|filtered/i;
+const OPTOUT_REASON = /opt(?:ed)?[-_ ]?out|unsubscrib/i;
+
+export interface RecipientRecord {
+  /** The settled state (see `settle`), kept current by every event. */
+  state: RecipientState;
+  /** attempt lines for this recipient (each retry writes one). */
+  attempts: number;
+  /** Final failure code, when the state is failed / failed-retryable. */
+  lastCode?: string;
+  /** Provider message id, from `sent` (or a `status` event). */
+  id?: string;
+  /** Source line in the contacts file, when the attempt/skip carried it. */
+  line?: number;
+  /** Latest provider status seen (delivered, read, failed, ...), in journal order. */
+  status?: string;
+  /** Opted out: an `optout` event, an opt-out error code, or a skip for an opt-out. */
+  optedOut?: boolean;
+  /** ms since epoch of the last attempt (or `sent` when there was no attempt line). */
+  lastAttemptAt?: number;
+  /** Latest `at` of any event about this recipient (ISO). */
+  lastAt?: string;
+  /** The send's own outcome of its last attempt (null: none yet). */
+  outcome: null | 'sent' | 'failed' | 'failed-retryable' | 'skipped';
+  /** An attempt with no outcome of the send's own after it. */
+  open: boolean;
+  /** The furthest status callback: 0 none, 1 sent, 2 delivered, 3 read. */
+  reach: number;
+  /** A `failed` status callback arrived (with `callbackCode`). */
+  callbackFailed: boolean;
+  callbackCode?: string;
+  /** Code of the send's own `failed` outcome. */
+  failCode?: string;
+  skipReason?: string;
+  /** Only ever skipped by a --where filter: not part of the campaign at all. */
+  filtered: boolean;
+}
+
+/**
+ * What a recipient's events mean, in ONE place (status, report, resume, the webhook's index and
+ * the send's feedback watcher all read the state from here). Callbacks may arrive late, twice or
+ * out of order, so the state depends on what was seen, not on the order:
+ *
+ * | seen                                               | state                              |
+ * |----------------------------------------------------|------------------------------------|
+ * | a `delivered` or `read` status                     | sent (delivered; `read` implies it), whatever failed before or after |
+ * | else a `failed` status (after `sent`, or settling an attempt never answered) | failed (permanent: resume does not send again) |
+ * | else a `sent` status                               | sent (settles an uncertain attempt) |
+ * | else an attempt with no outcome after it           | uncertain                          |
+ * | else the send's own outcome                        | sent / failed / failed-retryable / skipped |
+ * | nothing of the above                               | pending                            |
+ *
+ * Counting (status and report alike): each recipient is in exactly one of sent, failed,
+ * uncertain, skipped and pending, so someone accepted and then reported undeliverable is failed,
+ * not sent; delivered ⊆ sent and read ⊆ delivered.
+ */
+export function settle(r: RecipientRecord): void {
+  if (r.reach >= REACHED_DELIVERED) {
+    r.state = 'sent';
+    r.lastCode = undefined;
+  } else if (r.callbackFailed) {
+    r.state = 'failed';
+    r.lastCode = r.callbackCode ?? r.failCode ?? 'unknown';
+  } else if (r.reach > 0) {
+    r.state = 'sent';
+    r.lastCode = undefined;
+  } else if (r.open) {
+    r.state = 'uncertain';
+    r.lastCode = undefined;
+  } else if (r.outcome === null) {
+    r.state = 'pending';
+  } else {
+    r.state = r.outcome;
+    r.lastCode = r.outcome === 'failed' || r.outcome === 'failed-retryable' ? (r.failCode ?? 'unknown') : undefined;
+  }
+}
+
+function codeOf(value: unknown): string {
+  if (value === undefined || value === null || value === '') return 'unknown';
+  return String(value).trim();
+}
+
+/** Folds events one at a time, so a million-line journal never needs its events held in memory. */
+export class JournalReducer {
+  readonly recipients = new Map<string, RecipientRecord>();
+  /** Halts for the account's safety (pauses are apart). */
+  readonly halts: HaltEvent[] = [];
+  readonly pauses: PauseEvent[] = [];
+  /** `at` of the last `resume` event: a halt or pause before it no longer stands. */
+  lastResumeAt?: string;
+  attempts = 0;
+  firstAt?: string;
+  lastAt?: string;
+
+  private get(to: string): RecipientRecord {
+    let r = this.recipients.get(to);
+    if (!r) {
+      // All fields present from the start: one object shape for a million records.
+      r = {
+        state: 'pending', attempts: 0, lastCode: undefined, id: undefined, line: undefined, status: undefined, optedOut: undefined,
+        lastAttemptAt: undefined, lastAt: undefined, outcome: null, open: false, reach: 0, callbackFailed: false, callbackCode: undefined,
+        failCode: undefined, skipReason: undefined, filtered: false,
+      };
+      this.recipients.set(to, r);
+    }
+    return r;
+  }
+
+  add(e: JournalEvent): void {
+    const at = typeof e.at === 'string' ? e.at : undefined;
+    if (at !== undefined) {
+      if (this.firstAt === undefined) this.firstAt = at;
+      if (this.lastAt === undefined || at > this.lastAt) this.lastAt = at;
+    }
+    switch (e.type) {
+      case 'halt': {
+        const pause = asPause(e);
+        if (pause) this.pauses.push(pause);
+        else this.halts.push(e);
+        return;
+      }
+      case 'pause':
+        this.pauses.push(e);
+        return;
+      case 'resume':
+        this.lastResumeAt = e.at;
+        return;
+      default:
+        break;
+    }
+    const to = (e as { to?: unknown }).to;
+    if (typeof to !== 'string' || to === '') return;
+    const r = this.get(to);
+    if (at !== undefined && (r.lastAt === undefined || at > r.lastAt)) r.lastAt = at;
+    switch (e.type) {
+      case 'attempt':
+        r.open = true;
+        r.filtered = false;
+        r.attempts++;
+        this.attempts++;
+        if (e.line !== undefined) r.line = e.line;
+        r.lastAttemptAt = Date.parse(e.at);
+        break;
+      case 'sent':
+        r.open = false;
+        r.filtered = false;
+        r.outcome = 'sent';
+        r.id = e.id;
+        if (r.lastAttemptAt === undefined) r.lastAttemptAt = Date.parse(e.at);
+        break;
+      case 'failed': {
+        r.open = false;
+        r.filtered = false;
+        const code = codeOf(e.code);
+        if (OPT_OUT_CODES.has(code)) r.optedOut = true;
+        // The send's own failure never undoes its own earlier acceptance.
+        if (r.outcome !== 'sent') {
+          r.outcome = e.permanent === false ? 'failed-retryable' : 'failed';
+          r.failCode = code;
+        }
+        break;
+      }
+      case 'skipped': {
+        const reason = String(e.reason ?? 'skipped');
+        if (OPTOUT_REASON.test(reason)) r.optedOut = true;
+        if (FILTER_REASON.test(reason) && r.outcome === null && !r.open && r.reach === 0 && !r.callbackFailed) {
+          r.filtered = true;
+          break;
+        }
+        r.filtered = false;
+        // A skip never undoes a known outcome, and an attempt without outcome stays uncertain.
+        if (!r.open && (r.outcome === null || r.outcome === 'failed-retryable' || r.outcome === 'skipped')) {
+          r.outcome = 'skipped';
+          r.skipReason = reason;
+        }
+        if (e.line !== undefined) r.line = e.line;
+        break;
+      }
+      case 'status': {
+        r.filtered = false;
+        r.status = e.status;
+        if (!r.id && e.id) r.id = e.id;
+        if (e.status === 'failed') {
+          r.callbackFailed = true;
+          r.callbackCode = codeOf(e.code);
+          if (OPT_OUT_CODES.has(r.callbackCode)) r.optedOut = true;
+        } else {
+          r.reach = Math.max(r.reach, REACH[e.status] ?? 0);
+        }
+        break;
+      }
+      case 'optout':
+        r.filtered = false;
+        r.optedOut = true;
+        break;
+      default:
+        break;
+    }
+    settle(r);
+  }
+
+  /** The last halt, unless a later run resumed from it (then it is history, not the campaign's state). */
+  standingHalt(): HaltEvent | undefined {
+    return standing(this.halts, this.lastResumeAt);
+  }
+
+  /** The last pause (daily limit, send window), unless a later run resumed from it. */
+  standingPause(): PauseEvent | undefined {
+    return standing(this.pauses, this.lastResumeAt);
+  }
+}
+
+function standing<T extends { at: string }>(list: T[], lastResumeAt: string | undefined): T | undefined {
+  const last = list.at(-1);
+  return last && !(lastResumeAt && lastResumeAt > last.at) ? last : undefined;
+}
+
+/** Per-recipient state (see the contract's resume rules): attempt without outcome → uncertain. */
+export function reduceJournal(events: Iterable<JournalEvent>): Map<string, RecipientRecord> {
+  const r = new JournalReducer();
+  for (const e of events) r.add(e);
+  return r.recipients;
+}
+
+/** The counts `campaign status` and `campaign report` share: one computation, so they agree. */
+export interface JournalCounts {
+  /** Recipients the send chose: reached ones (not skipped before sending), or the plan's number if larger. */
+  selected: number;
+  sent: number;
+  delivered: number;
+  read: number;
+  /** Failed, permanently or not. */
+  failed: number;
+  /** Failed for now (deferred, retries exhausted): resume sends again. */
+  failedRetryable: number;
+  uncertain: number;
+  skipped: number;
+  optedOut: number;
+  /** Selected recipients with no outcome yet (not reached, or only an opt-out line). */
+  pending: number;
+  /** Final failure codes of failed recipients. */
+  failuresByCode: Map<string, number>;
+  skipReasons: Map<string, number>;
+}
+
+/**
+ * Counts the reduced journal. Recipients only ever skipped by a filter are not counted at all;
+ * skipped rows are not selected (lint skipped them before sending) except someone who opted out
+ * while the send ran. `optOutList` adds the numbers of `.campaign/optouts.txt` to `optedOut`.
+ */
+export function countJournal(red: JournalReducer, header: JournalHeader | null, optOutList?: ReadonlySet<string>): JournalCounts {
+  const c: JournalCounts = {
+    selected: 0, sent: 0, delivered: 0, read: 0, failed: 0, failedRetryable: 0, uncertain: 0, skipped: 0, optedOut: 0, pending: 0,
+    failuresByCode: new Map(), skipReasons: new Map(),
+  };
+  for (const [to, r] of red.recipients) {
+    if (r.filtered) continue;
+    c.selected++;
+    if (r.optedOut || optOutList?.has(to)) c.optedOut++;
+    switch (r.state) {
+      case 'sent':
+        c.sent++;
+        if (r.reach >= REACHED_DELIVERED) c.delivered++;
+        if (r.reach >= REACHED_READ) c.read++;
+        break;
+      case 'failed':
+      case 'failed-retryable': {
+        c.failed++;
+        if (r.state === 'failed-retryable') c.failedRetryable++;
+        const code = r.lastCode ?? 'unknown';
+        c.failuresByCode.set(code, (c.failuresByCode.get(code) ?? 0) + 1);
+        break;
+      }
+      case 'uncertain':
+        c.uncertain++;
+        break;
+      case 'skipped': {
+        c.skipped++;
+        if (!(r.skipReason && OPTOUT_REASON.test(r.skipReason))) c.selected--;
+        const reason = r.skipReason ?? 'skipped';
+        c.skipReasons.set(reason, (c.skipReasons.get(reason) ?? 0) + 1);
+        break;
+      }
+      default:
+        c.pending++;
+    }
+  }
+  const planned = plannedSelection(header);
+  if (planned !== undefined && planned > c.selected) {
+    c.pending += planned - c.selected;
+    c.selected = planned;
+  }
+  return c;
+}
+
+/** How many recipients the send's plan selected, from the header (`selected`, else `counts.sendable`). */
+function plannedSelection(header: JournalHeader | null): number | undefined {
+  const o = (header?.options ?? {}) as { selected?: unknown; counts?: { sendable?: unknown } };
+  const n = Number(o.selected ?? o.counts?.sendable);
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
+}
