@@ -70,7 +70,8 @@ Examples:
     const cmd = program.command(name).description(spec.description);
     for (const arg of spec.args) cmd.argument(arg.name, arg.help);
     for (const opt of withFlag(spec.options)) cmd.addOption(toOption(opt));
-    for (const opt of withFlag(spec.refused?.options ?? [])) cmd.addOption(toOption({ ...opt, hidden: true }));
+    // Refused whatever their value, so the value is not checked.
+    for (const opt of withFlag(spec.refused?.options ?? [])) cmd.addOption(toOption({ ...opt, value: undefined, hidden: true }));
     cmd.action((...params: unknown[]) => {
       refusals(cmd, spec);
       const args = params.slice(0, spec.args.length) as string[];
