@@ -9,7 +9,8 @@ export const VERSION: string = (require('../../package.json') as { version: stri
 
 /** commander's Option for one row of a table; the value is parsed by the row's schema. */
 function toOption(spec: OptionSpec & { flag: string }): Option {
-  const option = new Option(spec.flag, spec.help);
+  const shown = typeof spec.default === 'number' || typeof spec.default === 'string' ? ` (default ${spec.default})` : '';
+  const option = new Option(spec.flag, `${spec.help}${shown}`);
   if (spec.hidden) option.hideHelp();
   const schema = spec.value;
   if (schema) {

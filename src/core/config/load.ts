@@ -35,21 +35,10 @@ export interface CampaignOptions {
   sandboxFaults?: string;
 }
 
-export const DEFAULTS = {
-  provider: 'sandbox',
-  rate: 20,
-  concurrency: 10,
-  suppress: [],
-  where: [],
-  checkLinks: false,
-  checkTemplate: false,
-  maxRetries: 5,
-  timeoutMs: 15_000,
-  maxFailureRate: 0.2,
-  resendUncertain: false,
-  dryRun: false,
-  yes: false,
-} satisfies Partial<CampaignOptions>;
+/** Each option's default, from the table. */
+export const DEFAULTS: Partial<CampaignOptions> = Object.fromEntries(
+  CAMPAIGN_OPTIONS.flatMap((o) => (o.default === undefined ? [] : [[o.key, o.default]])),
+);
 
 export { PROVIDERS };
 
@@ -150,7 +139,7 @@ export function envOptions(env: Record<string, string | undefined>, cwd: string)
  * layer (np's rule: commander defaults would silently win over campaign.yaml).
  */
 export function mergeOptions(...layers: Partial<CampaignOptions>[]): CampaignOptions {
-  const merged: Record<string, unknown> = { ...DEFAULTS };
+  const merged: Record<string, unknown> = structuredClone(DEFAULTS); // the default lists are not shared
   for (const layer of layers) for (const [k, v] of Object.entries(layer)) if (v !== undefined) merged[k] = v;
   const o = merged as unknown as CampaignOptions;
   if (!PROVIDERS.includes(o.provider)) {

@@ -23,7 +23,9 @@ export interface OptionSpec<K extends string = string, V = unknown> {
   env?: string;
   /** Paths are resolved against the working directory (flag) or the file's folder (campaign.yaml). */
   path?: boolean;
-  /** Shown only in the README, not in --help. */
+  /** The value when no layer sets it; --help shows a number's or a name's. */
+  default?: V;
+  /** Declared but not listed in --help. */
   hidden?: boolean;
   /** Phantom: the value's type, for the typed options object. */
   readonly _value?: V;
@@ -38,14 +40,14 @@ const text = z.string();
 const duration = z.union([z.string(), z.number()]).transform(String);
 const stringList = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
 
-function value<const K extends string, V>(key: K, flag: string, help: string, schema: z.ZodType<V, any>, extra: Omit<Partial<OptionSpec>, 'key' | '_value'> = {}): OptionSpec<K, V> {
+function value<const K extends string, V>(key: K, flag: string, help: string, schema: z.ZodType<V, any>, extra: Omit<Partial<OptionSpec<K, V>>, 'key' | '_value'> = {}): OptionSpec<K, V> {
   return { key, flag, help, value: schema, ...extra };
 }
-function list<const K extends string>(key: K, flag: string, help: string, extra: Omit<Partial<OptionSpec>, 'key' | '_value'> = {}): OptionSpec<K, string[]> {
-  return { key, flag, help, value: text, list: true, file: stringList, ...extra };
+function list<const K extends string>(key: K, flag: string, help: string, extra: Omit<Partial<OptionSpec<K, string[]>>, 'key' | '_value'> = {}): OptionSpec<K, string[]> {
+  return { key, flag, help, value: text, list: true, file: stringList, default: [], ...extra };
 }
-function toggle<const K extends string>(key: K, flag: string, help: string, extra: Omit<Partial<OptionSpec>, 'key' | '_value'> = {}): OptionSpec<K, boolean> {
-  return { key, flag, help, file: false, ...extra };
+function toggle<const K extends string>(key: K, flag: string, help: string, extra: Omit<Partial<OptionSpec<K, boolean>>, 'key' | '_value'> = {}): OptionSpec<K, boolean> {
+  return { key, flag, help, file: false, default: false, ...extra };
 }
 
 /**
@@ -66,7 +68,7 @@ export const SELECTION_OPTIONS = [
   value('consentColumn', '--consent-column <name>', 'the consent column, when its name is not recognised', text),
   value('consentMaxAge', '--consent-max-age <days>', 'consent older than this many days (from consent_at) counts as no consent', duration),
   value('minInterval', '--min-interval <duration>', 'skip recipients messaged by any campaign more recently than this (e.g. 7d)', duration),
-  value('provider', '--provider <name>', 'sandbox (default), cloud, twilio or vonage', z.enum(PROVIDERS, { error: `must be one of ${PROVIDERS.join(', ')}` })),
+  value('provider', '--provider <name>', 'sandbox, cloud, twilio or vonage', z.enum(PROVIDERS, { error: `must be one of ${PROVIDERS.join(', ')}` }), { default: 'sandbox' }),
 ] as const;
 
 /** Online checks before anything is sent. */
@@ -79,21 +81,21 @@ export const JOURNAL_OPTION = value('journal', '--journal <file>', 'where the jo
 
 /** What paces and steers a send without changing who is in it: `resume` takes these too. */
 export const RUN_OPTIONS = [
-  value('rate', '--rate <n>', 'messages per second, hard ceiling (default 20)', number(1, 'at least 1 message per second')),
-  value('concurrency', '--concurrency <n>', 'requests in flight at most (default 10)', whole(1, 'above 0')),
+  value('rate', '--rate <n>', 'messages per second, hard ceiling', number(1, 'at least 1 message per second'), { default: 20 }),
+  value('concurrency', '--concurrency <n>', 'requests in flight at most', whole(1, 'above 0'), { default: 10 }),
   value('window', '--window <HH:MM-HH:MM>', 'only send inside this local time window', text),
   value('tz', '--tz <zone>', "time zone of --window (default: each number's own where unambiguous, else this machine's)", text),
   value('dailyLimit', '--daily-limit <n>', 'at most N distinct recipients in any rolling 24 h, across runs', whole(1, 'above 0')),
   toggle('dryRun', '--dry-run', 'render every message and write the plan, without any request'),
   toggle('yes', '--yes', 'do not ask for confirmation'),
   toggle('resendUncertain', '--resend-uncertain', 'send again to recipients whose outcome is unknown after a crash'),
-  value('maxRetries', '--max-retries <n>', 'retries of a transient provider error (default 5)', whole(0, '0 or more')),
-  value('timeoutMs', '--timeout <ms>', 'per-request timeout in milliseconds (default 15000)', whole(1, 'above 0')),
+  value('maxRetries', '--max-retries <n>', 'retries of a transient provider error', whole(0, '0 or more'), { default: 5 }),
+  value('timeoutMs', '--timeout <ms>', 'per-request timeout in milliseconds', whole(1, 'above 0'), { default: 15_000 }),
   value('sandboxFaults', '--sandbox-faults <spec>', 'sandbox only: inject faults, e.g. 429=0.05,reset=0.01,latency=20', text, { env: 'CAMPAIGN_SANDBOX_FAULTS' }),
 ] as const;
 
 /** Only campaign.yaml sets these. */
-export const FILE_ONLY_OPTIONS = [{ key: 'maxFailureRate', value: z.coerce.number({ error: 'must be a number' }).min(0).max(1) }] as const satisfies readonly OptionSpec[];
+export const FILE_ONLY_OPTIONS = [{ key: 'maxFailureRate', value: z.coerce.number({ error: 'must be a number' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1'), default: 0.2 }] as const satisfies readonly OptionSpec[];
 
 /** Every option of CampaignOptions, for the file schema, the environment and the merge. */
 export const CAMPAIGN_OPTIONS: readonly OptionSpec[] = [...SELECTION_OPTIONS, ...CHECK_OPTIONS, JOURNAL_OPTION, ...RUN_OPTIONS, ...FILE_ONLY_OPTIONS];
