@@ -9,7 +9,7 @@ import { CAMPAIGN_OPTIONS, firstIssue, longName, PROVIDERS } from './options.js'
 /** Every option the contract lets `campaign.yaml` / flags set. Paths are absolute once loaded. */
 export interface CampaignOptions {
   template?: string;
-  provider: 'sandbox' | 'cloud' | 'twilio' | 'vonage';
+  provider: (typeof PROVIDERS)[number];
   rate: number;
   concurrency: number;
   journal?: string;

@@ -32,7 +32,6 @@ export interface OptionSpec<K extends string = string, V = unknown> {
 }
 
 export const PROVIDERS = ['sandbox', 'cloud', 'twilio', 'vonage'] as const;
-export type ProviderName = (typeof PROVIDERS)[number];
 
 const number = (min: number, what: string) => z.coerce.number({ error: 'must be a number' }).min(min, `must be ${what}`);
 const whole = (min: number, what: string) => z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(min, `must be ${what}`);
