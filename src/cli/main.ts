@@ -1,41 +1,62 @@
 import { CommanderError } from 'commander';
 import { CampaignError, formatError } from '../core/errors.js';
-import { buildProgram } from './program.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+import type { ParsedCommand } from './options.js';
+import { parseArgv } from './program.js';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 20 || (major === 20 && minor < 12)) {
   process.stderr.write(`campaign needs Node.js 20.12 or newer; this is ${process.versions.node}.\n`);
-  process.exit(2);
+  process.exit(EXIT.USAGE);
 }
 
 const debug = process.argv.includes('--debug') || /\bcampaign\b/.test(process.env.DEBUG ?? '');
 
+/** Each command's code is loaded only when it runs (lint never loads the send machinery). */
+async function run(p: ParsedCommand): Promise<number> {
+  switch (p.command) {
+    case 'lint':
+      return (await import('./commands/lint.js')).runLint(p.args[0], p.options);
+    case 'send':
+      return (await import('./commands/send.js')).runSend(p.args[0], p.options);
+    case 'resume':
+      return (await import('./commands/send.js')).runResume(p.args[0], p.options);
+    case 'status':
+      return (await import('./commands/status.js')).runStatus(p.args[0], p.options);
+    case 'report':
+      return (await import('./commands/report.js')).runReport(p.args[0], p.options);
+    case 'webhook':
+      return (await import('./commands/webhook.js')).runWebhook(p.options);
+    case 'init': {
+      const { runInit } = await import('./init.js');
+      await runInit({ cwd: process.cwd(), stdinIsTTY: Boolean(process.stdin.isTTY) });
+      return EXIT.OK;
+    }
+  }
+}
+
 // The one place that turns errors into exit codes (changesets' src/index.ts).
 try {
-  const program = buildProgram();
-  await program.parseAsync(process.argv);
+  process.exitCode = await run(parseArgv(process.argv.slice(2)));
 } catch (err) {
+  report(err);
   process.exitCode = exitCodeFor(err);
 }
 
-function exitCodeFor(err: unknown): number {
-  if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-    // commander exits 1 on usage errors; the contract says 2. It has already printed the message.
-    return 2;
-  }
+/** commander has already printed its own errors; ours get one or two plain sentences. */
+function report(err: unknown): void {
+  if (err instanceof CommanderError) return;
   if (err instanceof Error && err.name === 'ExitPromptError') {
     process.stderr.write('Cancelled.\n');
-    return 130;
+    return;
   }
   if (err instanceof CampaignError) {
     if (err.name !== 'ExitError') process.stderr.write(`campaign: ${formatError(err)}\n`);
     if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
-    return err.exitCode;
+    return;
   }
   const e = err as Error;
   process.stderr.write(`campaign: unexpected error: ${e?.message ?? String(err)}\n`);
   if (debug) process.stderr.write(`${e?.stack ?? ''}\n`);
   else process.stderr.write('This is a bug in campaign. Run again with --debug for details and report it with them.\n');
-  return 1;
 }

@@ -1,10 +1,12 @@
 import { lint } from "../../core/lint/index.js";
 import { ruleFix } from "../../core/lint/rules-catalog.js";
 import { count, colourFor, FindingCollector, formatFindings, JsonFindingsStream, plural } from '../output.js';
+import { EXIT } from '../exit-codes.js';
+import type { CommandOptions } from '../options.js';
 import { display, resolveOptions } from './shared.js';
 
 /** `campaign lint`: exit 0 without error-level findings, 1 with them (the contract's table). */
-export async function runLint(contactsPath: string, flags: Record<string, unknown>): Promise<number> {
+export async function runLint(contactsPath: string, flags: CommandOptions['lint']): Promise<number> {
   const json = Boolean(flags.json);
   const { options, env } = resolveOptions(flags);
   const collector = new FindingCollector(false);
@@ -21,7 +23,7 @@ export async function runLint(contactsPath: string, flags: Record<string, unknow
 
   if (stream) {
     stream.end({ contacts: result.contacts });
-    return result.errors > 0 ? 1 : 0;
+    return result.errors > 0 ? EXIT.FAILURES : EXIT.OK;
   }
 
   const c = colourFor(process.stderr, process.env, flags.color === false);
@@ -53,5 +55,5 @@ export async function runLint(contactsPath: string, flags: Record<string, unknow
       : c.green.bold(`No errors${warnings ? `, ${plural(warnings, 'warning')}` : ''}.`),
   );
   process.stderr.write(`${out.join('\n')}\n`);
-  return errors > 0 ? 1 : 0;
+  return errors > 0 ? EXIT.FAILURES : EXIT.OK;
 }

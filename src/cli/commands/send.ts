@@ -11,7 +11,9 @@ import { meaningOf, type ProviderName } from '../../core/providers/index.js';
 import { ruleFix } from '../../core/lint/rules-catalog.js';
 import { count, colourFor, FindingCollector, formatFindings, plural } from '../output.js';
 import { confirm } from '../prompt.js';
-import { display, resolveOptions } from './shared.js';
+import { EXIT } from '../exit-codes.js';
+import type { CommandOptions } from '../options.js';
+import { display, pickCampaignOptions, resolveOptions } from './shared.js';
 
 const BUCKET_LABEL: Record<string, string> = {
   no_consent: 'no consent',
@@ -23,7 +25,7 @@ const BUCKET_LABEL: Record<string, string> = {
   recent: 'messaged recently (--min-interval)',
 };
 
-export async function runSend(contactsPath: string, flags: Record<string, unknown>): Promise<number> {
+export async function runSend(contactsPath: string, flags: CommandOptions['send']): Promise<number> {
   const { options, env } = resolveOptions(flags);
   if (!existsSync(contactsPath)) {
     throw new InputError('no such file.', { file: contactsPath, hint: 'Check the path of the contacts CSV.' });
@@ -31,11 +33,15 @@ export async function runSend(contactsPath: string, flags: Record<string, unknow
   return send({ contactsPath, options, env, cwd: process.cwd(), journalPath: options.journal }, flags);
 }
 
-/** `campaign resume <journal>`: the same send, with the contacts, template and options its header recorded. */
-export async function runResume(journalPath: string, flags: Record<string, unknown>): Promise<number> {
+/**
+ * `campaign resume <journal>`: the same send, with the contacts, template and options its header
+ * recorded in place of campaign.yaml; the flags resume takes (pace and steering, never the
+ * selection: src/cli/options.ts) override those.
+ */
+export async function runResume(journalPath: string, flags: CommandOptions['resume']): Promise<number> {
   if (!existsSync(journalPath)) throw new InputError('no such journal.', { file: journalPath, hint: 'Give the .jsonl file that `campaign send` wrote.' });
   const h = await readJournalHeader(journalPath);
-  const recorded = h.options as Partial<CampaignOptions> & { workdir?: unknown };
+  const header = h.options as Record<string, unknown>;
   if (!existsSync(h.contacts.path)) {
     throw new InputError(`the contacts file this journal was started with is gone: ${h.contacts.path}.`, {
       file: journalPath,
@@ -44,22 +50,14 @@ export async function runResume(journalPath: string, flags: Record<string, unkno
     });
   }
   // The campaign's own folder holds its opt-outs, history and .env, wherever resume is run from.
-  const workdir = typeof recorded.workdir === 'string' && existsSync(recorded.workdir) ? recorded.workdir : process.cwd();
-  const { options, env } = resolveOptions(
-    {
-      ...recorded,
-      template: h.template?.path,
-      provider: h.provider,
-      ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)),
-      journal: path.resolve(journalPath),
-    },
-    workdir,
-    { configFile: false },
-  );
-  return send({ contactsPath: h.contacts.path, options, env, cwd: workdir, journalPath: path.resolve(journalPath) }, flags);
+  const workdir = typeof header.workdir === 'string' && existsSync(header.workdir) ? header.workdir : process.cwd();
+  const journal = path.resolve(journalPath);
+  const recorded = { ...pickCampaignOptions(header), template: h.template?.path, provider: h.provider as CampaignOptions['provider'], journal };
+  const { options, env } = resolveOptions(flags, workdir, recorded);
+  return send({ contactsPath: h.contacts.path, options, env, cwd: workdir, journalPath: journal }, flags);
 }
 
-async function send(req: Omit<PlanRequest, 'onFinding'>, flags: Record<string, unknown>): Promise<number> {
+async function send(req: Omit<PlanRequest, 'onFinding'>, flags: { json?: boolean; color?: boolean }): Promise<number> {
   const json = Boolean(flags.json);
   const c = colourFor(process.stderr, process.env, flags.color === false);
   const err = (line = '') => process.stderr.write(`${line}\n`);
@@ -90,7 +88,7 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: Record<string, u
     err(`Dry run: ${plural(messages, 'message')} rendered into ${display(file)}; no request was made.`);
     if (r.paused) err(c.yellow(`The send would pause there (${r.paused.reason}) until ${r.paused.until.toLocaleString()}; the rest would go on with campaign resume.`));
     if (json) process.stdout.write(`${JSON.stringify({ dryRun: true, plan: file, messages, contacts: plan.counts, ...(r.paused ? { paused: { reason: r.paused.reason, until: r.paused.until.toISOString() } } : {}) })}\n`);
-    return 0;
+    return EXIT.OK;
   }
 
   if (plan.toSend === 0) {
@@ -109,7 +107,7 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: Record<string, u
       : `Send ${plural(plan.toSend, 'message')} through ${o.provider}?`;
     if (!(await confirm(question))) {
       err('Nothing sent.');
-      return 0;
+      return EXIT.OK;
     }
   }
 
@@ -128,7 +126,7 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: Record<string, u
       // so that no outcome already known is lost. A hung flush gets 3 s.
       err('Forcing: dropping the requests in flight; their outcome will be reported as uncertain.');
       force?.();
-      setTimeout(() => process.exit(130), 3000).unref();
+      setTimeout(() => process.exit(EXIT.INTERRUPTED), 3000).unref();
     }
   };
   process.on('SIGINT', onSignal);
@@ -158,17 +156,17 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: Record<string, u
   if (result.interrupted) {
     err(c.yellow(`Interrupted. The journal is complete up to here; continue with: campaign resume ${display(plan.journalPath)}`));
     finish(summary, json, c, err, result);
-    return 130;
+    return EXIT.INTERRUPTED;
   }
   const code = finish(summary, json, c, err, result);
   if (result.halted) {
     err(c.red.bold(`Halted for the account's safety: ${result.halted.reason}${result.halted.code ? ` (code ${result.halted.code}: ${meaningOf(o.provider as ProviderName, result.halted.code)})` : ''}.`));
     err(`Fix the cause, then continue with: campaign resume ${display(plan.journalPath)}`);
-    return 1;
+    return EXIT.FAILURES;
   }
   if (result.paused) {
     err(c.yellow(`Paused (${result.paused.reason}) until ${result.paused.until.toLocaleString()}; continue then with: campaign resume ${display(plan.journalPath)}`));
-    return 1;
+    return EXIT.FAILURES;
   }
   return code;
 }
@@ -217,7 +215,7 @@ function finish(
   result?: RunResult,
   journalPath = result?.journalPath,
 ): number {
-  if (!summary) return 0;
+  if (!summary) return EXIT.OK;
   const failures = [...summary.failuresByCode.entries()].sort((a, b) => b[1] - a[1]);
   if (json) {
     process.stdout.write(
@@ -242,7 +240,7 @@ function finish(
   if (summary.uncertain) err(c.yellow(`  ${summary.uncertain} with unknown outcome (the request may have reached the provider): not sent again unless you resume with --resend-uncertain.`));
   // Only a halt in this run means exit 1 (send() handles it): the journal keeps earlier runs'
   // halts forever, and a resume that settled everyone after one is the contract's exit 0.
-  return summary.failed + summary.failedRetryable + summary.uncertain > 0 || Boolean(result?.halted) ? 1 : 0;
+  return summary.failed + summary.failedRetryable + summary.uncertain > 0 || Boolean(result?.halted) ? EXIT.FAILURES : EXIT.OK;
 }
 
 /** ora on a terminal; a plain line every few seconds otherwise (no spinners in CI logs). */

@@ -4,11 +4,12 @@ import { parseEnv } from 'node:util';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { InputError, UsageError } from '../errors.js';
+import { CAMPAIGN_OPTIONS, firstIssue, longName, PROVIDERS } from './options.js';
 
 /** Every option the contract lets `campaign.yaml` / flags set. Paths are absolute once loaded. */
 export interface CampaignOptions {
   template?: string;
-  provider: 'sandbox' | 'cloud' | 'twilio' | 'vonage';
+  provider: (typeof PROVIDERS)[number];
   rate: number;
   concurrency: number;
   journal?: string;
@@ -34,59 +35,33 @@ export interface CampaignOptions {
   sandboxFaults?: string;
 }
 
-export const DEFAULTS = {
-  provider: 'sandbox',
-  rate: 20,
-  concurrency: 10,
-  suppress: [],
-  where: [],
-  checkLinks: false,
-  checkTemplate: false,
-  maxRetries: 5,
-  timeoutMs: 15_000,
-  maxFailureRate: 0.2,
-  resendUncertain: false,
-  dryRun: false,
-  yes: false,
-} satisfies Partial<CampaignOptions>;
+/** Each option's default, from the table. */
+export const DEFAULTS: Partial<CampaignOptions> = Object.fromEntries(
+  CAMPAIGN_OPTIONS.flatMap((o) => (o.default === undefined ? [] : [[o.key, o.default]])),
+);
 
-export const PROVIDERS = ['sandbox', 'cloud', 'twilio', 'vonage'] as const;
+export { PROVIDERS };
 
-const positiveInt = z.coerce.number().int().positive();
-const stringList = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
-
-/** The file's schema; keys may be written snake_case, kebab-case or camelCase. */
+/** The file's schema, built from the option table; keys may be written snake_case, kebab-case or camelCase. */
 const fileSchema = z
-  .object({
-    template: z.string(),
-    provider: z.enum(PROVIDERS),
-    rate: z.coerce.number().min(1, 'must be at least 1 message per second'),
-    concurrency: positiveInt,
-    journal: z.string(),
-    defaultCountry: z.string().regex(/^[A-Za-z]{2}$/, 'must be a two-letter ISO country code such as ES'),
-    suppress: stringList,
-    where: z.union([stringList, z.record(z.string(), z.union([z.string(), z.number()]))]).transform((v) =>
-      Array.isArray(v) ? v : Object.entries(v).map(([k, val]) => `${k}=${val}`),
+  .object(
+    Object.fromEntries(
+      CAMPAIGN_OPTIONS.flatMap((o) => {
+        const schema = o.file ?? o.value;
+        return o.file === false || !schema ? [] : [[o.key, schema]];
+      }),
     ),
-    window: z.string(),
-    tz: z.string(),
-    dailyLimit: positiveInt,
-    encoding: z.string(),
-    phoneColumn: z.string(),
-    consentColumn: z.string(),
-    consentMaxAge: z.union([z.string(), z.number()]).transform(String),
-    minInterval: z.union([z.string(), z.number()]).transform(String),
-    checkLinks: z.boolean(),
-    checkTemplate: z.boolean(),
-    maxRetries: z.coerce.number().int().min(0),
-    timeoutMs: positiveInt,
-    maxFailureRate: z.coerce.number().min(0).max(1),
-    sandboxFaults: z.string(),
-  })
+  )
   .partial()
   .strict();
 
-const PATH_KEYS = ['template', 'journal'] as const;
+/** campaign.yaml key → option key, where the long flag's name differs (`timeout:` is `timeoutMs`). */
+const FILE_ALIASES: Record<string, string> = Object.fromEntries(
+  CAMPAIGN_OPTIONS.flatMap((o) => {
+    const name = longName(o);
+    return name && camelKey(name) !== o.key && o.file !== false ? [[camelKey(name), o.key]] : [];
+  }),
+);
 
 function camelKey(key: string): string {
   return key.replace(/[-_]([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -120,7 +95,7 @@ export function readConfigFile(cwd: string): LoadedConfig {
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new InputError('the config must be a mapping of option names to values.', { file: rel, hint: 'See the README, "campaign.yaml".' });
   }
-  const renamed = Object.fromEntries(Object.entries(raw as Record<string, unknown>).map(([k, v]) => [camelKey(k), v]));
+  const renamed = Object.fromEntries(Object.entries(raw as Record<string, unknown>).map(([k, v]) => [FILE_ALIASES[camelKey(k)] ?? camelKey(k), v]));
   const parsed = fileSchema.safeParse(renamed);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -130,25 +105,66 @@ export function readConfigFile(cwd: string): LoadedConfig {
       hint: 'Valid options are the long flags of `campaign send --help`, written as keys.',
     });
   }
-  const values = parsed.data as Partial<CampaignOptions>;
-  const base = path.dirname(file);
-  for (const k of PATH_KEYS) if (values[k]) values[k] = path.resolve(base, values[k]!);
-  if (values.suppress) values.suppress = values.suppress.map((p) => path.resolve(base, p));
-  return { file, values };
+  return { file, values: resolvePaths(parsed.data as Partial<CampaignOptions>, path.dirname(file)) };
+}
+
+/** Paths in one layer are resolved against where that layer was written: a file's folder, the working directory for flags. */
+export function resolvePaths<T extends Record<string, unknown>>(values: T, base: string): T {
+  const out: Record<string, unknown> = { ...values };
+  for (const o of CAMPAIGN_OPTIONS) {
+    const v = out[o.key];
+    if (!o.path || v === undefined) continue;
+    out[o.key] = Array.isArray(v) ? v.map((p: string) => path.resolve(base, p)) : path.resolve(base, v as string);
+  }
+  return out as T;
+}
+
+/** The options an environment variable (or .env) sets, parsed as their flag would be. */
+export function envOptions(env: Record<string, string | undefined>, cwd: string): Partial<CampaignOptions> {
+  const out: Record<string, unknown> = {};
+  for (const o of CAMPAIGN_OPTIONS) {
+    const raw = o.env ? env[o.env] : undefined;
+    if (raw === undefined || raw === '' || !o.value) continue;
+    const parsed = o.value.safeParse(raw);
+    if (!parsed.success) {
+      throw new InputError(`${o.env} ${firstIssue(parsed.error)}.`, { hint: `Fix or unset it in the environment or in ${path.join(cwd, '.env')}.` });
+    }
+    out[o.key] = o.list ? [parsed.data] : parsed.data;
+  }
+  return resolvePaths(out as Partial<CampaignOptions>, cwd);
 }
 
 /**
- * Merges defaults < config file < explicit flags. Flags left undefined never override the file
- * (np's rule: commander defaults would silently win over campaign.yaml).
+ * Merges layers, lowest first, over the defaults. A value left undefined never overrides a lower
+ * layer (np's rule: commander defaults would silently win over campaign.yaml).
  */
-export function mergeOptions(file: Partial<CampaignOptions>, flags: Partial<CampaignOptions>): CampaignOptions {
-  const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) as Partial<CampaignOptions>;
-  const merged = { ...DEFAULTS, ...file, ...defined } as CampaignOptions;
-  if (!PROVIDERS.includes(merged.provider)) {
-    throw new UsageError(`unknown provider \`${merged.provider}\`.`, { hint: `Use one of: ${PROVIDERS.join(', ')}.` });
+export function mergeOptions(...layers: Partial<CampaignOptions>[]): CampaignOptions {
+  const merged: Record<string, unknown> = structuredClone(DEFAULTS); // the default lists are not shared
+  for (const layer of layers) for (const [k, v] of Object.entries(layer)) if (v !== undefined) merged[k] = v;
+  const o = merged as unknown as CampaignOptions;
+  if (!PROVIDERS.includes(o.provider)) {
+    throw new UsageError(`unknown provider \`${o.provider}\`.`, { hint: `Use one of: ${PROVIDERS.join(', ')}.` });
   }
-  if (merged.defaultCountry) merged.defaultCountry = merged.defaultCountry.toUpperCase();
-  return merged;
+  if (o.defaultCountry) o.defaultCountry = o.defaultCountry.toUpperCase();
+  return o;
+}
+
+export interface ResolveRequest {
+  /** Where campaign.yaml and .env are read, and flag paths resolved against. */
+  cwd: string;
+  /** Options given on the command line (only those given: no defaults). Paths as typed. */
+  flags: Partial<CampaignOptions>;
+  /** `resume`: what the journal header recorded, in place of campaign.yaml (which may have changed since). */
+  recorded?: Partial<CampaignOptions>;
+  base?: NodeJS.ProcessEnv;
+}
+
+/** What a command runs with: defaults < campaign.yaml (or the journal's record) < .env / environment < flags. */
+export function resolveOptions(req: ResolveRequest): { options: CampaignOptions; env: Record<string, string | undefined>; configFile?: string } {
+  const file = req.recorded ? { values: req.recorded, file: undefined } : readConfigFile(req.cwd);
+  const env = loadEnv(req.cwd, req.base);
+  const options = mergeOptions(file.values, envOptions(env, req.cwd), resolvePaths(req.flags, req.cwd));
+  return { options, env, configFile: file.file };
 }
 
 /**

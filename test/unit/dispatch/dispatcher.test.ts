@@ -94,7 +94,14 @@ describe('dispatch', () => {
       const onDisk = readFileSync(path, 'utf8')
         .split('\n')
         .filter(Boolean)
-        .map((l) => JSON.parse(l));
+        // Another item's attempt may be half written at this moment: only the last line can be.
+        .flatMap((l) => {
+          try {
+            return [JSON.parse(l)];
+          } catch {
+            return [];
+          }
+        });
       const attempt = onDisk.find((e) => e.type === 'attempt' && e.to === msg.to);
       expect(attempt, `attempt for ${msg.to} on disk before send`).toBeDefined();
       seen.push(msg.to);
