@@ -35,8 +35,11 @@ export const BUCKETS: readonly Bucket[] = [
   'sendable', 'no_consent', 'invalid_phone', 'duplicate', 'suppressed', 'filtered_out', 'missing_variable',
 ];
 
-/** `recently_messaged` exists only when `--min-interval` is given (its own bucket, issue 4). */
-export type ContactCounts = { rows: number; recently_messaged?: number } & Record<Bucket, number>;
+/**
+ * Two buckets come from history, not from the row: `already_messaged` (the repeat guard, present
+ * whenever it is on) and `recently_messaged` (only with `--min-interval`).
+ */
+export type ContactCounts = { rows: number; already_messaged?: number; recently_messaged?: number } & Record<Bucket, number>;
 
 export function emptyCounts(): ContactCounts {
   return { rows: 0, sendable: 0, no_consent: 0, invalid_phone: 0, duplicate: 0, suppressed: 0, filtered_out: 0, missing_variable: 0 };

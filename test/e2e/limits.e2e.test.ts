@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../helpers/build-once.js';
-import { makeContacts } from '../helpers/make-contacts.js';
+import { makeContacts, TEMPLATE } from '../helpers/make-contacts.js';
 import { readJsonl, runCli, tempDir } from '../helpers/run-cli.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -40,9 +40,13 @@ describe('--min-interval', () => {
     makeContacts(dir, 4, { extras: false });
     const first = await runCli(['send', 'contacts.csv', '--template', 'message.md', '--yes', '--rate', '100', '--where', 'city=City0'], { cwd: dir });
     expect(first.code, first.stderr).toBe(0); // City0 is row 0 only
-    const lint = await runCli(['lint', 'contacts.csv', '--template', 'message.md', '--min-interval', '7d', '--json'], { cwd: dir });
-    expect(JSON.parse(lint.stdout).contacts).toMatchObject({ rows: 4, sendable: 3, recently_messaged: 1 });
-    const second = await runCli(['send', 'contacts.csv', '--template', 'message.md', '--yes', '--rate', '100', '--min-interval', '7d', '--journal', 'again.jsonl'], { cwd: dir });
+    // Another template: the same one again would be the repeat guard's (already_messaged).
+    (await import('node:fs')).writeFileSync(path.join(dir, 'other.md'), TEMPLATE.replace('e2e_invite', 'e2e_reminder'));
+    const lint = await runCli(['lint', 'contacts.csv', '--template', 'other.md', '--min-interval', '7d', '--json'], { cwd: dir });
+    expect(JSON.parse(lint.stdout).contacts).toMatchObject({ rows: 4, sendable: 3, recently_messaged: 1, already_messaged: 0 });
+    const same = await runCli(['lint', 'contacts.csv', '--template', 'message.md', '--min-interval', '7d', '--json'], { cwd: dir });
+    expect(JSON.parse(same.stdout).contacts).toMatchObject({ rows: 4, sendable: 3, recently_messaged: 0, already_messaged: 1 });
+    const second = await runCli(['send', 'contacts.csv', '--template', 'other.md', '--yes', '--rate', '100', '--min-interval', '7d', '--journal', 'again.jsonl'], { cwd: dir });
     expect(second.code, second.stderr).toBe(0);
     const events = readJsonl(path.join(dir, 'again.jsonl')).lines;
     expect(events.filter((e) => e.type === 'sent')).toHaveLength(3);

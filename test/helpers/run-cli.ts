@@ -50,7 +50,8 @@ export interface RunningCli {
 export function startCli(args: string[], opts: CliOptions): RunningCli {
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: opts.cwd,
-    env: cliEnv(opts.env),
+    // The user-level state (history, opt-outs) of this test alone, never the machine user's.
+    env: cliEnv({ CAMPAIGN_HOME: path.join(opts.cwd, '.campaign-home'), ...opts.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -23,6 +23,7 @@ const BUCKET_LABEL: Record<string, string> = {
   filtered_out: 'filtered out by --where',
   missing_variable: 'missing variable / too long',
   recent: 'messaged recently (--min-interval)',
+  already: 'already got this template from this sender (--repeat-after; --allow-repeat sends anyway)',
 };
 
 export async function runSend(contactsPath: string, flags: CommandOptions['send']): Promise<number> {
@@ -63,7 +64,15 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: { json?: boolean
   const err = (line = '') => process.stderr.write(`${line}\n`);
   const o = req.options;
   const collector = new FindingCollector(false);
-  const full: PlanRequest = { ...req, onFinding: collector.add };
+  // The first repeat-guard skip, to name the earlier campaign in the summary.
+  let repeat: string | undefined;
+  const full: PlanRequest = {
+    ...req,
+    onFinding: (f) => {
+      if (f.rule === 'already-messaged') repeat ??= f.message;
+      collector.add(f);
+    },
+  };
 
   const plan = await planSend(full);
   if (plan.templateErrors > 0) {
@@ -75,6 +84,7 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: { json?: boolean
   }
 
   printSummary(plan, o, c, collector, err);
+  if (repeat) err(c.dim(`  e.g.       ${repeat}`));
 
   if (plan.changed.length) {
     for (const line of plan.changed) err(c.yellow(`Changed: ${line}.`));
@@ -180,6 +190,7 @@ function printSummary(plan: SendPlan, o: CampaignOptions, c: ChalkInstance, coll
   err(c.bold(`Campaign ${plan.campaign}`));
   err(`  contacts   ${plural(k.rows, 'row')}, ${count(k.sendable)} sendable`);
   for (const [bucket, n] of Object.entries(plan.skippedByReason)) if (n) err(`  skipped    ${count(n)} ${BUCKET_LABEL[bucket] ?? bucket}`);
+  if (o.allowRepeat) err(c.yellow(`  repeat     --allow-repeat: recipients who already got this template from this sender are messaged again`));
   if (plan.alreadyDone) err(`  journal    ${plural(plan.alreadyDone, 'recipient')} already done${plan.uncertain ? ` (${plan.uncertain} uncertain: not sent again without --resend-uncertain)` : ''}`);
   err(`  to send    ${c.bold(count(plan.toSend))}`);
   err(`  provider   ${o.provider}, at most ${o.rate}/s, ${o.concurrency} in flight${o.window ? `, only ${o.window}${o.tz ? ` ${o.tz}` : ''}` : ''}${o.dailyLimit ? `, ${o.dailyLimit}/24 h` : ''}`);

@@ -10,19 +10,20 @@ import { RateGate } from '../dispatch/rate-gate.js';
 import { VirtualClock } from '../dispatch/virtual-clock.js';
 import { defaultZoneFor, isOpen, parseWindow, type SendWindow } from '../dispatch/send-window.js';
 import { InputError, UsageError } from '../errors.js';
-import { loadHistory, loadRecentlyMessaged, recordSends, type HistoryEntry } from '../history/index.js';
+import { loadHistory, recordSends, type HistoryEntry } from '../history/index.js';
+import { loadHistoryContext, type HistoryContext } from './context.js';
 import { JOURNAL_VERSION, type JournalEvent, type JournalHeader } from '../journal/format.js';
 import { FeedbackWatcher, type FeedbackVerdict } from './watch.js';
 import { readJournalHeader, summariseJournal, type JournalSummary, type RecipientRecord } from '../journal/reader.js';
 import { openJournal, type JournalWriter } from '../journal/writer.js';
 import type { ContactCounts, Finding } from '../findings.js';
 import { classifiedRows, prepareLint, type PreparedLint } from '../lint/index.js';
-import { optOutsPath } from '../contacts/optouts.js';
+import { optOutFiles } from '../contacts/optouts.js';
 import { createProvider, DEFAULT_SANDBOX_OUTBOX } from '../providers/index.js';
 import type { OutboundMessage, Provider, SendResult } from '../providers/types.js';
 import { buttonSuffixes, templateParams } from '../template/render.js';
 import type { Template } from '../template/types.js';
-import { decide, Tally, type PlannedRow, type SkipGroup, type VerdictContext } from './verdict.js';
+import { decide, Tally, verdictFinding, type PlannedRow, type SkipGroup, type VerdictContext } from './verdict.js';
 
 /** Where the journal goes unless `--journal` says: beside the contacts file. */
 export function defaultJournalPath(contactsPath: string): string {
@@ -48,7 +49,7 @@ export async function sha256File(file: string): Promise<string> {
 /** Options recorded in the journal header so that `resume` runs with the same selection. Never secrets. */
 const RECORDED: (keyof CampaignOptions)[] = [
   'provider', 'rate', 'concurrency', 'defaultCountry', 'suppress', 'where', 'window', 'tz', 'dailyLimit',
-  'encoding', 'phoneColumn', 'consentColumn', 'consentMaxAge', 'minInterval', 'maxRetries', 'timeoutMs', 'maxFailureRate',
+  'encoding', 'phoneColumn', 'consentColumn', 'consentMaxAge', 'minInterval', 'repeatAfter', 'allowRepeat', 'maxRetries', 'timeoutMs', 'maxFailureRate',
 ];
 
 export function recordedOptions(o: CampaignOptions): Record<string, unknown> {
@@ -128,21 +129,21 @@ export interface PlanRequest {
 interface PlanContext {
   /** `checks`: run the online checks (links, template parity) too; only the first pass does. */
   prepared: (checks?: boolean) => Promise<PreparedLint>;
-  /** --min-interval: when another campaign last messaged a recipient, within the interval. */
-  lastMessaged?: (to: string) => number | undefined;
+  /** History the verdict consults (--min-interval, the repeat guard) and where sends are recorded. */
+  history: HistoryContext;
 }
 
-async function contextFor(req: PlanRequest): Promise<PlanContext> {
+function preparer(req: PlanRequest): PlanContext['prepared'] {
   const o = req.options;
-  const ctx: PlanContext = {
-    prepared: (checks = false) =>
-      prepareLint(
-        { contactsPath: req.contactsPath, options: o, cwd: req.cwd, env: req.env },
-        checks ? { checkLinks: o.checkLinks, checkTemplate: o.checkTemplate } : {},
-      ),
-  };
-  ctx.lastMessaged = await loadRecentlyMessaged(req.cwd, o.minInterval);
-  return ctx;
+  return (checks = false) =>
+    prepareLint(
+      { contactsPath: req.contactsPath, options: o, cwd: req.cwd, env: req.env },
+      checks ? { checkLinks: o.checkLinks, checkTemplate: o.checkTemplate } : {},
+    );
+}
+
+async function contextFor(req: PlanRequest, template: Template | null): Promise<PlanContext> {
+  return { prepared: preparer(req), history: await loadHistoryContext(req.cwd, req.env, req.options, template) };
 }
 
 function sendWindowOf(o: CampaignOptions): SendWindow | undefined {
@@ -163,8 +164,8 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
   // Missing credentials: a usage error now, not after the confirmation. Creating a provider makes no request.
   await createProvider(req.options.provider, req.env, { sandbox: { outbox: path.join(req.cwd, DEFAULT_SANDBOX_OUTBOX) } }).close();
   const journalPath = path.resolve(req.journalPath ?? req.options.journal ?? defaultJournalPath(req.contactsPath));
-  const ctx = await contextFor(req);
-  const prepared = await ctx.prepared(true);
+  const prepared = await preparer(req)(true);
+  const ctx = await contextFor(req, prepared.template);
   const contactsSha = await sha256File(req.contactsPath);
   const template = prepared.template;
   const journalStat = await statOrNull(journalPath);
@@ -184,7 +185,7 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
     req.onFinding(f);
   }
 
-  const verdicts: VerdictContext = { states: existing?.states, resendUncertain: req.options.resendUncertain, lastMessaged: ctx.lastMessaged };
+  const verdicts: VerdictContext = { states: existing?.states, resendUncertain: req.options.resendUncertain, ...historyVerdicts(ctx.history) };
   const tally = new Tally(verdicts);
   const window = sendWindowOf(req.options);
   const openNow = new Date();
@@ -222,6 +223,8 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
   });
   for await (const row of classifiedRows(prepared, req.onFinding)) {
     const v = decide(row, verdicts);
+    const finding = verdictFinding(v, verdicts, req.options.minInterval);
+    if (finding) req.onFinding(finding);
     tally.add(v);
     if (v.action === 'send' || v.action === 'skip') keep(row);
     if (v.action === 'send') {
@@ -244,6 +247,11 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
   plan.rows = cache;
   plan.context = ctx;
   return plan;
+}
+
+/** What of the history the verdict consults. */
+function historyVerdicts(h: HistoryContext): Pick<VerdictContext, 'lastMessaged' | 'alreadyMessaged' | 'repeatAfter'> {
+  return { lastMessaged: h.lastMessaged, alreadyMessaged: h.alreadyMessaged, repeatAfter: h.repeatAfter };
 }
 
 /** The zone a recipient's `--window` is read in: `--tz`, else the row's tz column, else the number's country. */
@@ -347,10 +355,10 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
   try {
     if (plan.existing) journal.append({ type: 'resume', at: nowIso(), pid: process.pid, ...(plan.changed.length ? { changed: plan.changed } : {}) });
     const gate = new RateGate({ rate: o.rate, ...(clock ? { clock, marginMs: 0 } : {}) });
-    const ctx = plan.context ?? (await contextFor(req));
+    const ctx = plan.context ?? (await contextFor(req, plan.template));
     const rows: AsyncIterable<PlannedRow> | Iterable<PlannedRow> = plan.rows ?? classifiedRows(await ctx.prepared(), () => {});
     plan.rows = undefined;
-    const verdicts: VerdictContext = { states, resendUncertain: o.resendUncertain, lastMessaged: ctx.lastMessaged, revoked: plan.revoked };
+    const verdicts: VerdictContext = { states, resendUncertain: o.resendUncertain, ...historyVerdicts(ctx.history), revoked: plan.revoked };
     let skippedWritten = 0;
 
     async function* work(): AsyncGenerator<WorkItem> {
@@ -383,12 +391,12 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     setMaxListeners(0, inner.signal);
     const forward = () => inner.abort(signal.reason);
     signal.addEventListener('abort', forward, { once: true });
-    const optOutList = optOutsPath(req.cwd);
-    const watcher = new FeedbackWatcher(plan.journalPath, (await statOrNull(plan.journalPath))?.size ?? 0, undefined, {
-      path: optOutList,
-      fromOffset: existsSync(optOutList) ? (await stat(optOutList)).size : 0,
-      defaultCountry: o.defaultCountry,
-    });
+    const watcher = new FeedbackWatcher(
+      plan.journalPath,
+      (await statOrNull(plan.journalPath))?.size ?? 0,
+      undefined,
+      await Promise.all(optOutFiles(req.cwd, req.env).map(async (file) => ({ path: file, fromOffset: (await statOrNull(file))?.size ?? 0, defaultCountry: o.defaultCountry }))),
+    );
     let feedbackHalt: FeedbackVerdict | null = null;
     // Cross-campaign history (--daily-limit, --min-interval of later campaigns) is written as the
     // run goes, about once a second, so a killed run still counts; uncertain ones count as messaged.
@@ -398,7 +406,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
       if (dry || !historyBuffer.length) return historyWrite;
       const batch = historyBuffer;
       historyBuffer = [];
-      historyWrite = historyWrite.then(() => recordSends(req.cwd, batch)).catch(() => undefined);
+      historyWrite = historyWrite.then(() => recordSends(ctx.history.files, batch)).catch(() => undefined);
       return historyWrite;
     };
     let ticks = 0;
@@ -419,14 +427,14 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
         maxRetries: o.maxRetries,
         maxFailureRate: o.maxFailureRate,
         dailyLimit: o.dailyLimit,
-        sentInLast24h: o.dailyLimit ? await recentRecipients(req.cwd, states) : undefined,
+        sentInLast24h: o.dailyLimit ? await recentRecipients(ctx.history.files, states) : undefined,
         window,
         skipReason: (item) => (watcher.optedOut.has(item.to) ? 'opted-out' : null),
       },
       inner.signal,
       (e) => {
         if ((e.type === 'sent' || e.type === 'uncertain') && e.to) {
-          if (!dry) historyBuffer.push({ to: e.to, at: nowIso(), campaign: plan.campaign });
+          if (!dry) historyBuffer.push({ to: e.to, at: nowIso(), campaign: plan.campaign, ...ctx.history.repeatKey, journal: plan.journalPath });
           if (e.type === 'sent') watcher.noteSent(e.to);
         }
         hooks.onEvent?.(e);
@@ -522,10 +530,10 @@ class PlanRecorder implements Provider {
  * the whole business, so other campaigns count too (`.campaign/history.jsonl`), besides this
  * journal's sent and uncertain recipients. One time per recipient: their latest.
  */
-async function recentRecipients(cwd: string, states: ReadonlyMap<string, RecipientRecord> | undefined): Promise<number[]> {
+async function recentRecipients(historyFiles: string[], states: ReadonlyMap<string, RecipientRecord> | undefined): Promise<number[]> {
   const since = Date.now() - 24 * 3_600_000;
   const latest = new Map<string, number>();
-  for (const [to, at] of await loadHistory(cwd)) if (at >= since) latest.set(to, at);
+  for (const [to, at] of await loadHistory(historyFiles)) if (at >= since) latest.set(to, at);
   for (const [to, r] of states ?? []) {
     if ((r.state === 'sent' || r.state === 'uncertain') && r.lastAttemptAt !== undefined && r.lastAttemptAt >= since) {
       latest.set(to, Math.max(latest.get(to) ?? 0, r.lastAttemptAt));

@@ -1,6 +1,7 @@
-import { emptyCounts, type Bucket, type ContactCounts, type Finding } from '../findings.js';
+import { emptyCounts, type Bucket, type ContactCounts, type Finding, type RuleInfo } from '../findings.js';
 import type { ClassifiedRow } from '../contacts/types.js';
 import type { RecipientRecord } from '../journal/reader.js';
+import type { RepeatLookup } from '../history/repeat.js';
 
 /**
  * The one verdict of who is messaged. For each classified row and what the journal already says,
@@ -19,6 +20,10 @@ export interface VerdictContext {
   resendUncertain?: boolean;
   /** `--min-interval`: when another campaign last messaged the number, if within the interval. */
   lastMessaged?: (to: string) => number | undefined;
+  /** The repeat guard: who already got this template from this sender within `--repeat-after`. */
+  alreadyMessaged?: RepeatLookup;
+  /** `--repeat-after`, for the finding's words. */
+  repeatAfter?: string;
   /**
    * Numbers a later row declined after an earlier row made them sendable. A stream learns this
    * only at the later row: a first pass collects them (Tally.revoked) for the passes that act.
@@ -36,7 +41,9 @@ export type Verdict =
   /** Nothing to send nor to record: no usable number, a duplicate row, or a skip already journalled. */
   | { action: 'none'; row: PlannedRow };
 
-export type SkipReason = 'no-consent' | 'invalid-phone' | 'suppressed' | 'filtered-out' | 'missing-variable' | 'consent-conflict' | 'recently-messaged';
+export type SkipReason =
+  | 'no-consent' | 'invalid-phone' | 'suppressed' | 'filtered-out' | 'missing-variable'
+  | 'consent-conflict' | 'already-messaged' | 'recently-messaged';
 
 /** Recipients that must not get another message: sent, failed for good, or an attempt with unknown outcome. */
 export function isDone(r: RecipientRecord | undefined, resendUncertain = false): boolean {
@@ -56,26 +63,56 @@ export function decide(row: PlannedRow, ctx: VerdictContext): Verdict {
   }
   if (isDone(state, ctx.resendUncertain)) return { action: 'done', row, to, uncertain: state!.state === 'uncertain' };
   if (ctx.revoked?.has(to)) return { action: 'skip', row, to, reason: 'consent-conflict' };
-  // Another campaign's recent message counts only for recipients this journal has not met yet.
+  // History from other runs counts only for recipients this journal has not met yet.
+  if (!state && ctx.alreadyMessaged?.(to)) return { action: 'skip', row, to, reason: 'already-messaged' };
   if (!state && ctx.lastMessaged?.(to) !== undefined) return { action: 'skip', row, to, reason: 'recently-messaged' };
   return { action: 'send', row, to };
 }
 
 /** The finding a verdict adds to the row's own (classification reports the rest). */
 export function verdictFinding(v: Verdict, ctx: VerdictContext, minInterval: string | undefined): Finding | undefined {
-  if (v.action !== 'skip' || v.reason !== 'recently-messaged') return undefined;
-  const last = ctx.lastMessaged!(v.to)!;
-  return {
-    rule: 'recently-messaged',
-    severity: 'info',
-    message: `${v.to} was messaged ${new Date(last).toISOString().slice(0, 16).replace('T', ' ')} UTC, within --min-interval ${minInterval}; skipped.`,
-    line: v.row.line,
-    value: v.to,
-  };
+  if (v.action !== 'skip') return undefined;
+  const when = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  if (v.reason === 'already-messaged') {
+    const earlier = ctx.alreadyMessaged!(v.to)!;
+    return {
+      rule: 'already-messaged',
+      severity: 'info',
+      message: `${v.to} already got this template from this sender on ${when(earlier.at)} (campaign ${earlier.campaign}${earlier.journal ? `, journal ${earlier.journal}` : ''}), within --repeat-after ${ctx.repeatAfter}; skipped.`,
+      line: v.row.line,
+      value: v.to,
+    };
+  }
+  if (v.reason === 'recently-messaged') {
+    return {
+      rule: 'recently-messaged',
+      severity: 'info',
+      message: `${v.to} was messaged ${when(ctx.lastMessaged!(v.to)!)}, within --min-interval ${minInterval}; skipped.`,
+      line: v.row.line,
+      value: v.to,
+    };
+  }
+  return undefined;
 }
 
+/** The rules only the verdict applies (history), for the catalogue and the README's table. */
+export const VERDICT_RULES: RuleInfo[] = [
+  {
+    id: 'already-messaged',
+    severity: 'info',
+    summary: 'This sender already sent this approved template to the number within --repeat-after (default 7d), in another journal or folder.',
+    fix: 'Nothing: the row is skipped. Pass --allow-repeat to send it again on purpose.',
+  },
+  {
+    id: 'recently-messaged',
+    severity: 'info',
+    summary: 'Another campaign messaged this number within --min-interval.',
+    fix: 'Nothing: the row is skipped; lower --min-interval to include it.',
+  },
+];
+
 /** Why a recipient is not sent, as the send summary groups them. */
-export type SkipGroup = Exclude<Bucket, 'sendable' | 'duplicate'> | 'duplicate' | 'recent';
+export type SkipGroup = Exclude<Bucket, 'sendable'> | 'already' | 'recent';
 
 /**
  * Counts verdicts: the contract's `contacts` buckets (every row in exactly one), and what a send
@@ -93,6 +130,7 @@ export class Tally {
 
   constructor(private readonly ctx: VerdictContext) {
     if (ctx.lastMessaged) this.counts.recently_messaged = 0;
+    if (ctx.alreadyMessaged) this.counts.already_messaged = 0;
   }
 
   add(v: Verdict): void {
@@ -101,6 +139,9 @@ export class Tally {
     if (v.action === 'skip' && v.reason === 'recently-messaged') {
       this.counts.recently_messaged = (this.counts.recently_messaged ?? 0) + 1;
       this.bump('recent');
+    } else if (v.action === 'skip' && v.reason === 'already-messaged') {
+      this.counts.already_messaged = (this.counts.already_messaged ?? 0) + 1;
+      this.bump('already');
     } else {
       this.counts[row.bucket]++;
       if (row.bucket !== 'sendable') this.bump(row.bucket);
@@ -120,6 +161,9 @@ export class Tally {
     if (earlier.action === 'skip' && earlier.reason === 'recently-messaged') {
       this.counts.recently_messaged!--;
       this.bump('recent', -1);
+    } else if (earlier.action === 'skip' && earlier.reason === 'already-messaged') {
+      this.counts.already_messaged!--;
+      this.bump('already', -1);
     } else {
       this.counts.sendable--;
     }

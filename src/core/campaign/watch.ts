@@ -32,7 +32,7 @@ export interface FeedbackVerdict {
  */
 export class FeedbackWatcher {
   private readonly journal: JournalFollower;
-  private readonly optOutList?: OptOutFollower;
+  private readonly optOutLists: OptOutFollower[];
   /** The callbacks appended during this run, reduced. */
   private readonly reduction = new JournalReducer();
   /** Recipients of this run who opted out / whose message failed at delivery. */
@@ -49,10 +49,10 @@ export class FeedbackWatcher {
     path: string,
     fromOffset: number,
     private readonly limits: FeedbackLimits = DEFAULT_FEEDBACK_LIMITS,
-    optOutFile?: { path: string; fromOffset: number; defaultCountry?: string },
+    optOutFiles: { path: string; fromOffset: number; defaultCountry?: string } | { path: string; fromOffset: number; defaultCountry?: string }[] = [],
   ) {
     this.journal = new JournalFollower(path, fromOffset);
-    if (optOutFile) this.optOutList = new OptOutFollower(optOutFile.path, optOutFile);
+    this.optOutLists = (Array.isArray(optOutFiles) ? optOutFiles : [optOutFiles]).map((f) => new OptOutFollower(f.path, f));
   }
 
   get optOuts(): number {
@@ -73,7 +73,7 @@ export class FeedbackWatcher {
   /** Reads what was appended since the last poll; returns a verdict when the send must halt. */
   async poll(): Promise<FeedbackVerdict | null> {
     await this.journal.read((line) => this.take(line));
-    for (const n of (await this.optOutList?.poll()) ?? []) this.optedOut.add(n);
+    for (const list of this.optOutLists) for (const n of await list.poll()) this.optedOut.add(n);
     return this.verdict();
   }
 

@@ -24,6 +24,8 @@ export interface CampaignOptions {
   consentColumn?: string;
   consentMaxAge?: string;
   minInterval?: string;
+  repeatAfter: string;
+  allowRepeat: boolean;
   checkLinks: boolean;
   checkTemplate: boolean;
   maxRetries: number;

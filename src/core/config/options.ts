@@ -67,6 +67,9 @@ export const SELECTION_OPTIONS = [
   value('consentColumn', '--consent-column <name>', 'the consent column, when its name is not recognised', text),
   value('consentMaxAge', '--consent-max-age <days>', 'consent older than this many days (from consent_at) counts as no consent', duration),
   value('minInterval', '--min-interval <duration>', 'skip recipients messaged by any campaign more recently than this (e.g. 7d)', duration),
+  value('repeatAfter', '--repeat-after <duration>', 'skip recipients this sender already sent this template to within this time', duration, { default: '7d' }),
+  // One run's decision, never a standing setting: campaign.yaml cannot turn the guard off.
+  toggle('allowRepeat', '--allow-repeat', 'send even to recipients who already got this template from this sender within --repeat-after'),
   value('provider', '--provider <name>', 'sandbox, cloud, twilio or vonage', z.enum(PROVIDERS, { error: `must be one of ${PROVIDERS.join(', ')}` }), { default: 'sandbox' }),
 ] as const;
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { InputError } from '../errors.js';
 import { STATE_DIR } from '../history/history.js';
+import { stateDirs } from '../history/state-dirs.js';
 import { LineTail } from '../journal/tail.js';
 import { phoneColumnRank } from './columns.js';
 import { normalisePhone } from './phone.js';
@@ -18,6 +19,15 @@ import { openCsv } from './read.js';
  */
 export function optOutsPath(dir: string): string {
   return join(dir, STATE_DIR, 'optouts.txt');
+}
+
+/**
+ * Every opt-out list a campaign folder honours by default: its own, then the user-level one
+ * (`$CAMPAIGN_HOME/optouts.txt`), which the webhook mirrors every opt-out to, so that a webhook
+ * run in one folder protects campaigns in the others.
+ */
+export function optOutFiles(cwd: string, env: Record<string, string | undefined>): string[] {
+  return stateDirs(cwd, env).map((dir) => join(dir, 'optouts.txt'));
 }
 
 export interface SuppressionList {

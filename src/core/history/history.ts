@@ -2,57 +2,78 @@ import { LineTail } from '../journal/tail.js';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { appendWholeLines } from './append.js';
+import { stateDirs } from './state-dirs.js';
 
 /**
- * Cross-campaign state kept beside campaign.yaml, in the working directory's `.campaign/`:
- * - `history.jsonl`: one `{"to","at","campaign"}` line per recipient sent to, by any campaign;
- * - `optouts.txt`: the opt-out list, written by the webhook receiver (and by hand): contacts/optouts.ts.
+ * Cross-campaign history: one line per recipient sent to, by any campaign, in `history.jsonl` of
+ * each state directory the campaign sees (state-dirs.ts: the folder's `.campaign/` and the
+ * user-level one). It answers --min-interval, --daily-limit and the repeat guard (repeat.ts).
  */
 export const STATE_DIR = '.campaign';
 
+/** The folder's own history file (the first of historyFiles()). */
 export function historyPath(dir: string): string {
   return join(dir, STATE_DIR, 'history.jsonl');
 }
 
+/** The history files a campaign folder reads and writes: its own, then the user-level one. */
+export function historyFiles(cwd: string, env: Record<string, string | undefined>): string[] {
+  return stateDirs(cwd, env).map((dir) => join(dir, 'history.jsonl'));
+}
+
+/** One line of a history file. The fields after `campaign` are absent from lines written before the repeat guard. */
 export interface HistoryEntry {
   to: string;
   at: string;
   campaign: string;
+  /** The approved template's name (or `text:<hash>`) and language, and who sent it (repeat.ts). */
+  template?: string;
+  language?: string;
+  sender?: string;
+  journal?: string;
 }
 
-/** Appends sends to `.campaign/history.jsonl` (creating the directory), one line each. */
-export async function recordSends(dir: string, entries: HistoryEntry[]): Promise<void> {
+/** Appends sends to every history file (creating their directories), whole lines only. */
+export async function recordSends(files: string[], entries: HistoryEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  const lines = entries.map((e) => JSON.stringify({ to: e.to, at: e.at, campaign: e.campaign }));
-  // Several small writes rather than one huge one, so each stays a whole-lines unit.
-  for (let i = 0; i < lines.length; i += 200) {
-    await appendWholeLines(historyPath(dir), lines.slice(i, i + 200), { mkdir: true });
+  const lines = entries.map((e) => JSON.stringify(e));
+  for (const file of files) {
+    // Several small writes rather than one huge one, so each stays a whole-lines unit.
+    for (let i = 0; i < lines.length; i += 200) await appendWholeLines(file, lines.slice(i, i + 200), { mkdir: true });
+  }
+}
+
+/** Calls `take` with each readable record of the files, in order; torn or unparsable lines are skipped. */
+export async function readHistory(files: string[], take: (rec: HistoryEntry) => void, prefilter?: (line: string) => boolean): Promise<void> {
+  for (const file of files) {
+    await new LineTail(file).read((line) => {
+      if (line.length < 2 || (prefilter && !prefilter(line))) return;
+      let rec: unknown;
+      try {
+        rec = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (!rec || typeof rec !== 'object') return;
+      const r = rec as Partial<HistoryEntry>;
+      if (typeof r.to !== 'string' || typeof r.at !== 'string') return;
+      take(r as HistoryEntry);
+    });
   }
 }
 
 /**
- * E.164 → time of the last send (ms since the epoch), over every campaign. Streams the file in
- * chunks; a torn or unparsable line is skipped. A missing file is an empty history.
+ * E.164 → time of the last send (ms since the epoch), over every campaign. Streams the files in
+ * chunks; a missing file is an empty history.
  */
-export async function loadHistory(dir: string): Promise<Map<string, number>> {
+export async function loadHistory(files: string[]): Promise<Map<string, number>> {
   const last = new Map<string, number>();
-  const take = (line: string): void => {
-    if (line.length < 2) return;
-    let rec: unknown;
-    try {
-      rec = JSON.parse(line);
-    } catch {
-      return;
-    }
-    if (!rec || typeof rec !== 'object') return;
-    const { to, at } = rec as { to?: unknown; at?: unknown };
-    if (typeof to !== 'string' || typeof at !== 'string') return;
-    const t = Date.parse(at);
+  await readHistory(files, (rec) => {
+    const t = Date.parse(rec.at);
     if (Number.isNaN(t)) return;
-    const prev = last.get(to);
-    if (prev === undefined || t > prev) last.set(to, t);
-  };
-  await new LineTail(historyPath(dir)).read((line) => take(line));
+    const prev = last.get(rec.to);
+    if (prev === undefined || t > prev) last.set(rec.to, t);
+  });
   return last;
 }
 
@@ -73,10 +94,10 @@ export function parseDuration(value: string, flag = '--min-interval'): number {
  * `--min-interval`: a lookup of when a recipient was last messaged by any campaign, answering
  * only for those messaged within the interval (undefined without the option).
  */
-export async function loadRecentlyMessaged(dir: string, minInterval: string | undefined): Promise<((to: string) => number | undefined) | undefined> {
+export async function loadRecentlyMessaged(files: string[], minInterval: string | undefined): Promise<((to: string) => number | undefined) | undefined> {
   if (!minInterval) return undefined;
   const since = Date.now() - parseDuration(minInterval);
-  const history = await loadHistory(dir);
+  const history = await loadHistory(files);
   return (to) => {
     const last = history.get(to);
     return last !== undefined && last >= since ? last : undefined;

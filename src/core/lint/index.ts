@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { CampaignOptions } from '../config/load.js';
-import { classifyContacts, openCsv, optOutsPath, parseWhere, readOptOutList, resolveColumns } from '../contacts/index.js';
+import { classifyContacts, openCsv, optOutFiles, parseWhere, readOptOutList, resolveColumns } from '../contacts/index.js';
 import type { ClassifiedRow, ClassifyOptions, ContactSourceInfo, FindingSink, OpenedCsv } from '../contacts/types.js';
 import { readTemplate } from '../template/parse.js';
 import { bindColumns, compileTemplate } from '../template/render.js';
@@ -9,7 +9,7 @@ import { lintTemplate, checkRenderedLength } from './template-rules.js';
 import type { ContactCounts, Finding } from '../findings.js';
 import { decide, Tally, verdictFinding, type VerdictContext } from '../campaign/verdict.js';
 import { UsageError } from '../errors.js';
-import { loadRecentlyMessaged } from '../history/index.js';
+import { loadHistoryContext } from '../campaign/context.js';
 
 export interface LintRequest {
   contactsPath: string;
@@ -78,8 +78,7 @@ export async function prepareLint(req: Omit<LintRequest, 'onFinding'>, opts: { c
 
   const suppressed = new Set<string>();
   const lists = [...options.suppress];
-  const defaultOptOuts = optOutsPath(req.cwd);
-  if (existsSync(defaultOptOuts) && !lists.includes(defaultOptOuts)) lists.push(defaultOptOuts);
+  for (const own of optOutFiles(req.cwd, req.env ?? {})) if (existsSync(own) && !lists.includes(own)) lists.push(own);
   for (const file of lists) {
     const list = await readOptOutList(file, { defaultCountry: options.defaultCountry });
     for (const n of list.numbers) suppressed.add(n);
@@ -136,14 +135,14 @@ export async function lint(req: LintRequest): Promise<LintResult> {
     req.onFinding(f);
   };
   const prepared = await prepareLint(req, { checkLinks: req.options.checkLinks, checkTemplate: req.options.checkTemplate });
-  // --min-interval: recipients any campaign messaged recently get their own bucket.
-  const lastMessaged = await loadRecentlyMessaged(req.cwd, req.options.minInterval);
+  // History (the repeat guard, --min-interval) gives recipients messaged before their own buckets.
+  const history = await loadHistoryContext(req.cwd, req.env ?? {}, req.options, prepared.template);
   for (const f of prepared.templateFindings) {
     if (f.severity === 'error') templateErrors++;
     emit(f);
   }
   // The same verdict a send acts on, with no journal yet: lint's counts are the send's.
-  const verdicts: VerdictContext = { lastMessaged };
+  const verdicts: VerdictContext = { lastMessaged: history.lastMessaged, alreadyMessaged: history.alreadyMessaged, repeatAfter: history.repeatAfter };
   const tally = new Tally(verdicts);
   for await (const row of classifiedRows(prepared, emit)) {
     const v = decide(row, verdicts);

@@ -3,19 +3,11 @@ import { LINK_RULES } from './link-rules.js';
 import { TEMPLATE_RULES } from './template-rules.js';
 import type { RuleInfo } from '../findings.js';
 import { PARITY_RULES } from '../parity/index.js';
-
-const HISTORY_RULES: RuleInfo[] = [
-  {
-    id: 'recently-messaged',
-    severity: 'info',
-    summary: 'Another campaign messaged this number within --min-interval.',
-    fix: 'Nothing: the row is skipped; lower --min-interval to include it.',
-  },
-];
+import { VERDICT_RULES } from '../campaign/verdict.js';
 
 /** Every lint rule, in the order the README's table lists them. */
 export function allRules(): RuleInfo[] {
-  return [...CONTACT_RULES, ...TEMPLATE_RULES, ...LINK_RULES, ...PARITY_RULES, ...HISTORY_RULES];
+  return [...CONTACT_RULES, ...TEMPLATE_RULES, ...LINK_RULES, ...PARITY_RULES, ...VERDICT_RULES];
 }
 
 export function ruleFix(rule: string): string | undefined {

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { optOutsPath, readOptOutList } from '../contacts/optouts.js';
+import { readOptOutList } from '../contacts/optouts.js';
 import { appendWholeLines, withFileQueue } from '../history/append.js';
 import { OPT_OUT_CODES } from '../providers/index.js';
 
@@ -87,17 +87,22 @@ export function isOptOutCode(code: string | number | undefined): boolean {
 }
 
 /**
- * Adds `e164` to `<dir>/.campaign/optouts.txt` (creating the directory) unless it is already
- * listed (read by the one opt-out parser, so a hand-written "+34 600 11 22 33" counts). True when added.
+ * Adds `e164` to each opt-out list (optOutFiles: the folder's `.campaign/optouts.txt`, then the
+ * user-level one), creating the directories, unless it is already listed there (read by the one
+ * opt-out parser, so a hand-written "+34 600 11 22 33" counts). True when added to the first.
  */
-export async function appendOptOut(dir: string, e164: string): Promise<boolean> {
-  const path = optOutsPath(dir);
+export async function appendOptOut(files: string[], e164: string): Promise<boolean> {
   const number = `+${e164.replace(/[^\d]/g, '')}`;
   if (number.length < 7) return false;
-  return withFileQueue(`optouts:${path}`, async () => {
-    await mkdir(dirname(path), { recursive: true });
-    if ((await readOptOutList(path, { missing: 'empty' })).numbers.has(number)) return false;
-    await appendWholeLines(path, [number]);
-    return true;
-  });
+  let addedToFirst = false;
+  for (const [i, path] of files.entries()) {
+    const added = await withFileQueue(`optouts:${path}`, async () => {
+      await mkdir(dirname(path), { recursive: true });
+      if ((await readOptOutList(path, { missing: 'empty' })).numbers.has(number)) return false;
+      await appendWholeLines(path, [number]);
+      return true;
+    });
+    if (i === 0) addedToFirst = added;
+  }
+  return addedToFirst;
 }

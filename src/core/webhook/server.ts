@@ -6,6 +6,7 @@ import type { JournalEvent } from '../journal/format.js';
 import { JournalIndex, type JournalHit } from './journals.js';
 import { appendOptOut, isOptOutButton, isOptOutCode, isOptOutText } from './optout.js';
 import { WEBHOOK_ROUTES, type WebhookItem, type WebhookRequest } from '../providers/index.js';
+import { optOutFiles } from '../contacts/optouts.js';
 
 export interface WebhookServerOptions {
   host: string;
@@ -64,7 +65,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
   };
 
   async function recordOptOut(number: string, source: string, at: string, hit?: JournalHit, contextId?: string): Promise<void> {
-    const added = await appendOptOut(opts.cwd, number);
+    const added = await appendOptOut(optOutFiles(opts.cwd, opts.env), number);
     const target = hit ?? (await index.findRecipient(number, contextId));
     if (target && !index.hasOptOut(target.journal, target.to)) {
       await index.append(target.journal, { type: 'optout', to: target.to, at, source });

@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/core/errors.js';
-import { loadHistory, parseDuration, recordSends } from '../../../src/core/history/index.js';
+import { historyPath, loadHistory as loadFiles, parseDuration, recordSends as recordFiles } from '../../../src/core/history/index.js';
+
+// The folder's own history file, as the send writes it.
+const loadHistory = (d: string) => loadFiles([historyPath(d)]);
+const recordSends = (d: string, entries: Parameters<typeof recordFiles>[1]) => recordFiles([historyPath(d)], entries);
 
 let dir: string;
 beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'history-')); });

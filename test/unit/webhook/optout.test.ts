@@ -37,20 +37,32 @@ describe('isOptOutButton / isOptOutCode', () => {
 
 describe('appendOptOut', () => {
   let dir: string;
+  // The folder's list only; the user-level mirror has its own test.
+  const lists = (d: string) => [join(d, '.campaign/optouts.txt')];
   beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'optout-')); });
   afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
 
   it('creates .campaign/optouts.txt, one number a line, no duplicates even when concurrent', async () => {
-    const results = await Promise.all([appendOptOut(dir, '+34600111222'), appendOptOut(dir, '+34600111222'), appendOptOut(dir, '+34600111333')]);
+    const results = await Promise.all([appendOptOut(lists(dir), '+34600111222'), appendOptOut(lists(dir), '+34600111222'), appendOptOut(lists(dir), '+34600111333')]);
     expect(results).toEqual([true, false, true]);
-    expect(await appendOptOut(dir, '34600111222')).toBe(false);
+    expect(await appendOptOut(lists(dir), '34600111222')).toBe(false);
     expect(await readFile(join(dir, '.campaign/optouts.txt'), 'utf8')).toBe('+34600111222\n+34600111333\n');
   });
   it('recognises hand-written numbers and repairs a missing final newline', async () => {
     await mkdir(join(dir, '.campaign'));
     await writeFile(join(dir, '.campaign/optouts.txt'), '# do not contact\n+34 600 11 12 22\n+34600999999');
-    expect(await appendOptOut(dir, '+34600111222')).toBe(false);
-    expect(await appendOptOut(dir, '+34600111333')).toBe(true);
+    expect(await appendOptOut(lists(dir), '+34600111222')).toBe(false);
+    expect(await appendOptOut(lists(dir), '+34600111333')).toBe(true);
     expect(await readFile(join(dir, '.campaign/optouts.txt'), 'utf8')).toBe('# do not contact\n+34 600 11 12 22\n+34600999999\n+34600111333\n');
+  });
+  it("mirrors each opt-out to every list it is given (the folder's and the user-level one)", async () => {
+    const home = join(dir, 'home');
+    const files = [join(dir, '.campaign/optouts.txt'), join(home, 'optouts.txt')];
+    await mkdir(home);
+    await writeFile(files[1], '+34600111222\n');
+    expect(await appendOptOut(files, '+34600111222')).toBe(true); // new to the folder, known to the user
+    expect(await appendOptOut(files, '+34600111333')).toBe(true);
+    expect(await readFile(files[0], 'utf8')).toBe('+34600111222\n+34600111333\n');
+    expect(await readFile(files[1], 'utf8')).toBe('+34600111222\n+34600111333\n');
   });
 });
