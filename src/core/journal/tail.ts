@@ -28,7 +28,17 @@ export class LineTail {
    * telling `onRestart`. `onLine` returning false stops reading: for a file the caller gives up
    * on. With `final`, a last line without "\n" is delivered too (a file read once, at rest).
    */
-  async read(onLine: (line: string) => boolean | void, onRestart?: () => void, opts: { final?: boolean } = {}): Promise<void> {
+  read(onLine: (line: string) => boolean | void, onRestart?: () => void, opts: { final?: boolean } = {}): Promise<void> {
+    // One read at a time: two overlapping reads would each advance the shared offset by what
+    // they read, pass the end of the file, and take that for a truncation (lines lost).
+    const run = this.pending.then(() => this.readOnce(onLine, onRestart, opts));
+    this.pending = run.catch(() => undefined);
+    return run;
+  }
+
+  private pending: Promise<void> = Promise.resolve();
+
+  private async readOnce(onLine: (line: string) => boolean | void, onRestart: (() => void) | undefined, opts: { final?: boolean }): Promise<void> {
     let fh;
     try {
       fh = await open(this.path, 'r');

@@ -46,4 +46,31 @@ describe('LineTail', () => {
     await tail.read((l) => (out.push(l), false));
     expect(out).toEqual(['new1']);
   });
+
+  it('concurrent reads while another process appends: every line exactly once, in order', async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'tail-')), 'j.jsonl');
+    writeFileSync(file, '');
+    const tail = new LineTail(file);
+    const seen: string[] = [];
+    const N = 4000;
+    // A real writer in another process, appending whole lines in small bursts.
+    const { spawn } = await import('node:child_process');
+    const writer = spawn(process.execPath, ['-e', `
+      const fs = require('fs');
+      let i = 0;
+      const t = setInterval(() => {
+        const burst = [];
+        for (let k = 0; k < 40 && i < ${N}; k++) burst.push(JSON.stringify({ n: i++, pad: 'x'.repeat(i % 97) }));
+        fs.appendFileSync(process.argv[1], burst.join('\\n') + '\\n');
+        if (i >= ${N}) clearInterval(t);
+      }, 1);
+    `, file]);
+    const done = new Promise((resolve) => writer.on('exit', resolve));
+    let finished = false;
+    void done.then(() => (finished = true));
+    // Many overlapping refreshes, as the webhook's index and a send's watcher do.
+    while (!finished) await Promise.all(Array.from({ length: 8 }, () => tail.read((l) => void seen.push(l))));
+    await tail.read((l) => void seen.push(l));
+    expect(seen.map((l) => JSON.parse(l).n)).toEqual(Array.from({ length: N }, (_, i) => i));
+  }, 30_000);
 });
