@@ -9,9 +9,18 @@ export const EXIT = {
   FAILURES: 1,
   /** Bad usage or unreadable / invalid input: nothing was sent. */
   USAGE: 2,
-  /** SIGINT / SIGTERM after a clean journal flush (resumable), or a prompt cancelled with Ctrl-C. */
+  /** Ctrl-C (SIGINT) after a clean journal flush (resumable), or a prompt cancelled with Ctrl-C. */
   INTERRUPTED: 130,
 } as const;
+
+/** The signals a send stops cleanly on (drain, flush, release the lock), and their numbers. */
+export const STOP_SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+export type StopSignal = keyof typeof STOP_SIGNALS;
+
+/** The shell's convention for "stopped by signal n": 128 + n (SIGHUP 129, SIGINT 130, SIGTERM 143). */
+export function signalExit(sig: StopSignal): number {
+  return 128 + STOP_SIGNALS[sig];
+}
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 

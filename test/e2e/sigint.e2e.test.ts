@@ -18,8 +18,10 @@ afterEach(async () => {
 beforeAll(() => ensureBuilt(), 120_000);
 
 describe('interrupting a send', () => {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    it(`${signal} after a few requests: exit 130, journal flushed, lock removed; resume completes`, async () => {
+  // 128 + the signal's number, as shells report it. SIGHUP: the terminal (or ssh session) closed,
+  // so the test closes the pipes the CLI writes to before the signal, as a vanished terminal does.
+  for (const [signal, exit] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    it(`${signal} after a few requests: exit ${exit}, journal flushed, lock removed; resume completes`, async () => {
       const t = tempDir();
       cleanups.push(t.cleanup);
       const c = makeContacts(t.dir, 40);
@@ -32,10 +34,14 @@ describe('interrupting a send', () => {
         { cwd: t.dir },
       );
       await waitFor(() => readJsonl(outbox).lines.length >= 4, 10_000, 'four messages in the outbox');
+      if (signal === 'SIGHUP') {
+        run.child.stdout!.destroy();
+        run.child.stderr!.destroy();
+      }
       run.child.kill(signal);
       const r = await run.done;
-      expect(r.code, r.stderr).toBe(130);
-      expect(r.stderr).toContain('campaign resume contacts.journal.jsonl');
+      expect(r.code, r.stderr).toBe(exit);
+      if (signal !== 'SIGHUP') expect(r.stderr).toContain('campaign resume contacts.journal.jsonl');
       expect(existsSync(`${journal}.lock`)).toBe(false);
 
       // Drained: every attempt has an outcome, and what the journal calls sent is what the outbox holds.

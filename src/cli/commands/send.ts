@@ -11,7 +11,7 @@ import { meaningOf, type ProviderName } from '../../core/providers/index.js';
 import { ruleFix } from '../../core/lint/rules-catalog.js';
 import { count, colourFor, FindingCollector, formatFindings, plural } from '../output.js';
 import { confirm } from '../prompt.js';
-import { EXIT } from '../exit-codes.js';
+import { EXIT, signalExit, STOP_SIGNALS, type StopSignal } from '../exit-codes.js';
 import type { CommandOptions } from '../options.js';
 import { display, pickCampaignOptions, resolveOptions } from './shared.js';
 
@@ -123,24 +123,32 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: { json?: boolean
 
   const controller = new AbortController();
   let interrupts = 0;
+  let stoppedBy: StopSignal | undefined;
   let force: (() => void) | undefined;
   // ora re-emits Ctrl-C as process.emit('SIGINT') without the signal name.
-  const onSignal = (sig: NodeJS.Signals = 'SIGINT') => {
+  const onSignal = (sig: StopSignal = 'SIGINT') => {
     interrupts++;
+    if (sig === 'SIGHUP') {
+      // The terminal is gone: writing to it now fails (EIO), which must not end the drain.
+      for (const stream of [process.stderr, process.stdout]) stream.on('error', () => undefined);
+    }
     if (interrupts === 1) {
+      stoppedBy = sig;
       progress?.stop();
-      err(c.yellow(`\n${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping; waiting for the requests in flight. Press Ctrl-C again to force.`));
+      const who = sig === 'SIGINT' ? 'Ctrl-C' : sig === 'SIGHUP' ? 'SIGHUP (the terminal closed)' : sig;
+      err(c.yellow(`\n${who}: stopping; waiting for the requests in flight.${sig === 'SIGINT' ? ' Press Ctrl-C again to force.' : ''}`));
       controller.abort(new Error('interrupted'));
-    } else {
+    } else if (sig === 'SIGINT' || sig === stoppedBy) {
       // Forced: drop the requests in flight (they become uncertain) but still flush the journal,
       // so that no outcome already known is lost. A hung flush gets 3 s.
       err('Forcing: dropping the requests in flight; their outcome will be reported as uncertain.');
       force?.();
-      setTimeout(() => process.exit(EXIT.INTERRUPTED), 3000).unref();
+      setTimeout(() => process.exit(signalExit(stoppedBy ?? sig)), 3000).unref();
     }
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const handlers = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((sig) => [sig, () => onSignal(sig)] as const);
+  // ora's re-emitted Ctrl-C carries no name: the SIGINT handler takes it as SIGINT.
+  for (const [sig, handler] of handlers) process.on(sig, handler);
 
   let progress: Progress | undefined;
   let result: RunResult;
@@ -158,15 +166,14 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: { json?: boolean
     });
   } finally {
     progress?.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const [sig, handler] of handlers) process.off(sig, handler);
   }
 
   const summary = await summariseJournal(plan.journalPath);
   if (result.interrupted) {
     err(c.yellow(`Interrupted. The journal is complete up to here; continue with: campaign resume ${display(plan.journalPath)}`));
     finish(summary, json, c, err, result);
-    return EXIT.INTERRUPTED;
+    return signalExit(stoppedBy ?? 'SIGINT');
   }
   const code = finish(summary, json, c, err, result);
   if (result.halted) {

@@ -17,6 +17,7 @@ export async function runWebhook(flags: CommandOptions['webhook']): Promise<numb
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    process.once('SIGHUP', stop);
   });
   await server.close();
   return EXIT.OK;
