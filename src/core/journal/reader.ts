@@ -34,11 +34,12 @@ export interface StreamResult {
 }
 
 /**
- * One line of a journal: the event or header, null for a blank line (trailing NULs can appear
- * after a crash on some filesystems), undefined for a line that is not a JSON object with a type.
+ * One line of a journal: the event or header, null for a blank line, undefined for a line that
+ * is not a JSON object with a type. NUL bytes (what some filesystems leave after a crash, or a
+ * damaged disk block) make a line unreadable, never blank: only at the end are they harmless.
  */
 export function parseJournalLine(text: string): JournalLine | null | undefined {
-  if (text.charCodeAt(0) !== 0x7b && /^[\s\0]*$/.test(text)) return null;
+  if (text.charCodeAt(0) !== 0x7b && /^\s*$/.test(text)) return null;
   const own = parseOwnLine(text);
   if (own) return own;
   let value: unknown;
@@ -67,11 +68,12 @@ export async function streamJournal(path: string, onEvent: LineHandler, opts: Re
   // A bad line is only fatal once we know it is not the last one.
   let pendingBad: number | null = null;
   let tornSeen = false;
+  let pendingNul = false;
   const badLine = (line: number): InputError =>
-    new InputError(`journal line ${line} is not valid JSON.`, {
+    new InputError(`journal line ${line} is ${pendingNul ? 'damaged (overwritten with NUL bytes)' : 'not valid JSON'}, and lines after it are not: the journal is damaged in the middle, so who was messaged cannot be trusted from it.`, {
       file: path,
       line,
-      hint: 'The journal is append-only: restore it from a copy, or remove that line by hand.',
+      hint: 'Restore the journal from a copy. Do not delete it and send again: everyone it records would be messaged twice.',
     });
 
   const handle = (text: string): void => {
@@ -83,8 +85,13 @@ export async function streamJournal(path: string, onEvent: LineHandler, opts: Re
         unreadable++;
         return;
       }
-      if (pendingBad !== null) throw badLine(pendingBad);
-      pendingBad = lineNo;
+      const nul = text.includes('\0') && /^[\s\0]*$/.test(text);
+      // NUL filler after a torn line (or more of it) is one crash's leftovers: fine at the end.
+      if (pendingBad !== null && !nul) throw badLine(pendingBad);
+      if (pendingBad === null) {
+        pendingBad = lineNo;
+        pendingNul = nul;
+      }
       return;
     }
     if (pendingBad !== null) {

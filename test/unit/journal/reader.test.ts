@@ -180,3 +180,25 @@ describe('parseOwnLine (the fast path for the dispatcher\'s own lines)', () => {
     expect(parseOwnLine('{"type":"sent","to":"+34612345678","at":"2026-01-01T00:00:00.000Z","id":"wamid.X"}')).toEqual({ type: 'sent', to: '+34612345678', at: '2026-01-01T00:00:00.000Z', id: 'wamid.X' });
   });
 });
+
+describe('a journal damaged in the middle', () => {
+  it.each([
+    ['a line overwritten with NUL bytes', '\0'.repeat(40)],
+    ['a line of NULs and spaces', '\0\0 \0\0'],
+    ['invalid JSON', '{"type":"sent","to":"+34600000001",'],
+    ['a line cut short', '{"type":"sent"'],
+  ])('%s, with events after it, is refused with its line number', async (_name, damage) => {
+    const p = file(`mid-${damage.length}.jsonl`, `${H}\n{"type":"attempt","to":"+1","at":"a"}\n${damage}\n{"type":"sent","to":"+1","at":"a","id":"w1"}\n`);
+    const err = await readJournal(p).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).line).toBe(3);
+    expect((err as InputError).message).toMatch(/journal line 3 is (damaged|not valid JSON)/);
+  });
+
+  it('NUL filler at the very end, after the last event, is a crash leftover: ignored', async () => {
+    const p = file('tail-nul.jsonl', `${H}\n{"type":"attempt","to":"+1","at":"a"}\n${'\0'.repeat(512)}\n\0\0\0`);
+    const r = await readJournal(p);
+    expect(r.torn).toBe(true);
+    expect(r.events).toHaveLength(1);
+  });
+});
