@@ -1,6 +1,7 @@
 import { CommanderError } from 'commander';
 import { CampaignError, formatError } from '../core/errors.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
+import { shown } from './output.js';
 import type { ParsedCommand } from './options.js';
 import { parseArgv } from './program.js';
 
@@ -51,12 +52,12 @@ function report(err: unknown): void {
     return;
   }
   if (err instanceof CampaignError) {
-    if (err.name !== 'ExitError') process.stderr.write(`campaign: ${formatError(err)}\n`);
+    if (err.name !== 'ExitError') process.stderr.write(`campaign: ${shown(formatError(err))}\n`);
     if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
     return;
   }
   const e = err as Error;
-  process.stderr.write(`campaign: unexpected error: ${e?.message ?? String(err)}\n`);
+  process.stderr.write(`campaign: unexpected error: ${shown(e?.message ?? String(err))}\n`);
   if (debug) process.stderr.write(`${e?.stack ?? ''}\n`);
   else process.stderr.write('This is a bug in campaign. Run again with --debug for details and report it with them.\n');
 }

@@ -1,5 +1,30 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Finding, Severity } from '../core/findings.js';
+import { loadEnv } from '../core/config/load.js';
+import { environmentSecrets, redact, terminalSafe } from '../core/redact.js';
+
+let secrets: string[] | undefined;
+/** The secrets of this run: the environment and the working directory's `.env`. */
+function runSecrets(): string[] {
+  if (!secrets) {
+    try {
+      secrets = environmentSecrets(loadEnv(process.cwd()));
+    } catch {
+      secrets = environmentSecrets(process.env);
+    }
+  }
+  return secrets;
+}
+
+/** Text quoting input, for a terminal: secrets redacted, control characters made visible. */
+export function shown(text: string): string {
+  return terminalSafe(redact(text, runSecrets()));
+}
+
+/** Text quoting input, for `--json` or a file: secrets redacted (JSON escapes the rest). */
+export function redacted(text: string): string {
+  return redact(text, runSecrets());
+}
 
 /**
  * Colour only when that stream is a TTY and neither NO_COLOR nor TERM=dumb says otherwise.
@@ -46,7 +71,7 @@ export function formatFindings(collector: FindingCollector, c: ChalkInstance, fi
     lines.push(`${paint[g.severity](g.severity.padEnd(7))} ${c.bold(rule)} ${c.dim(`(${g.count})`)}`);
     for (const f of g.sample) {
       const where = f.line ? c.dim(`line ${f.line}: `) : '';
-      lines.push(`  ${where}${f.message}`);
+      lines.push(`  ${where}${shown(f.message)}`);
     }
     if (g.count > g.sample.length) lines.push(c.dim(`  ... and ${g.count - g.sample.length} more`));
     const fix = fixOf(rule);
@@ -74,7 +99,7 @@ export class JsonFindingsStream {
   constructor(private readonly out: NodeJS.WritableStream) {}
 
   add(f: Finding): void {
-    this.buf += `${this.first ? '' : ','}\n    ${JSON.stringify(f)}`;
+    this.buf += `${this.first ? '' : ','}\n    ${redacted(JSON.stringify(f))}`;
     this.first = false;
     if (this.buf.length > 65_536) {
       this.out.write(this.buf);

@@ -9,7 +9,7 @@ import { InputError, UsageError } from '../../core/errors.js';
 import { readJournalHeader, standingHalt, summariseJournal } from '../../core/journal/reader.js';
 import { meaningOf, type ProviderName } from '../../core/providers/index.js';
 import { ruleFix } from '../../core/lint/rules-catalog.js';
-import { count, colourFor, FindingCollector, formatFindings, plural } from '../output.js';
+import { count, colourFor, FindingCollector, formatFindings, plural, shown } from '../output.js';
 import { confirm } from '../prompt.js';
 import { EXIT, signalExit, STOP_SIGNALS, type StopSignal } from '../exit-codes.js';
 import type { CommandOptions } from '../options.js';
@@ -210,7 +210,8 @@ function printSummary(plan: SendPlan, o: CampaignOptions, c: ChalkInstance, coll
     const t = plan.first.message.template;
     err('');
     err(c.bold(`First message (line ${plan.first.line}, ${plan.first.to}${t ? `, template ${t.name}/${t.language}` : ', plain text'}):`));
-    for (const line of plan.first.text.split('\n')) err(`  │ ${line}`);
+    // The message is data (names, cities from the list): shown, never interpreted by the terminal.
+    for (const line of plan.first.text.split('\n')) err(`  │ ${shown(line)}`);
   }
   err('');
 }

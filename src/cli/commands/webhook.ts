@@ -2,6 +2,7 @@ import { startWebhookServer } from '../../core/webhook/server.js';
 import { loadEnv } from '../../core/config/load.js';
 import path from 'node:path';
 import { EXIT } from '../exit-codes.js';
+import { shown } from '../output.js';
 import type { CommandOptions } from '../options.js';
 
 /** `campaign webhook`: runs until Ctrl-C / SIGTERM, then closes cleanly (exit 0). */
@@ -11,7 +12,7 @@ export async function runWebhook(flags: CommandOptions['webhook']): Promise<numb
   const host = flags.host ?? '127.0.0.1';
   const cwd = process.cwd();
   const journals = (flags.journal ?? []).map((j) => path.resolve(cwd, j));
-  const server = await startWebhookServer({ host, port, journals, cwd, env: loadEnv(cwd), log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`) });
+  const server = await startWebhookServer({ host, port, journals, cwd, env: loadEnv(cwd), log: (line) => process.stderr.write(`${new Date().toISOString()} ${shown(line)}\n`) });
   process.stderr.write(`listening on ${server.url}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

@@ -10,6 +10,7 @@ import { RateGate } from '../dispatch/rate-gate.js';
 import { VirtualClock } from '../dispatch/virtual-clock.js';
 import { defaultZoneFor, isOpen, parseWindow, type SendWindow } from '../dispatch/send-window.js';
 import { InputError, UsageError } from '../errors.js';
+import { diskError } from '../disk.js';
 import { loadHistory, recordSends, type HistoryEntry } from '../history/index.js';
 import { loadHistoryContext, type HistoryContext } from './context.js';
 import { JOURNAL_VERSION, type JournalEvent, type JournalHeader } from '../journal/format.js';
@@ -352,6 +353,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     await provider.close();
     throw err;
   }
+  let failure: unknown;
   try {
     if (plan.existing) journal.append({ type: 'resume', at: nowIso(), pid: process.pid, ...(plan.changed.length ? { changed: plan.changed } : {}) });
     const gate = new RateGate({ rate: o.rate, ...(clock ? { clock, marginMs: 0 } : {}) });
@@ -456,9 +458,16 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
       return { ...result, journalPath: plan.journalPath, skippedWritten, dryRun: { file: planFile, messages: recorder.messages } };
     }
     return { ...result, journalPath: plan.journalPath, skippedWritten };
+  } catch (err) {
+    failure = err;
+    throw err;
   } finally {
-    await journal.close();
-    await provider.close();
+    // The lock goes even when the last flush fails (close() removes it whatever happens).
+    const closing = await journal.close().then(() => undefined, (err: unknown) => err);
+    await provider.close().catch(() => undefined);
+    const fault = failure ?? closing;
+    // A full disk mid-send: the journal holds every line up to the fault; say so plainly.
+    if (fault) throw (dry ? diskError(fault, planFile, { sending: false }) : diskError(fault, plan.journalPath, { sending: true, journal: plan.journalPath })) ?? fault;
   }
 }
 

@@ -2,6 +2,7 @@ import { open, readFile, unlink, stat, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path';
 import { InputError } from '../errors.js';
 import type { JournalEvent, JournalHeader } from './format.js';
+import { diskError } from '../disk.js';
 
 export interface JournalWriterOptions {
   /** How often buffered outcome lines are written out (ms). Default 200. */
@@ -58,13 +59,17 @@ async function takeLock(lockPath: string, journalPath: string, onNotice?: (m: st
       try {
         await fh.writeFile(`${process.pid}\n`);
         await fh.sync();
-      } finally {
-        await fh.close();
+      } catch (err) {
+        // Created but not written (a full disk): an empty lock must not stay behind.
+        await fh.close().catch(() => undefined);
+        await unlink(lockPath).catch(() => undefined);
+        throw err;
       }
+      await fh.close();
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new InputError(`cannot create the journal lock ${lockPath}: ${(err as Error).message}`, { file: journalPath, cause: err });
+        throw diskError(err, lockPath, { sending: false }) ?? new InputError(`cannot create the journal lock ${lockPath}: ${(err as Error).message}`, { file: journalPath, cause: err });
       }
     }
     let content = '';
@@ -170,7 +175,7 @@ export async function openJournal(path: string, header: JournalHeader | null, op
   } catch (err) {
     await unlink(lockPath).catch(() => undefined);
     if (err instanceof InputError) throw err;
-    throw new InputError(`cannot open the journal ${path}: ${(err as Error).message}`, { file: path, cause: err });
+    throw diskError(err, path, { sending: false }) ?? new InputError(`cannot open the journal ${path}: ${(err as Error).message}`, { file: path, cause: err });
   }
   return new Writer(path, lockPath, fh, options);
 }
@@ -252,6 +257,9 @@ class Writer implements JournalWriter {
     });
   }
 
+  /** Bytes of the file known to be whole lines: where a failed write is cut back to. */
+  private committed?: number;
+
   private async loop(): Promise<void> {
     while (this.buf.length > 0 || this.waiters.length > 0) {
       const lines = this.buf;
@@ -261,7 +269,17 @@ class Writer implements JournalWriter {
       this.waiters = [];
       try {
         if (lines.length > 0) {
-          await writeAll(this.fh, Buffer.from(lines.join('')));
+          this.committed ??= (await this.fh.stat()).size;
+          const bytes = Buffer.from(lines.join(''));
+          try {
+            await writeAll(this.fh, bytes);
+          } catch (err) {
+            // A write cut short (a full disk) would leave attempt lines for requests that never
+            // went out (uncertain, never resent) and a torn line: take the partial write back.
+            await this.fh.truncate(this.committed).catch(() => undefined);
+            throw err;
+          }
+          this.committed += bytes.length;
           this.stats.writes++;
           this.stats.lines += lines.length;
         }

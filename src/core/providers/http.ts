@@ -45,36 +45,8 @@ export interface HttpClient {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
-const REDACTED = '[redacted]';
-
-/**
- * Removes secret values and credential-looking text (Authorization headers, Bearer/Basic
- * credentials, URL user-info) from a message, so it can be journaled, logged or printed.
- */
-export function redact(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  const variants = new Set<string>();
-  for (const secret of secrets) {
-    // Short values would shred ordinary words; real tokens are long.
-    if (!secret || secret.length < 4) continue;
-    variants.add(secret);
-    variants.add(encodeURIComponent(secret));
-    variants.add(JSON.stringify(secret).slice(1, -1));
-    variants.add(Buffer.from(secret).toString('base64'));
-  }
-  for (const v of [...variants].sort((a, b) => b.length - a.length)) out = out.split(v).join(REDACTED);
-  return out
-    .replace(/(authorization["']?\s*[:=]\s*["']?)[^"',;\r\n]+/gi, `$1${REDACTED}`)
-    .replace(/\b(bearer|basic)\s+([A-Za-z0-9\-._~+/]+=*)/gi, (all, scheme: string, token: string) =>
-      looksLikeCredential(token) ? `${scheme} ${REDACTED}` : all,
-    )
-    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi, `$1${REDACTED}@`);
-}
-
-/** Long and not a plain word: "Bearer EAAGm0PX…" is, "basic information" is not. */
-function looksLikeCredential(token: string): boolean {
-  return token.length >= 8 && /[\d+/=._-]/.test(token);
-}
+export { redact } from '../redact.js';
+import { redact } from '../redact.js';
 
 /** The value of an `Authorization: Basic` header. */
 export function formatBasicAuth(username: string, password: string): string {
