@@ -84,7 +84,9 @@ export function readConfigFile(cwd: string): LoadedConfig {
   let raw: unknown;
   try {
     const text = readFileSync(file, 'utf8');
-    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    // A config is a few lines: a huge or alias-bombed one is refused, not expanded.
+    if (text.length > 256 * 1024) throw new Error(`the file is ${Math.round(text.length / 1024)} KiB, far more than any config`);
+    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 100 });
   } catch (err) {
     const line = err instanceof YAMLParseError ? err.linePos?.[0]?.line : undefined;
     throw new InputError(`cannot parse ${path.basename(file)}: ${(err as Error).message.split('\n')[0]}.`, {
