@@ -50,7 +50,7 @@ export async function sha256File(file: string): Promise<string> {
 /** Options recorded in the journal header so that `resume` runs with the same selection. Never secrets. */
 const RECORDED: (keyof CampaignOptions)[] = [
   'provider', 'rate', 'concurrency', 'defaultCountry', 'suppress', 'where', 'window', 'tz', 'dailyLimit',
-  'encoding', 'phoneColumn', 'consentColumn', 'consentMaxAge', 'minInterval', 'repeatAfter', 'allowRepeat', 'maxRetries', 'timeoutMs', 'maxFailureRate',
+  'encoding', 'phoneColumn', 'consentColumn', 'consentYes', 'international', 'headerLine', 'consentMaxAge', 'minInterval', 'repeatAfter', 'allowRepeat', 'maxRetries', 'timeoutMs', 'maxFailureRate',
 ];
 
 export function recordedOptions(o: CampaignOptions): Record<string, unknown> {

@@ -22,6 +22,9 @@ export interface CampaignOptions {
   encoding?: string;
   phoneColumn?: string;
   consentColumn?: string;
+  consentYes: string[];
+  international: boolean;
+  headerLine?: number;
   consentMaxAge?: string;
   minInterval?: string;
   repeatAfter: string;

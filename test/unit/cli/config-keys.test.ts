@@ -19,7 +19,7 @@ function readYaml(text: string) {
 /** A valid value for each flag, as typed on the command line. */
 const SAMPLE: Record<string, string> = {
   template: 'm.md', defaultCountry: 'ES', suppress: 'bajas.txt', where: 'city=Madrid', encoding: 'latin1', phoneColumn: 'movil',
-  consentColumn: 'ok', consentMaxAge: '365', minInterval: '7d', repeatAfter: '3d', provider: 'cloud', journal: 'j.jsonl', rate: '7', concurrency: '3',
+  consentColumn: 'ok', consentMaxAge: '365', minInterval: '7d', repeatAfter: '3d', consentYes: 'Sí, quiero', headerLine: '3', provider: 'cloud', journal: 'j.jsonl', rate: '7', concurrency: '3',
   window: '09:00-21:00', tz: 'Europe/Madrid', dailyLimit: '100', maxRetries: '0', timeoutMs: '900', sandboxFaults: '429=0.1',
 };
 
