@@ -1,6 +1,7 @@
 import { lint } from "../../core/lint/index.js";
 import { ruleFix } from "../../core/lint/rules-catalog.js";
-import { count, colourFor, FindingCollector, formatFindings, JsonFindingsStream, plural } from '../output.js';
+import { count, colourFor, FindingCollector, formatFindings, JsonFindingsStream, plural, shown } from '../output.js';
+import { columnsReport } from '../../core/contacts/columns.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandOptions } from '../options.js';
 import { display, resolveOptions } from './shared.js';
@@ -22,13 +23,21 @@ export async function runLint(contactsPath: string, flags: CommandOptions['lint'
   });
 
   if (stream) {
-    stream.end({ contacts: result.contacts });
+    stream.end({ columns: columnsReport(result.columns), contacts: result.contacts });
     return result.errors > 0 ? EXIT.FAILURES : EXIT.OK;
   }
 
   const c = colourFor(process.stderr, process.env, flags.color === false);
   const out: string[] = [];
   out.push(c.bold(`campaign lint ${display(contactsPath)}`) + (result.template ? c.dim(` with ${display(result.template.path)}`) : ''));
+  // Which columns were read, first: a wrong guess (consent, phone) is the costliest mistake.
+  out.push(
+    c.dim(
+      `  columns: ${Object.entries(columnsReport(result.columns))
+        .map(([kind, v]) => `${kind.replace(/_/g, ' ')} ${(Array.isArray(v) ? v : [v]).map((h) => `"${shown(h)}"`).join(', ')}`)
+        .join('; ')}`,
+    ),
+  );
   out.push(...formatFindings(collector, c, ruleFix));
   const k = result.contacts;
   out.push('');
@@ -41,6 +50,7 @@ export async function runLint(contactsPath: string, flags: CommandOptions['lint'
         ['suppressed', k.suppressed],
         ['filtered out', k.filtered_out],
         ['missing variable', k.missing_variable],
+        ...(k.already_messaged !== undefined ? [['already got this template', k.already_messaged]] : []),
         ...(k.recently_messaged !== undefined ? [['messaged recently', k.recently_messaged]] : []),
       ]
         .map(([label, n]) => `${n} ${label}`)

@@ -1,7 +1,7 @@
 import { PhoneIndex } from './phone-index.js';
 import type { Finding } from '../findings.js';
 import { findColumn, isConsentDateColumn, isConsentSourceColumn, resolveColumns } from './columns.js';
-import { isExplicitYes } from './consent.js';
+import { consentReader, isFlagSet } from './consent.js';
 import { normalisePhone } from './phone.js';
 import type { ClassifiedRow, ClassifyOptions, FindingSink, OpenedCsv } from './types.js';
 import { compileWhere } from './where.js';
@@ -16,13 +16,25 @@ const DAY_MS = 86_400_000;
  * Only the numbers already seen are kept, not the rows.
  */
 export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, sink: FindingSink): AsyncGenerator<ClassifiedRow> {
-  const { phoneColumn, consentColumn } = resolveColumns(csv.header, opts, csv.path);
+  const { phoneColumn, consentColumn, phoneFallbacks = [], doNotContact = [] } = resolveColumns(csv.header, opts, csv.path);
+  const isExplicitYes = consentReader(opts.consentYes);
+  /** The first do-not-contact column set in this row, with its value. */
+  const flagged = (record: Record<string, string>): [string, string] | undefined => {
+    for (const c of doNotContact) if (isFlagSet(record[c])) return [c, record[c]];
+    return undefined;
+  };
+  /** The phone cell, or the first other phone column with a value when it is empty. */
+  const numberOf = (record: Record<string, string>): { raw: string; column: string } => {
+    const raw = record[phoneColumn] ?? '';
+    if (raw.trim() !== '' || phoneFallbacks.length === 0) return { raw, column: phoneColumn };
+    for (const c of phoneFallbacks) if ((record[c] ?? '').trim() !== '') return { raw: record[c], column: c };
+    return { raw, column: phoneColumn };
+  };
   const filter = compileWhere(opts.where ?? [], csv.header, csv.path);
   const required = (opts.requiredVariables ?? [])
     .map((v) => findColumn(csv.header, v))
     .filter((c): c is string => c !== undefined && c !== phoneColumn);
-  const dateColumn = csv.header.find(isConsentDateColumn);
-  const sourceColumn = csv.header.find(isConsentSourceColumn);
+  const { consentDateColumn: dateColumn, consentSourceColumn: sourceColumn } = resolveColumns(csv.header, opts, csv.path);
   const maxAgeMs = opts.consentMaxAgeDays !== undefined ? opts.consentMaxAgeDays * DAY_MS : undefined;
   const now = (opts.now ?? new Date()).getTime();
   const suppressed = opts.suppressed;
@@ -35,8 +47,8 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
     const p = normalisePhone(raw, defaultCountry);
     return p.ok ? p.e164 : undefined;
   };
-  const decline = (line: number, record: Record<string, string>, bucket: 'no_consent' | 'filtered_out' = 'no_consent'): ClassifiedRow => {
-    const phone = declinedNumber(record[phoneColumn] ?? '');
+  const decline = (line: number, record: Record<string, string>, bucket: 'no_consent' | 'filtered_out' | 'suppressed' = 'no_consent'): ClassifiedRow => {
+    const phone = declinedNumber(numberOf(record).raw);
     if (!phone) return { line, bucket, record };
     const first = declined.get(phone) === undefined;
     if (first) declined.set(phone, line);
@@ -67,9 +79,9 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
   for await (const row of csv.rows) {
     const { line, record } = row;
     if (filter && !filter(record)) {
-      // A "no" outside the segment still counts: it withdraws consent for the number everywhere.
+      // A "no" (or a do-not-contact flag) outside the segment still counts: it withdraws consent for the number everywhere.
       const consent = record[consentColumn] ?? '';
-      yield isExplicitYes(consent) ? { line, bucket: 'filtered_out', record } : decline(line, record, 'filtered_out');
+      yield isExplicitYes(consent) && !flagged(record) ? { line, bucket: 'filtered_out', record } : decline(line, record, 'filtered_out');
       continue;
     }
     if (row.fieldCount !== undefined && row.fieldCount !== width) {
@@ -79,6 +91,21 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
         message: `This row has ${row.fieldCount} fields but the header has ${width}; values after a stray delimiter end up in the wrong column.`,
         line,
       });
+    }
+
+    // The list itself says not to contact this person: whatever the consent column says.
+    const flag = flagged(record);
+    if (flag) {
+      sink({
+        rule: 'do-not-contact',
+        severity: 'info',
+        message: `The "${flag[0]}" column says not to contact this person ("${flag[1]}"): not messaged, whatever the consent says.`,
+        line,
+        column: flag[0],
+        value: flag[1],
+      });
+      yield decline(line, record, 'suppressed');
+      continue;
     }
 
     const consent = record[consentColumn] ?? '';
@@ -122,21 +149,31 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
       });
     }
 
-    const raw = record[phoneColumn] ?? '';
+    const { raw, column: numberColumn } = numberOf(record);
+    if (numberColumn !== phoneColumn) {
+      sink({
+        rule: 'phone-fallback',
+        severity: 'info',
+        message: `The "${phoneColumn}" cell is empty; the number in "${numberColumn}" is used instead.`,
+        line,
+        column: numberColumn,
+        value: raw,
+      });
+    }
     const phone = normalisePhone(raw, defaultCountry);
     if (!phone.ok) {
-      sink(phoneFinding(phone.reason, phone.detail, raw, line, phoneColumn));
+      sink(phoneFinding(phone.reason, phone.detail, raw, line, numberColumn));
       yield { line, bucket: 'invalid_phone', record };
       continue;
     }
     const e164 = phone.e164;
     if (phone.kind === 'not-whatsapp') {
-      sink({ rule: 'not-whatsapp-number', severity: 'warning', message: `${e164} is a premium-rate, toll-free or other service number that cannot have WhatsApp.`, line, column: phoneColumn, value: raw });
+      sink({ rule: 'not-whatsapp-number', severity: 'warning', message: `${e164} is a premium-rate, toll-free or other service number that cannot have WhatsApp.`, line, column: numberColumn, value: raw });
       yield { line, bucket: 'invalid_phone', phone: e164, record };
       continue;
     }
     if (suppressed?.has(e164)) {
-      sink({ rule: 'suppressed', severity: 'info', message: `${e164} is on a suppression (opt-out) list.`, line, column: phoneColumn, value: raw });
+      sink({ rule: 'suppressed', severity: 'info', message: `${e164} is on a suppression (opt-out) list.`, line, column: numberColumn, value: raw });
       yield { line, bucket: 'suppressed', phone: e164, record };
       continue;
     }
@@ -155,12 +192,12 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
     }
     const firstLine = seen.get(e164);
     if (firstLine !== undefined) {
-      sink({ rule: 'duplicate', severity: 'warning', message: `${e164} is the same number as line ${firstLine}; it gets one message.`, line, column: phoneColumn, value: raw });
+      sink({ rule: 'duplicate', severity: 'warning', message: `${e164} is the same number as line ${firstLine}; it gets one message.`, line, column: numberColumn, value: raw });
       yield { line, bucket: 'duplicate', phone: e164, record };
       continue;
     }
     if (phone.kind === 'fixed') {
-      sink({ rule: 'landline', severity: 'warning', message: `${e164} is a landline: it only works if it is registered on WhatsApp.`, line, column: phoneColumn, value: raw });
+      sink({ rule: 'landline', severity: 'warning', message: `${e164} is a landline: it only works if it is registered on WhatsApp.`, line, column: numberColumn, value: raw });
     }
 
     const missing = required.filter((c) => (record[c] ?? '').trim() === '');

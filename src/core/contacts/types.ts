@@ -33,6 +33,8 @@ export interface WhereCondition {
 export interface ClassifyOptions {
   phoneColumn?: string;
   consentColumn?: string;
+  /** `--consent-yes`: more answers that mean yes. */
+  consentYes?: string[];
   /** ISO 3166-1 alpha-2 for numbers written without `+`. */
   defaultCountry?: string;
   /** E.164 numbers never to message. */
@@ -60,10 +62,21 @@ export interface ClassifiedRow {
   revokes?: number;
 }
 
+/** The columns the tool interpreted (lint --json `columns`). */
 export interface ContactSourceInfo {
   phoneColumn: string;
   consentColumn: string;
+  /** Other phone columns, best first: read when the phone cell is empty. */
+  phoneFallbacks?: string[];
+  /** Columns whose truthy value keeps a row out (do not contact, blacklisted, deceased, withdrawn...). */
+  doNotContact?: string[];
+  /** Each contact's country, for national numbers. */
+  countryColumn?: string;
+  /** When and where consent was given (its evidence; `--consent-max-age` reads the date). */
+  consentDateColumn?: string;
+  consentSourceColumn?: string;
 }
+
 
 /** Findings are reported through a callback so that the stream never holds them all twice. */
 export type FindingSink = (f: Finding) => void;

@@ -91,8 +91,10 @@ export async function prepareLint(req: Omit<LintRequest, 'onFinding'>, opts: { c
     render,
     templateFindings,
     classify: {
-      phoneColumn: columns.phoneColumn,
-      consentColumn: columns.consentColumn,
+      // The columns as the user named them: classify resolves them again, with the same answer and its fallbacks.
+      phoneColumn: options.phoneColumn,
+      consentColumn: options.consentColumn,
+      consentYes: options.consentYes,
       defaultCountry: options.defaultCountry,
       suppressed,
       where,

@@ -165,11 +165,14 @@ describe('contact rules: each fires, and does not fire when it must not', () => 
     expect(rules(findings, 'ragged-row').map((f) => f.line)).toEqual([2]);
   });
 
-  it('catalogues every rule it can emit', () => {
+  it('catalogues every rule it can emit', async () => {
     const ids = CONTACT_RULES.map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.sort()).toEqual(['consent-conflict', 'consent-date-invalid', 'consent-evidence-missing', 'consent-stale', 'duplicate', 'invalid-phone', 'landline', 'missing-variable',
-      'no-consent', 'not-whatsapp-number', 'phone-needs-country', 'ragged-row', 'suppressed']);
+    const { readFileSync } = await import('node:fs');
+    const source = readFileSync(new URL('../../../src/core/contacts/classify.ts', import.meta.url), 'utf8');
+    const emitted = [...source.matchAll(/rule: '([a-z-]+)'/g)].map((m) => m[1]);
+    expect(emitted.length).toBeGreaterThan(10);
+    for (const id of emitted) expect(ids, id).toContain(id);
   });
 });
 

@@ -30,7 +30,7 @@ describe('resolveColumns', () => {
   it('prefers whatsapp over mobile over phone, whatever the order', () => {
     expect(resolveColumns(['telefono', 'movil', 'whatsapp', 'consent'], {}, 'c.csv').phoneColumn).toBe('whatsapp');
     expect(resolveColumns(['phone', 'Celular', 'consent'], {}, 'c.csv').phoneColumn).toBe('Celular');
-    expect(resolveColumns(['Teléfono', 'Consentimiento'], {}, 'c.csv')).toEqual({ phoneColumn: 'Teléfono', consentColumn: 'Consentimiento' });
+    expect(resolveColumns(['Teléfono', 'Consentimiento'], {}, 'c.csv')).toMatchObject({ phoneColumn: 'Teléfono', consentColumn: 'Consentimiento' });
   });
 
   it('prefers a WhatsApp-specific consent column', () => {
@@ -38,7 +38,7 @@ describe('resolveColumns', () => {
   });
 
   it('uses named columns, ignoring case and accents', () => {
-    expect(resolveColumns(['contacto', 'ok'], { phoneColumn: 'CONTACTO', consentColumn: 'ok' }, 'c.csv')).toEqual({ phoneColumn: 'contacto', consentColumn: 'ok' });
+    expect(resolveColumns(['contacto', 'ok'], { phoneColumn: 'CONTACTO', consentColumn: 'ok' }, 'c.csv')).toMatchObject({ phoneColumn: 'contacto', consentColumn: 'ok' });
   });
 
   it('names the file, line 1, the header and the flag when no phone column is found', () => {
