@@ -243,7 +243,7 @@ function phoneFinding(reason: 'needs-country' | 'invalid' | 'empty', detail: str
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 const DMY_DATE = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
-const YMD_SLASH = /^(\d{4})\/(\d{1,2})\/(\d{1,2})$/;
+const YMD_SLASH = /^(\d{4})\/(\d{1,2})\/(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?/;
 
 /** ISO 8601, or day-first DD/MM/YYYY as Spanish and Portuguese exports write it; ms since epoch. */
 export function parseConsentDate(value: string): number | undefined {
@@ -258,7 +258,7 @@ export function parseConsentDate(value: string): number | undefined {
   m = DMY_DATE.exec(value);
   if (m) return utc(+m[3], +m[2], +m[1], +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0));
   m = YMD_SLASH.exec(value);
-  if (m) return utc(+m[1], +m[2], +m[3], 0, 0, 0);
+  if (m) return utc(+m[1], +m[2], +m[3], +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0));
   return undefined;
 }
 

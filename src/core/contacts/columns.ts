@@ -43,6 +43,8 @@ const CONSENT_DATE = new Set([
   'consentat', 'consentdate', 'consentedat', 'consenttimestamp', 'consentime', 'consenttime', 'optinat', 'optindate',
   'optedinat', 'fechaconsentimiento', 'fechadeconsentimiento', 'fechaconsentimento', 'dataconsentimento',
   'datadoconsentimento', 'datadeconsentimento', 'fechaoptin', 'dataoptin', 'dataconsentiment',
+  // A form tool's answer time is when the person answered the opt-in question (Google Forms, Microsoft Forms, Typeform).
+  'marcatemporal', 'timestamp', 'carimbodedatahora', 'submittedat', 'submitdate', 'horadefinalizacion', 'completiontime', 'fechadeenvio',
 ]);
 const CONSENT_SOURCE = new Set([
   'consentsource', 'consentmethod', 'consentorigin', 'consentevidence', 'consentproof', 'optinsource', 'optinmethod',
