@@ -59,10 +59,10 @@ async function postTwilio(ctx: Ctx, params: Record<string, string>, opts: { sign
   return fetch(`${ctx.url}/webhooks/twilio`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig }, body: new URLSearchParams(params).toString() });
 }
 
-function vonageJwt(body: string, secret = VONAGE_SECRET, hashOf = body): string {
+function vonageJwt(body: string, secret = VONAGE_SECRET, hashOf = body, claims: object = {}): string {
   const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const h = enc({ alg: 'HS256', typ: 'JWT' });
-  const p = enc({ iat: Math.floor(Date.now() / 1000), jti: 'j1', iss: 'Vonage', payload_hash: createHash('sha256').update(hashOf).digest('hex'), api_key: 'k', application_id: 'app' });
+  const p = enc({ iat: Math.floor(Date.now() / 1000), ...claims, jti: 'j1', iss: 'Vonage', payload_hash: createHash('sha256').update(hashOf).digest('hex'), api_key: 'k', application_id: 'app' });
   return `${h}.${p}.${createHmac('sha256', secret).update(`${h}.${p}`).digest('base64url')}`;
 }
 async function postVonage(ctx: Ctx, body: string, auth: string | null = `Bearer ${vonageJwt(body)}`) {
@@ -216,6 +216,9 @@ describe('webhook server', () => {
     expect((await postVonage(ctx, read, `Bearer ${vonageJwt(read, VONAGE_SECRET, body)}`)).status).toBe(403);
     expect((await postVonage(ctx, read, `Bearer ${vonageJwt(read, 'other')}`)).status).toBe(403);
     expect((await postVonage(ctx, read, null)).status).toBe(401);
+    // Correctly signed but replayed: an iat two years old, or none at all.
+    expect((await postVonage(ctx, read, `Bearer ${vonageJwt(read, VONAGE_SECRET, read, { iat: Math.floor(Date.now() / 1000) - 2 * 365 * 86400 })}`)).status).toBe(403);
+    expect((await postVonage(ctx, read, `Bearer ${vonageJwt(read, VONAGE_SECRET, read, { iat: undefined })}`)).status).toBe(403);
     expect(await readFile(ctx.b)).toEqual(before);
   });
 });
