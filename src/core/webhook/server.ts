@@ -56,8 +56,9 @@ class HttpError extends Error {
  * `campaign webhook`: receives provider callbacks (contract "Webhook receiver"). Every POST is
  * verified against the raw bytes before anything is parsed; a request that fails verification
  * gets 401 (no signature) or 403 (bad signature, or the route's secret is not configured) and
- * changes no file. A verified callback gets 200 even when its message id is unknown, so the
- * provider does not retry it for days.
+ * changes no file. A verified callback gets 200 only once what it says is on disk in its journal
+ * (500 when that fails, so the provider retries), and even when its message id is unknown, so
+ * the provider does not retry it for days.
  */
 export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
@@ -80,9 +81,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
   async function recordOptOut(number: string, source: string, at: string, hit?: JournalHit, contextId?: string): Promise<void> {
     const added = await appendOptOut(optOutFiles(opts.cwd, opts.env), number);
     const target = hit ?? (await index.findRecipient(number, contextId));
-    if (target && !index.hasOptOut(target.journal, target.to)) {
-      await index.append(target.journal, { type: 'optout', to: target.to, at, source });
-    }
+    if (target) await index.record(target.journal, { type: 'optout', to: target.to, at, source });
     log(`opt-out ${number} (${source})${added ? ' added to .campaign/optouts.txt' : ' already in .campaign/optouts.txt'}${target ? `, noted in ${show(target.journal)}` : ''}`);
   }
 
@@ -92,11 +91,12 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
         const hit = await index.findForStatus(item);
         if (!hit) {
           log(`${item.provider}: status ${item.status} for message ${item.id} to ${item.to}: no journal holds it; ignored.`);
-        } else if (!index.hasStatus(hit.journal, item.id, item.status)) {
+        } else {
           // `at` is when we learnt it (journal lines stay in order); the provider's time is kept too.
           const ev: Extract<JournalEvent, { type: 'status' }> = { type: 'status', to: hit.to, id: item.id, status: item.status, at: new Date().toISOString(), provider_at: item.at };
           if (item.code !== undefined) ev.code = item.code;
-          await index.append(hit.journal, ev);
+          // Once per message id and status, however many copies arrive at once; resolves when on disk.
+          await index.record(hit.journal, ev);
         }
         if (isOptOutCode(item.code)) await recordOptOut(hit?.to ?? item.to, `error ${item.code}`, new Date().toISOString(), hit);
       } else if (item.kind === 'inbound') {
