@@ -291,7 +291,8 @@ function recordKey(journal: string, event: JournalEvent): string | undefined {
   return undefined;
 }
 
-async function syncFile(path: string): Promise<void> {
+/** fdatasync: what was written to `path` (by anyone) survives a crash of the machine too. */
+export async function syncFile(path: string): Promise<void> {
   const fh = await open(path, 'r');
   try {
     await fh.datasync();
