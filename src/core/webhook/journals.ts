@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { JournalEvent, JournalLine } from '../journal/format.js';
 import { JournalFollower } from '../journal/reader.js';
@@ -61,6 +61,11 @@ interface JournalState {
  * In-memory index of the journals the webhook serves: provider message id → journal, built from
  * `sent` events (and our own `status` events) and refreshed incrementally — only the bytes
  * appended since the last scan are read — whenever a lookup misses.
+ *
+ * The files are the only source of truth: every line, ours included, enters the index through
+ * one scan, and scans never overlap (two at once would read the same bytes twice or skip some).
+ * What the webhook itself records goes through `record`, which is also what keeps a callback
+ * from being written twice.
  */
 export class JournalIndex {
   private readonly explicit: string[];
@@ -68,12 +73,21 @@ export class JournalIndex {
   private readonly states = new Map<string, JournalState>();
   private readonly byId = new Map<string, { journal: string; to: string }>();
   private readonly byRef = new Map<string, { journal: string; to: string }>();
-  private readonly seenStatus = new Set<string>();
-  private readonly seenOptOut = new Set<string>();
+  /** Keys (recordKey) of the status and opt-out events the journals hold. */
+  private readonly recorded = new Set<string>();
+  /** Keys being written right now: a second copy waits for the first instead of writing again. */
+  private readonly recording = new Map<string, Promise<void>>();
+  /** One fdatasync per journal at a time, shared by the appends that finished before it began. */
+  private readonly syncs = new Map<string, () => Promise<void>>();
+  /** Lines taken in from every journal so far: each line once, unless a journal was rewritten. */
+  linesRead = 0;
+  /** Scans everything appended since the last scan; concurrent callers share runs (coalesced). */
+  readonly refresh: () => Promise<void>;
 
   constructor(opts: { journals: string[]; cwd: string }) {
     this.cwd = opts.cwd;
     this.explicit = opts.journals.map((j) => resolve(opts.cwd, j));
+    this.refresh = coalesced(() => this.scanAll());
   }
 
   /** The journal paths currently indexed. */
@@ -82,7 +96,7 @@ export class JournalIndex {
   }
 
   /** Picks up new journals (when none were named) and the bytes appended to each since last time. */
-  async refresh(): Promise<void> {
+  private async scanAll(): Promise<void> {
     const paths = this.explicit.length > 0 ? this.explicit : await discoverJournals(this.cwd);
     for (const path of paths) {
       let st = this.states.get(path);
@@ -117,6 +131,7 @@ export class JournalIndex {
   }
 
   private take(st: JournalState, line: JournalLine): void {
+    this.linesRead++;
     if (line.type === 'header') {
       if (typeof line.campaign === 'string') st.campaign = line.campaign;
       return;
@@ -135,24 +150,18 @@ export class JournalIndex {
         if (typeof ev.id === 'string') this.byId.set(ev.id, hit);
         break;
       case 'status':
-        if (typeof ev.id === 'string') {
-          if (!this.byId.has(ev.id)) this.byId.set(ev.id, hit);
-          this.seenStatus.add(statusKey(st.path, ev.id, String(ev.status)));
-        }
-        break;
-      case 'optout':
-        this.seenOptOut.add(`${st.path}\0${to}`);
+        if (typeof ev.id === 'string' && !this.byId.has(ev.id)) this.byId.set(ev.id, hit);
         break;
     }
+    const key = recordKey(st.path, event);
+    if (key) this.recorded.add(key);
   }
 
   private forget(path: string): void {
     for (const map of [this.byId, this.byRef]) {
       for (const [k, v] of map) if (v.journal === path) map.delete(k);
     }
-    for (const set of [this.seenStatus, this.seenOptOut]) {
-      for (const k of set) if (k.startsWith(`${path}\0`)) set.delete(k);
-    }
+    for (const k of this.recorded) if (k.startsWith(`${path}\0`)) this.recorded.delete(k);
   }
 
   /**
@@ -240,27 +249,83 @@ export class JournalIndex {
     return match() ?? (await this.refresh(), match());
   }
 
-  hasStatus(journal: string, id: string, status: string): boolean {
-    return this.seenStatus.has(statusKey(journal, id, status));
-  }
-
-  hasOptOut(journal: string, to: string): boolean {
-    return this.seenOptOut.has(`${journal}\0${to}`);
-  }
-
   /**
-   * Appends an event to a journal and records it in the index at once (so a provider's retry
-   * arriving right after is recognised as a duplicate without a re-scan).
+   * Appends a `status` or `optout` event to `journal` unless the journal already holds the same
+   * one (a status: same message id and status; an opt-out: same number), however many copies
+   * arrive and however concurrently. Resolves once the event is on disk (fdatasync) and in the
+   * index, or once the copy already being written is; rejects when it could not be written, so
+   * that the caller answers 5xx and the provider retries. True when this call wrote it.
    */
-  async append(journal: string, event: JournalEvent): Promise<void> {
+  async record(journal: string, event: JournalEvent): Promise<boolean> {
+    const key = recordKey(journal, event);
+    if (!key) throw new Error(`JournalIndex.record: not a status or opt-out event (${event.type})`);
+    if (this.recorded.has(key)) return false;
+    const pending = this.recording.get(key);
+    if (pending) return pending.then(() => false);
+    // No await between the checks above and this: a concurrent copy finds the entry.
+    const write = this.appendDurably(journal, event).finally(() => this.recording.delete(key));
+    this.recording.set(key, write);
+    await write;
+    return true;
+  }
+
+  private async appendDurably(journal: string, event: JournalEvent): Promise<void> {
     await appendEvent(journal, event);
-    const st = this.states.get(journal);
-    if (st && 'to' in event && typeof event.to === 'string') this.note(st, event, event.to);
+    let sync = this.syncs.get(journal);
+    if (!sync) this.syncs.set(journal, (sync = coalesced(() => syncFile(journal))));
+    await sync();
+    // The scan reads our line back (with whatever the send appended before it), so the index
+    // knows it before the key leaves `recording`.
+    await this.refresh();
+    if (!this.recorded.has(recordKey(journal, event)!)) {
+      throw new Error(`${journal} changed while the webhook was writing to it; the callback was not recorded.`);
+    }
   }
 }
 
-function statusKey(journal: string, id: string, status: string): string {
-  return `${journal}\0${id}\0${status}`;
+/** What makes a status or opt-out event the same as another in one journal. */
+function recordKey(journal: string, event: JournalEvent): string | undefined {
+  const ev = event as { type: string; id?: unknown; status?: unknown; to?: unknown };
+  if (ev.type === 'status' && typeof ev.id === 'string') return `${journal}\0status\0${ev.id}\0${String(ev.status)}`;
+  if (ev.type === 'optout' && typeof ev.to === 'string') return `${journal}\0optout\0${ev.to}`;
+  return undefined;
+}
+
+/** fdatasync: what was written to `path` (by anyone) survives a crash of the machine too. */
+export async function syncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Wraps `run` so that runs never overlap and every call is answered by a run that started after
+ * the call (it sees everything done before it); calls that arrive while a run is going share the
+ * next one.
+ */
+export function coalesced(run: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+  const begin = (): Promise<void> => {
+    running = run().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+  return () => {
+    if (queued) return queued;
+    if (!running) return begin();
+    queued = running
+      .catch(() => undefined)
+      .then(() => {
+        queued = undefined;
+        return begin();
+      });
+    return queued;
+  };
 }
 
 function lastAtMs(r: RecipientRecord | undefined): number {

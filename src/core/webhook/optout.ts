@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { readOptOutList } from '../contacts/optouts.js';
 import { appendWholeLines, withFileQueue } from '../history/append.js';
 import { OPT_OUT_CODES } from '../providers/index.js';
+import { syncFile } from './journals.js';
 
 /**
  * Opt-out detection. A reply is an opt-out only when the WHOLE message (after dropping case,
@@ -100,6 +101,8 @@ export async function appendOptOut(files: string[], e164: string): Promise<boole
       await mkdir(dirname(path), { recursive: true });
       if ((await readOptOutList(path, { missing: 'empty' })).numbers.has(number)) return false;
       await appendWholeLines(path, [number]);
+      // The webhook answers 200 after this: the provider will not tell us again.
+      await syncFile(path);
       return true;
     });
     if (i === 0) addedToFirst = added;

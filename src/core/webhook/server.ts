@@ -20,7 +20,20 @@ export interface WebhookServerOptions {
   log: (line: string) => void;
   /** Request body limit, default 1 MB (→ 413). */
   maxBodyBytes?: number;
+  /**
+   * Limits against silent or stalled clients (each defaults to 20 s): the headers must arrive
+   * within `headersTimeoutMs` of the connection, the whole request within `requestTimeoutMs`, and
+   * a connection with no bytes moving for `idleTimeoutMs` is closed.
+   */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  idleTimeoutMs?: number;
+  /** Open connections at most (default 256); past it a new connection is closed at once. */
+  maxConnections?: number;
 }
+
+const DEFAULT_TIMEOUT_MS = 20_000;
+const DEFAULT_MAX_CONNECTIONS = 256;
 
 export interface WebhookServer {
   url: string;
@@ -43,8 +56,9 @@ class HttpError extends Error {
  * `campaign webhook`: receives provider callbacks (contract "Webhook receiver"). Every POST is
  * verified against the raw bytes before anything is parsed; a request that fails verification
  * gets 401 (no signature) or 403 (bad signature, or the route's secret is not configured) and
- * changes no file. A verified callback gets 200 even when its message id is unknown, so the
- * provider does not retry it for days.
+ * changes no file. A verified callback gets 200 only once what it says is on disk in its journal
+ * (500 when that fails, so the provider retries), and even when its message id is unknown, so
+ * the provider does not retry it for days.
  */
 export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
@@ -67,9 +81,7 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
   async function recordOptOut(number: string, source: string, at: string, hit?: JournalHit, contextId?: string): Promise<void> {
     const added = await appendOptOut(optOutFiles(opts.cwd, opts.env), number);
     const target = hit ?? (await index.findRecipient(number, contextId));
-    if (target && !index.hasOptOut(target.journal, target.to)) {
-      await index.append(target.journal, { type: 'optout', to: target.to, at, source });
-    }
+    if (target) await index.record(target.journal, { type: 'optout', to: target.to, at, source });
     log(`opt-out ${number} (${source})${added ? ' added to .campaign/optouts.txt' : ' already in .campaign/optouts.txt'}${target ? `, noted in ${show(target.journal)}` : ''}`);
   }
 
@@ -79,11 +91,12 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
         const hit = await index.findForStatus(item);
         if (!hit) {
           log(`${item.provider}: status ${item.status} for message ${item.id} to ${item.to}: no journal holds it; ignored.`);
-        } else if (!index.hasStatus(hit.journal, item.id, item.status)) {
+        } else {
           // `at` is when we learnt it (journal lines stay in order); the provider's time is kept too.
           const ev: Extract<JournalEvent, { type: 'status' }> = { type: 'status', to: hit.to, id: item.id, status: item.status, at: new Date().toISOString(), provider_at: item.at };
           if (item.code !== undefined) ev.code = item.code;
-          await index.append(hit.journal, ev);
+          // Once per message id and status, however many copies arrive at once; resolves when on disk.
+          await index.record(hit.journal, ev);
         }
         if (isOptOutCode(item.code)) await recordOptOut(hit?.to ?? item.to, `error ${item.code}`, new Date().toISOString(), hit);
       } else if (item.kind === 'inbound') {
@@ -131,7 +144,18 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
     send(res, 200, route.reply?.body ?? '', route.reply?.contentType ?? 'text/plain; charset=utf-8');
   }
 
-  const server = createServer((req, res) => {
+  const requestTimeout = opts.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  // Node refuses a headers timeout above the request timeout.
+  const headersTimeout = Math.min(opts.headersTimeoutMs ?? DEFAULT_TIMEOUT_MS, requestTimeout);
+  const idleTimeout = opts.idleTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const server = createServer({
+    requestTimeout,
+    headersTimeout,
+    keepAliveTimeout: Math.min(5_000, idleTimeout),
+    // Node enforces the two timeouts above only when it sweeps its connections (default every
+    // 30 s, which would let a stalled client hold a descriptor for 50 s).
+    connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4))),
+  }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (err instanceof HttpError) {
         if (err.message) log(err.message);
@@ -145,8 +169,17 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
       if (!res.headersSent) send(res, 500, '', 'text/plain; charset=utf-8');
     });
   });
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 15_000;
+  // No bytes either way for this long (a client that connects and says nothing): closed. With
+  // no 'timeout' listener on the server, Node destroys the socket.
+  server.timeout = idleTimeout;
+  server.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  let lastDropLog = 0;
+  server.on('drop', () => {
+    // Once a minute at most: a flood must not flood the log too.
+    if (Date.now() - lastDropLog < 60_000) return;
+    lastDropLog = Date.now();
+    log(`webhook: ${server.maxConnections} connections at once; closing new ones until some end.`);
+  });
 
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {

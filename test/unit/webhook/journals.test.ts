@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readJournal, reduceJournal } from '../../../src/core/journal/reader.js';
-import { appendEvent, discoverJournals, JournalIndex } from '../../../src/core/webhook/journals.js';
+import { appendEvent, coalesced, discoverJournals, JournalIndex } from '../../../src/core/webhook/journals.js';
 
 const T0 = '2025-05-01T10:00:00.000Z';
 const header = (campaign: string) => JSON.stringify({ type: 'header', version: 1, campaign, at: T0, contacts: { path: 'c.csv', sha256: 'x' }, template: null, provider: 'cloud', options: {} });
@@ -57,7 +57,7 @@ describe('appendEvent', () => {
     await index.refresh();
     const hit = await index.findForStatus({ id: 'wamid.new', to: '+34600000002', correlation: 'c:+34600000002' });
     expect(hit).toEqual({ journal: path, to: '+34600000002', via: 'correlation' });
-    await index.append(hit!.journal, { type: 'status', to: hit!.to, id: 'wamid.new', status: 'delivered', at: T0 });
+    expect(await index.record(hit!.journal, { type: 'status', to: hit!.to, id: 'wamid.new', status: 'delivered', at: T0 })).toBe(true);
     const rec = reduceJournal((await readJournal(path)).events).get('+34600000002');
     expect(rec).toMatchObject({ state: 'sent', id: 'wamid.new', status: 'delivered' });
   });
@@ -90,5 +90,104 @@ describe('JournalIndex', () => {
     expect(index.journals).toEqual([a, b]);
     expect(await index.findRecipient('+34600000003')).toMatchObject({ journal: b, via: 'recipient' });
     expect(await index.findRecipient('+34600000001', 'w1')).toMatchObject({ journal: a, via: 'id' });
+  });
+});
+
+describe('JournalIndex under concurrency', () => {
+  it('loses no line, and never forgets one, while another process writes the journal and lookups refresh it at once', async () => {
+    const path = join(dir, 'j.jsonl');
+    const N = 3000;
+    const sent = (i: number) => JSON.stringify({ type: 'sent', to: '+3460' + String(i).padStart(7, '0'), id: 'w' + i, at: T0, pad: 'x'.repeat(i % 11 === 0 ? 5000 : 30) });
+    // The first half is there before the index starts; the "send" (its own process, one write()
+    // per line, a few big lines so that reads end mid-line) appends the second half meanwhile.
+    await writeFile(path, [header('c'), ...Array.from({ length: N / 2 }, (_, i) => sent(i))].join('\n') + '\n');
+    const index = new JournalIndex({ journals: [path], cwd: dir });
+    await index.refresh();
+    const script = `
+      const fs = require('node:fs');
+      const lines = fs.readFileSync(process.argv[2], 'utf8').split('\\n').filter(Boolean);
+      const fd = fs.openSync(process.argv[1], 'a');
+      (async () => {
+        for (const [i, line] of lines.entries()) {
+          fs.writeSync(fd, line + '\\n');
+          if (i % 20 === 0) await new Promise((r) => setTimeout(r, 1));
+        }
+        fs.closeSync(fd);
+      })();`;
+    const rest = Array.from({ length: N / 2 }, (_, i) => sent(N / 2 + i));
+    await writeFile(join(dir, 'rest.txt'), rest.join('\n'));
+    const child = spawn(process.execPath, ['-e', script, path, join(dir, 'rest.txt')], { stdio: 'inherit' });
+    let finished = false;
+    const done = new Promise<number | null>((resolve) => child.on('exit', resolve)).finally(() => (finished = true));
+    // 20 callers at once: an id not written yet (a miss, so a refresh) and one of the first half
+    // (must always be found), over and over while the file grows.
+    const lost: string[] = [];
+    let rounds = 0;
+    await Promise.all(Array.from({ length: 20 }, async (_, k) => {
+      while (!finished) {
+        const i = (k * 997 + rounds++) % (N / 2);
+        await index.findForStatus({ id: `w-unknown-${i}`, to: '+0' });
+        if (!(await index.findForStatus({ id: `w${i}`, to: '+0' }))) lost.push(`w${i}`);
+      }
+    }));
+    expect(await done).toBe(0);
+    expect(lost).toEqual([]);
+    expect(rounds).toBeGreaterThan(20);
+    await index.refresh();
+    const missing: number[] = [];
+    for (let i = 0; i < N; i++) {
+      const hit = await index.findForStatus({ id: `w${i}`, to: '+0' });
+      if (hit?.to !== `+3460${String(i).padStart(7, '0')}`) missing.push(i);
+    }
+    expect(missing).toEqual([]);
+    // Each line taken in exactly once: no scan read the same bytes as another, none restarted.
+    expect(index.linesRead).toBe(N + 1);
+  });
+
+  it('record: concurrent copies of one status and of one opt-out write one line each', async () => {
+    const path = join(dir, 'j.jsonl');
+    await writeFile(path, header('c') + '\n' + JSON.stringify({ type: 'sent', to: '+34600000001', id: 'w1', at: T0 }) + '\n');
+    const index = new JournalIndex({ journals: [path], cwd: dir });
+    await index.refresh();
+    const status = { type: 'status', to: '+34600000001', id: 'w1', status: 'read', at: T0 } as const;
+    const optout = { type: 'optout', to: '+34600000001', at: T0, source: 'keyword' } as const;
+    const wrote = await Promise.all([...Array(25)].flatMap(() => [index.record(path, status), index.record(path, optout)]));
+    expect(wrote.filter(Boolean)).toHaveLength(2);
+    const lines = (await readFile(path, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.type).sort()).toEqual(['header', 'optout', 'sent', 'status']);
+    // Another status of the same message is not a copy.
+    expect(await index.record(path, { ...status, status: 'delivered' })).toBe(true);
+  });
+});
+
+describe('coalesced', () => {
+  it('never overlaps runs, and answers every call with a run that began after it', async () => {
+    let active = 0;
+    let maxActive = 0;
+    let runs = 0;
+    const starts: number[] = [];
+    const run = coalesced(async () => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      starts.push(Date.now());
+      runs++;
+      await new Promise((r) => setTimeout(r, 20));
+      active--;
+    });
+    const calls = [];
+    for (let i = 0; i < 10; i++) {
+      const at = Date.now();
+      calls.push(run().then(() => at));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await Promise.all(calls);
+    expect(maxActive).toBe(1);
+    // 10 calls 5 ms apart against 20 ms runs: shared, so far fewer runs than calls.
+    expect(runs).toBeGreaterThan(1);
+    expect(runs).toBeLessThan(10);
+    // A failed run fails only its own callers; the next call runs again.
+    const failing = coalesced(async () => { throw new Error('disk full'); });
+    await expect(failing()).rejects.toThrow('disk full');
+    await expect(failing()).rejects.toThrow('disk full');
   });
 });

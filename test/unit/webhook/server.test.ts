@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -59,10 +59,10 @@ async function postTwilio(ctx: Ctx, params: Record<string, string>, opts: { sign
   return fetch(`${ctx.url}/webhooks/twilio`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sig }, body: new URLSearchParams(params).toString() });
 }
 
-function vonageJwt(body: string, secret = VONAGE_SECRET, hashOf = body): string {
+function vonageJwt(body: string, secret = VONAGE_SECRET, hashOf = body, claims: object = {}): string {
   const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const h = enc({ alg: 'HS256', typ: 'JWT' });
-  const p = enc({ iat: Math.floor(Date.now() / 1000), jti: 'j1', iss: 'Vonage', payload_hash: createHash('sha256').update(hashOf).digest('hex'), api_key: 'k', application_id: 'app' });
+  const p = enc({ iat: Math.floor(Date.now() / 1000), ...claims, jti: 'j1', iss: 'Vonage', payload_hash: createHash('sha256').update(hashOf).digest('hex'), api_key: 'k', application_id: 'app' });
   return `${h}.${p}.${createHmac('sha256', secret).update(`${h}.${p}`).digest('base64url')}`;
 }
 async function postVonage(ctx: Ctx, body: string, auth: string | null = `Bearer ${vonageJwt(body)}`) {
@@ -216,6 +216,9 @@ describe('webhook server', () => {
     expect((await postVonage(ctx, read, `Bearer ${vonageJwt(read, VONAGE_SECRET, body)}`)).status).toBe(403);
     expect((await postVonage(ctx, read, `Bearer ${vonageJwt(read, 'other')}`)).status).toBe(403);
     expect((await postVonage(ctx, read, null)).status).toBe(401);
+    // Correctly signed but replayed: an iat two years old, or none at all.
+    expect((await postVonage(ctx, read, `Bearer ${vonageJwt(read, VONAGE_SECRET, read, { iat: Math.floor(Date.now() / 1000) - 2 * 365 * 86400 })}`)).status).toBe(403);
+    expect((await postVonage(ctx, read, `Bearer ${vonageJwt(read, VONAGE_SECRET, read, { iat: undefined })}`)).status).toBe(403);
     expect(await readFile(ctx.b)).toEqual(before);
   });
 });
@@ -250,5 +253,63 @@ describe('webhook server configuration', () => {
       await ctx.close();
       await rm(ctx.dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the same callback, many times at once', () => {
+  let ctx: Ctx;
+  beforeEach(async () => { ctx = await setup(); });
+  afterEach(async () => { await ctx.close(); await rm(ctx.dir, { recursive: true, force: true }); });
+
+  const statuses = async (path: string, id: string) => (await events(path)).filter((e) => e.type === 'status' && e.id === id);
+  const parallel = (n: number, post: () => Promise<Response>) => Promise.all(Array.from({ length: n }, async () => (await post()).status));
+
+  it('30 parallel copies of a signed Meta, Twilio and Vonage status: one status event each, every copy 200', async () => {
+    const meta = metaStatus('wamid.B1', '34600000003', 'delivered');
+    const twilio = { MessageSid: 'SMa4', MessageStatus: 'delivered', To: 'whatsapp:+34600000004', From: 'whatsapp:+15550001111' };
+    const vonage = JSON.stringify({ message_uuid: 'vonage-uuid-6', to: '34600000006', from: '1555', timestamp: '2025-05-01T10:05:00.000Z', status: 'delivered' });
+    const codes = await Promise.all([parallel(30, () => postMeta(ctx, meta)), parallel(30, () => postTwilio(ctx, twilio)), parallel(30, () => postVonage(ctx, vonage))]);
+    expect(codes.flat()).toEqual(Array(90).fill(200));
+    expect(await statuses(ctx.b, 'wamid.B1')).toHaveLength(1);
+    expect(await statuses(ctx.a, 'SMa4')).toHaveLength(1);
+    expect(await statuses(ctx.b, 'vonage-uuid-6')).toHaveLength(1);
+  });
+
+  it('30 parallel copies of an opt-out reply: one line in optouts.txt, one optout event', async () => {
+    const body = metaText('34600000001', 'BAJA');
+    expect(await parallel(30, () => postMeta(ctx, body))).toEqual(Array(30).fill(200));
+    expect(await optouts(ctx.dir)).toBe('+34600000001\n');
+    expect((await events(ctx.a)).filter((e) => e.type === 'optout')).toHaveLength(1);
+  });
+
+  it('a restarted webhook does not record again a callback the journal already holds', async () => {
+    const body = metaStatus('wamid.B1', '34600000003', 'read');
+    expect((await postMeta(ctx, body)).status).toBe(200);
+    await ctx.close();
+    const again = await startWebhookServer({ host: '127.0.0.1', port: 0, journals: [], cwd: ctx.dir, log: () => undefined, env: { WHATSAPP_APP_SECRET: APP_SECRET } });
+    ctx.close = again.close;
+    ctx.url = again.url;
+    expect(await parallel(10, () => postMeta(ctx, body))).toEqual(Array(10).fill(200));
+    expect(await statuses(ctx.b, 'wamid.B1')).toHaveLength(1);
+  });
+
+  it('answers 200 only once the event is in the journal file; 500 while it cannot be written, then records the retry once', async () => {
+    for (const [i, s] of ['sent', 'delivered', 'read'].entries()) {
+      expect((await postMeta(ctx, metaStatus('wamid.A1', '34600000001', s))).status).toBe(200);
+      // Read straight after the answer: the line is there already.
+      expect((await statuses(ctx.a, 'wamid.A1')).map((e) => e.status)).toEqual(['sent', 'delivered', 'read'].slice(0, i + 1));
+    }
+    // The journal cannot be written (here: replaced by a directory of the same name).
+    const saved = await readFile(ctx.b);
+    await rm(ctx.b);
+    await mkdir(ctx.b);
+    const body = metaStatus('wamid.B1', '34600000003', 'delivered');
+    expect((await postMeta(ctx, body)).status).toBe(500);
+    expect(ctx.logs.some((l) => /could not record a callback/.test(l))).toBe(true);
+    // Back as it was: the provider's retry is recorded, once.
+    await rm(ctx.b, { recursive: true });
+    await writeFile(ctx.b, saved);
+    expect(await parallel(5, () => postMeta(ctx, body))).toEqual(Array(5).fill(200));
+    expect(await statuses(ctx.b, 'wamid.B1')).toHaveLength(1);
   });
 });

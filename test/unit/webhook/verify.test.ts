@@ -79,4 +79,27 @@ describe('verifyVonageJwt', () => {
     expect(verifyVonageJwt(undefined, body, secret)).toBe(false);
     expect(verifyVonageJwt('Basic abc', body, secret)).toBe(false);
   });
+
+  // iat within 5 minutes of now either way (required: a token without it is replayable forever);
+  // exp, when present, not passed.
+  const Y = 365 * 24 * 3600;
+  it.each<[string, Record<string, unknown>, boolean]>([
+    ['iat now', { iat }, true],
+    ['iat 299 s ago', { iat: iat - 299 }, true],
+    ['iat 299 s ahead (clock skew)', { iat: iat + 299 }, true],
+    ['iat 301 s ago', { iat: iat - 301 }, false],
+    ['iat 301 s ahead', { iat: iat + 301 }, false],
+    ['iat two years old', { iat: iat - 2 * Y }, false],
+    ['no iat', {}, false],
+    ['iat as a string', { iat: String(iat) }, false],
+    ['iat null', { iat: null }, false],
+    ['exp in a minute', { iat, exp: iat + 60 }, true],
+    ['exp a second ago', { iat, exp: iat - 1 }, false],
+    ['exp exactly now', { iat, exp: iat }, false],
+    ['exp as a string', { iat, exp: String(iat + 60) }, false],
+    ['nbf a minute ahead', { iat, nbf: iat + 60 }, true],
+    ['nbf an hour ahead', { iat, nbf: iat + 3600 }, false],
+  ])('%s → %s', (_name, claims, ok) => {
+    expect(verifyVonageJwt(`Bearer ${jwt({ ...claims, payload_hash: hash }, secret)}`, body, secret, { nowMs: now })).toBe(ok);
+  });
 });

@@ -6,8 +6,10 @@ import { isObj, isoTime, readJson, safeEqual, str, toE164 } from '../webhook.js'
 
 /**
  * Vonage signed webhooks: `Authorization: Bearer <JWT>`, HS256 with the signature secret; its
- * `payload_hash` claim is the SHA-256 (hex) of the raw body. `exp`, when present, must not have
- * passed and `iat`, when present, must not be in the future (both with `skewSec` of slack).
+ * `payload_hash` claim is the SHA-256 (hex) of the raw body. Vonage's token carries `iat` (and
+ * no `exp`), so `iat` is required and must lie within `skewSec` (5 min) of now either way:
+ * without it a captured request would be replayable forever. `exp`, when present, must not
+ * have passed; `nbf`, when present, must not be more than `skewSec` ahead.
  */
 export function verifyVonageJwt(
   authorizationHeader: string | undefined,
@@ -34,8 +36,8 @@ export function verifyVonageJwt(
 
   const now = (opts.nowMs ?? Date.now()) / 1000;
   const skew = opts.skewSec ?? 300;
-  if (claims.exp !== undefined && !(typeof claims.exp === 'number' && now <= claims.exp + skew)) return false;
-  if (claims.iat !== undefined && !(typeof claims.iat === 'number' && claims.iat <= now + skew)) return false;
+  if (!(typeof claims.iat === 'number' && Number.isFinite(claims.iat) && Math.abs(now - claims.iat) <= skew)) return false;
+  if (claims.exp !== undefined && !(typeof claims.exp === 'number' && now < claims.exp)) return false;
   if (claims.nbf !== undefined && !(typeof claims.nbf === 'number' && claims.nbf <= now + skew)) return false;
 
   if (typeof claims.payload_hash !== 'string' || !/^[0-9a-f]{64}$/i.test(claims.payload_hash)) return false;
@@ -93,7 +95,7 @@ export const vonageWebhook: WebhookRoute = {
     const auth = req.header('authorization');
     if (!auth || !/^Bearer\s+\S/i.test(auth)) return { ok: false, status: 401, reason: 'vonage: refused a request without a Bearer token.' };
     if (!verifyVonageJwt(auth, req.raw, signatureSecret)) {
-      return { ok: false, status: 403, reason: 'vonage: refused a request with a bad or expired JWT, or a payload_hash that does not match the body.' };
+      return { ok: false, status: 403, reason: 'vonage: refused a request with a bad JWT (signature, an iat missing or more than 5 minutes from now, an exp passed), or a payload_hash that does not match the body.' };
     }
     return { ok: true };
   },
