@@ -237,11 +237,13 @@ function readNational(digits: string, countryText: string | undefined): PhoneRes
  */
 function withoutPlus(digits: string, rowCountry: string | undefined): PhoneResult {
   const intl = readInternational(digits);
-  if (!rowCountry || (intl.ok && intl.country === rowCountry.toUpperCase())) return intl;
-  const national = readNational(digits, rowCountry);
-  if (!national.ok) return intl;
-  const as = intl.ok ? `with --international it is ${intl.e164}` : 'with --international it is no valid number';
-  return { ok: false, reason: 'invalid', detail: `${as}, but read in the row's country (${rowCountry.toUpperCase()}) it is ${national.e164}; write it with its + country code` };
+  if (intl.ok && (!rowCountry || intl.country === rowCountry.toUpperCase())) return intl;
+  const national = rowCountry ? readNational(digits, rowCountry) : undefined;
+  const as = intl.ok ? `with --international it is ${intl.e164}` : `with --international it reads as +${digits}, which is no valid number`;
+  if (national?.ok) {
+    return { ok: false, reason: 'invalid', detail: `${as}, but read in the row's country (${rowCountry!.toUpperCase()}) it is ${national.e164}; write it with its + country code` };
+  }
+  return intl.ok || intl.detail ? intl : { ok: false, reason: 'invalid', detail: as };
 }
 
 /** Argentine mobiles are +54 9 ...; the same digits without the 9 are a landline's. */
@@ -305,4 +307,24 @@ function oldForm(callingCode: string, national: string): PhoneResult | undefined
     if (kindOf(planFor('BR')!, ninth) === 'mobile') return { ok: true, e164: `+55${ninth}`, kind: 'mobile', country: 'BR', adjusted: 'brazil-ninth-digit' };
   }
   return undefined;
+}
+
+/**
+ * Whether a column's numbers look written internationally without `+` (WhatsApp IDs, CRM
+ * exports), so that lint can suggest `--international`: most of the samples without `+`/`00`
+ * are valid read with a country code and not valid as national numbers of `defaultCountry`.
+ */
+export function looksInternational(samples: readonly string[], defaultCountry?: string): boolean {
+  let candidates = 0;
+  let international = 0;
+  const asIntl: PhoneOptions = { international: true };
+  for (const raw of samples) {
+    // Only numbers that need a country are in question: not those with +/00, nor blanks and junk.
+    const plain = normalisePhone(raw);
+    if (plain.ok || plain.reason !== 'needs-country') continue;
+    candidates++;
+    if (!normalisePhone(raw, asIntl).ok || (defaultCountry && normalisePhone(raw, defaultCountry).ok)) continue;
+    international++;
+  }
+  return international * 2 > candidates;
 }
