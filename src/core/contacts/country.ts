@@ -99,6 +99,7 @@ const NAMES: readonly (readonly [CountryCode, ...string[]])[] = [
   ['JP', 'JPN', 'Japón', 'Japão', 'Japan'],
   ['AU', 'AUS', 'Australia', 'Austrália'],
   ['IL', 'ISR', 'Israel'],
+  ['NA', 'NAM', 'Namibia', 'Namíbia'],
 ];
 
 /** Lower-case ASCII letters only: accents, case, spaces, dots, hyphens and apostrophes do not matter. */
@@ -120,6 +121,7 @@ for (const [code, ...names] of NAMES) {
 /** The names table, for tests: every row's code and names. */
 export const COUNTRY_NAMES: readonly (readonly [CountryCode, ...string[]])[] = NAMES;
 
+const ALPHA2 = /^[A-Za-z]{2}$/;
 const DIALLING = /^(?:\+|00)?(\d{1,3})$/;
 
 /** Country columns hold few distinct values over many rows: each is worked out once. */
@@ -169,9 +171,12 @@ function single(text: string): CountryCode | undefined {
   if (k === '') return undefined;
   const named = byName.get(k);
   if (named !== undefined) return named;
-  if (k.length === 2) {
-    const code = k.toUpperCase();
-    if (isSupportedCountry(code as CountryCode, metadata)) return code as CountryCode;
+  const t = text.trim();
+  // Codes only as two bare letters: "n/a" is no Namibia. Nor is a bare "NA", which spreadsheets
+  // write for "not available" far more often than anyone writes Namibia's code.
+  if (t.length === 2 && ALPHA2.test(t)) {
+    const code = t.toUpperCase();
+    if (code !== 'NA' && isSupportedCountry(code as CountryCode, metadata)) return code as CountryCode;
   }
   return undefined;
 }
