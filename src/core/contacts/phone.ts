@@ -254,6 +254,7 @@ function withHint(r: PhoneResult): PhoneResult {
   }
   return r;
 }
+
 function fastInternational(digits: string): PhoneResult | undefined {
   for (let len = 1; len <= 3 && len < digits.length; len++) {
     const country = singleCountry.get(digits.slice(0, len));
