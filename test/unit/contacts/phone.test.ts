@@ -72,11 +72,22 @@ const KIND: Record<string, string> = {
   SHARED_COST: 'not-whatsapp', PAGER: 'not-whatsapp', UAN: 'not-whatsapp', VOICEMAIL: 'not-whatsapp', VOIP: 'unknown', PERSONAL_NUMBER: 'unknown',
 };
 
-/** The fast paths must agree with libphonenumber-js itself on every number, valid or not. */
+/**
+ * The fast paths must agree with libphonenumber-js itself on every number, valid or not, except
+ * for our deliberate rewrites of numbers libphonenumber finds invalid: the Mexican "52 1" form and
+ * a Brazilian mobile without its ninth digit (when the 9-form is a mobile).
+ */
 function reference(text: string, country?: CountryCode): { e164: string; kind: string } | undefined {
   const p = country ? parsePhoneNumberFromString(text, country) : parsePhoneNumberFromString(text);
-  if (!p || !p.isValid()) return undefined;
-  return { e164: p.number, kind: KIND[p.getType() ?? ''] ?? 'unknown' };
+  if (!p) return undefined;
+  if (p.isValid()) return { e164: p.number, kind: KIND[p.getType() ?? ''] ?? 'unknown' };
+  const nn = p.nationalNumber;
+  if (p.countryCallingCode === '52' && nn.length === 11 && nn[0] === '1') return reference(`+52${nn.slice(1)}`);
+  if (p.countryCallingCode === '55' && nn.length === 10 && nn[2] >= '6') {
+    const ninth = reference(`+55${nn.slice(0, 2)}9${nn.slice(2)}`);
+    return ninth?.kind === 'mobile' ? ninth : undefined;
+  }
+  return undefined;
 }
 
 describe('normalisePhone agrees with libphonenumber-js', () => {
