@@ -1,8 +1,9 @@
 import { PhoneIndex } from './phone-index.js';
 import type { Finding } from '../findings.js';
-import { findColumn, isConsentDateColumn, isConsentSourceColumn, resolveColumns } from './columns.js';
+import { findColumn, phoneColumnRank, resolveColumns } from './columns.js';
 import { consentReader, isFlagSet } from './consent.js';
-import { normalisePhone } from './phone.js';
+import { parseCountry } from './country.js';
+import { normalisePhone, type PhoneOptions } from './phone.js';
 import type { ClassifiedRow, ClassifyOptions, FindingSink, OpenedCsv } from './types.js';
 import { compileWhere } from './where.js';
 
@@ -16,7 +17,7 @@ const DAY_MS = 86_400_000;
  * Only the numbers already seen are kept, not the rows.
  */
 export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, sink: FindingSink): AsyncGenerator<ClassifiedRow> {
-  const { phoneColumn, consentColumn, phoneFallbacks = [], doNotContact = [] } = resolveColumns(csv.header, opts, csv.path);
+  const { phoneColumn, consentColumn, phoneFallbacks = [], doNotContact = [], countryColumn } = resolveColumns(csv.header, opts, csv.path);
   const isExplicitYes = consentReader(opts.consentYes);
   /** The first do-not-contact column set in this row, with its value. */
   const flagged = (record: Record<string, string>): [string, string] | undefined => {
@@ -43,12 +44,21 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
   const seen = new PhoneIndex();
   /** Numbers some row declined (no / stale consent): a "yes" on another row does not override it. */
   const declined = new PhoneIndex();
-  const declinedNumber = (raw: string): string | undefined => {
-    const p = normalisePhone(raw, defaultCountry);
+  // One options object for every row: the row's country (its country column) decides a national
+  // number, --default-country is the fallback.
+  const phoneOpts: PhoneOptions = { defaultCountry, international: opts.international };
+  const readPhone = (raw: string, record: Record<string, string>) => {
+    const cell = countryColumn ? (record[countryColumn] ?? '').trim() : '';
+    // An unreadable country is no reason to read the number in the default one: say so instead.
+    phoneOpts.country = cell ? (parseCountry(cell) ?? cell) : undefined;
+    return normalisePhone(raw, phoneOpts);
+  };
+  const declinedNumber = (raw: string, record: Record<string, string>): string | undefined => {
+    const p = readPhone(raw, record);
     return p.ok ? p.e164 : undefined;
   };
   const decline = (line: number, record: Record<string, string>, bucket: 'no_consent' | 'filtered_out' | 'suppressed' = 'no_consent'): ClassifiedRow => {
-    const phone = declinedNumber(numberOf(record).raw);
+    const phone = declinedNumber(numberOf(record).raw, record);
     if (!phone) return { line, bucket, record };
     const first = declined.get(phone) === undefined;
     if (first) declined.set(phone, line);
@@ -160,9 +170,9 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
         value: raw,
       });
     }
-    const phone = normalisePhone(raw, defaultCountry);
+    const phone = readPhone(raw, record);
     if (!phone.ok) {
-      sink(phoneFinding(phone.reason, phone.detail, raw, line, numberColumn));
+      sink(phoneFinding(phone.reason, phone.detail, raw, line, numberColumn, countryColumn));
       yield { line, bucket: 'invalid_phone', record };
       continue;
     }
@@ -196,7 +206,17 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
       yield { line, bucket: 'duplicate', phone: e164, record };
       continue;
     }
-    if (phone.kind === 'fixed') {
+    if (phone.hint === 'argentina-mobile-9' && phoneColumnRank(numberColumn) >= 2) {
+      // In a WhatsApp or mobile column, an Argentine "landline" is a mobile written without its 9.
+      sink({
+        rule: 'argentina-mobile-9',
+        severity: 'warning',
+        message: `${e164} reads as an Argentine landline, but this is a mobile column: WhatsApp numbers in Argentina carry a 9 after +54 (${phone.suggestion}). Add the 9 if it is a mobile.`,
+        line,
+        column: numberColumn,
+        value: raw,
+      });
+    } else if (phone.kind === 'fixed') {
       sink({ rule: 'landline', severity: 'warning', message: `${e164} is a landline: it only works if it is registered on WhatsApp.`, line, column: numberColumn, value: raw });
     }
 
@@ -220,12 +240,13 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
   }
 }
 
-function phoneFinding(reason: 'needs-country' | 'invalid' | 'empty', detail: string | undefined, raw: string, line: number, column: string): Finding {
+function phoneFinding(reason: 'needs-country' | 'invalid' | 'empty', detail: string | undefined, raw: string, line: number, column: string, countryColumn?: string): Finding {
   if (reason === 'needs-country') {
+    const where = countryColumn ? `fill its "${countryColumn}" cell, ` : 'add a country column, ';
     return {
       rule: 'phone-needs-country',
       severity: 'error',
-      message: `"${raw.trim()}" has no country code${detail ? ` (${detail})` : ''}: pass --default-country (e.g. ES) or write it as +34 ...`,
+      message: `"${raw.trim()}" has no country code${detail ? ` (${detail})` : ''}: ${where}pass --default-country (e.g. ES), or write it as +34 ...`,
       line,
       column,
       value: raw,

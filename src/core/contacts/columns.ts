@@ -13,7 +13,7 @@ export function normaliseName(name: string): string {
 const WHATSAPP_PHONE = new Set([
   'whatsapp', 'wa', 'whatsappnumber', 'whatsappphone', 'whatsappmobile', 'numerowhatsapp', 'numerodewhatsapp',
   'numerodowhatsapp', 'telefonowhatsapp', 'telefonodewhatsapp', 'telefonewhatsapp', 'movilwhatsapp',
-  'celularwhatsapp', 'whatsappno', 'whatsappnum',
+  'celularwhatsapp', 'whatsappno', 'whatsappnum', 'waid', 'whatsappid',
 ]);
 const MOBILE_PHONE = new Set([
   'movil', 'celular', 'cel', 'mobile', 'cell', 'cellphone', 'mobilephone', 'mobilenumber', 'cellnumber',

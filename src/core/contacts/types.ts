@@ -35,6 +35,8 @@ export interface ClassifyOptions {
   consentColumn?: string;
   /** `--consent-yes`: more answers that mean yes. */
   consentYes?: string[];
+  /** `--international`: numbers without `+` start with their country code. */
+  international?: boolean;
   /** ISO 3166-1 alpha-2 for numbers written without `+`. */
   defaultCountry?: string;
   /** E.164 numbers never to message. */

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { CampaignOptions } from '../config/load.js';
-import { classifyContacts, openCsv, optOutFiles, parseWhere, readOptOutList, resolveColumns } from '../contacts/index.js';
+import { classifyContacts, looksInternational, openCsv, optOutFiles, parseWhere, readOptOutList, resolveColumns } from '../contacts/index.js';
 import type { ClassifiedRow, ClassifyOptions, ContactSourceInfo, FindingSink, OpenedCsv } from '../contacts/types.js';
 import { readTemplate } from '../template/parse.js';
 import { bindColumns, compileTemplate } from '../template/render.js';
@@ -95,6 +95,7 @@ export async function prepareLint(req: Omit<LintRequest, 'onFinding'>, opts: { c
       phoneColumn: options.phoneColumn,
       consentColumn: options.consentColumn,
       consentYes: options.consentYes,
+      international: options.international,
       defaultCountry: options.defaultCountry,
       suppressed,
       where,
@@ -146,11 +147,24 @@ export async function lint(req: LintRequest): Promise<LintResult> {
   // The same verdict a send acts on, with no journal yet: lint's counts are the send's.
   const verdicts: VerdictContext = { lastMessaged: history.lastMessaged, alreadyMessaged: history.alreadyMessaged, repeatAfter: history.repeatAfter };
   const tally = new Tally(verdicts);
+  // Numbers written without + that may start with their country code (WhatsApp IDs, CRM exports).
+  const samples: string[] = [];
+  const phoneColumn = prepared.columns.phoneColumn;
   for await (const row of classifiedRows(prepared, emit)) {
     const v = decide(row, verdicts);
     const finding = verdictFinding(v, verdicts, req.options.minInterval);
     if (finding) emit(finding);
     tally.add(v);
+    const cell = row.record[phoneColumn];
+    if (samples.length < 200 && cell && !/^\s*(\+|00)/.test(cell)) samples.push(cell);
+  }
+  if (!req.options.international && !prepared.columns.countryColumn && samples.length >= 3 && looksInternational(samples, req.options.defaultCountry)) {
+    emit({
+      rule: 'international-suggested',
+      severity: 'warning',
+      message: `Most numbers in "${phoneColumn}" are written without + but start with a country code (e.g. ${samples[0].trim()}): pass --international to read them so.`,
+      column: phoneColumn,
+    });
   }
   return {
     contacts: tally.counts,

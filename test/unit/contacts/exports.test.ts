@@ -165,3 +165,31 @@ describe('properties', () => {
     );
   });
 });
+
+describe('each number in its own country', () => {
+  it('a País column decides national numbers; --default-country is only the fallback', async () => {
+    const r = await run('Nombre,Teléfono,País,Consentimiento\nCamila,9 6543 2109,Chile,sí\nMateo,987 654 321,Perú,sí\nLucía,612 345 678,,sí\nDiego,55 1234 5678,MX,sí\nX,612 000 001,Narnia,sí\n');
+    expect(r.columns.countryColumn).toBe('País');
+    expect(r.contacts).toMatchObject({ rows: 5, sendable: 4 });
+    const err = r.rules('phone-needs-country')[0];
+    expect(err).toMatchObject({ line: 6, message: expect.stringMatching(/"Narnia" is not a known country|fill its "País" cell/) });
+  });
+
+  it('WhatsApp IDs without +: --international reads them, and lint suggests it', async () => {
+    const csv = 'wa_id,opt_in\n5215512345678\n34612345678\n5511987654321\n'.replace(/\n(\d+)/g, '\n$1,yes');
+    const plain = await run(csv, { defaultCountry: undefined });
+    expect(plain.rules('international-suggested')).toHaveLength(1);
+    expect(plain.contacts.sendable).toBe(0);
+    const intl = await run(csv, { defaultCountry: undefined, international: true });
+    expect(intl.contacts.sendable).toBe(3);
+    expect(intl.rules('international-suggested')).toEqual([]);
+  });
+
+  it('an Argentine mobile without its 9 in a WhatsApp column is named; in a generic phone column it stays a landline', async () => {
+    const mobile = await run('whatsapp,consent\n+54 11 2345 6789,sí\n');
+    expect(mobile.rules('argentina-mobile-9')[0]?.message).toContain('+5491123456789');
+    const generic = await run('phone,consent\n+54 11 2345 6789,sí\n');
+    expect(generic.rules('argentina-mobile-9')).toEqual([]);
+    expect(generic.rules('landline')).toHaveLength(1);
+  });
+});

@@ -14,7 +14,7 @@ describe('README', () => {
   it('has stable kebab-case rule ids, each once', () => {
     const ids = allRules().map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
-    for (const id of ids) expect(id).toMatch(/^[a-z]+(?:-[a-z]+)*$/);
+    for (const id of ids) expect(id).toMatch(/^[a-z0-9]+(?:-[a-z0-9]+)*$/);
   });
 
   it('gives the two set-up commands', () => {
