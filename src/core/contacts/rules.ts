@@ -17,6 +17,8 @@ export const CONTACT_RULES: RuleInfo[] = [
   { id: 'landline', severity: 'warning', summary: 'A fixed-line number: it is only reachable if the business registered it on WhatsApp.', fix: 'Prefer the contact\'s mobile number; the row is still sent.' },
   { id: 'duplicate', severity: 'warning', summary: 'The same number (after E.164 normalisation) as an earlier row: it gets one message.', fix: 'Remove the repeated row, or merge the two.' },
   { id: 'suppressed', severity: 'info', summary: 'The number is on an opt-out / do-not-contact list (--suppress, .campaign/optouts.txt).', fix: 'Nothing: it is skipped. Remove it from the list only with a new opt-in.' },
+  { id: 'suppress-unreadable', severity: 'warning', summary: 'Entries of an opt-out list (--suppress, .campaign/optouts.txt) that are no phone number, or national numbers without --default-country: they suppress nobody.', fix: 'Correct those lines, or pass --default-country for national numbers; the message names the file and the lines.' },
   { id: 'missing-variable', severity: 'warning', summary: 'A column the template uses is empty in this row, so the message would have a hole.', fix: 'Fill the cell, or change the template so it does not need it.' },
+  { id: 'header-not-first', severity: 'info', summary: 'A title or notes stand above the header row: the header was found on a later line and the rows above it were skipped.', fix: 'Nothing if the line is right; otherwise pass --header-line N with the header\'s line.' },
   { id: 'ragged-row', severity: 'warning', summary: 'The row has more or fewer fields than the header: a value may hold an unquoted delimiter.', fix: 'Quote values that contain the delimiter, and check that the columns line up.' },
 ];

@@ -168,8 +168,8 @@ describe('contact rules: each fires, and does not fire when it must not', () => 
   it('catalogues every rule it can emit', () => {
     const ids = CONTACT_RULES.map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.sort()).toEqual(['consent-conflict', 'consent-date-invalid', 'consent-evidence-missing', 'consent-stale', 'duplicate', 'invalid-phone', 'landline', 'missing-variable',
-      'no-consent', 'not-whatsapp-number', 'phone-needs-country', 'ragged-row', 'suppressed']);
+    expect(ids.sort()).toEqual(['consent-conflict', 'consent-date-invalid', 'consent-evidence-missing', 'consent-stale', 'duplicate', 'header-not-first', 'invalid-phone', 'landline', 'missing-variable',
+      'no-consent', 'not-whatsapp-number', 'phone-needs-country', 'ragged-row', 'suppress-unreadable', 'suppressed']);
   });
 });
 
