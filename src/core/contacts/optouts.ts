@@ -97,16 +97,17 @@ export function unreadableFinding(path: string, list: SuppressionList): Finding 
   if (list.ignored === 0) return undefined;
   const shown = list.ignoredLines.slice(0, 5).join(', ') + (list.ignored > 5 ? ', …' : '');
   const entries = list.ignored === 1 ? '1 entry' : `${list.ignored} entries`;
+  const one = list.ignored === 1;
   const why =
     list.needCountry === list.ignored
-      ? 'they are national numbers: pass --default-country to read them'
+      ? `${one ? 'it is a national number' : 'they are national numbers'}: pass --default-country to read ${one ? 'it' : 'them'}`
       : list.needCountry > 0
-        ? `${list.needCountry} are national numbers that need --default-country, the others are no phone number`
-        : 'they are no phone number';
+        ? `${list.needCountry} ${list.needCountry === 1 ? 'is a national number that needs' : 'are national numbers that need'} --default-country, the others are not phone numbers`
+        : one ? 'it is not a phone number' : 'they are not phone numbers';
   return {
     rule: 'suppress-unreadable',
     severity: 'warning',
-    message: `${entries} of the opt-out list ${basename(path)} suppress nobody (line${list.ignored === 1 ? '' : 's'} ${shown}): ${list.ignored === 1 ? why.replace(/^they are/, 'it is') : why}.`,
+    message: `${entries} of the opt-out list ${basename(path)} suppress${one ? 'es' : ''} nobody (line${list.ignoredLines.length === 1 ? '' : 's'} ${shown}): ${why}.`,
     value: path,
   };
 }

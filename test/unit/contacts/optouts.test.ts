@@ -19,14 +19,14 @@ describe('an Excel opt-out list (Windows-1252, Teléfono;Fecha baja;Motivo, nati
     expect([list.ignored, list.ignoredLines, list.firstIgnoredLine, list.needCountry]).toEqual([2, [5, 8], 5, 0]);
     const f = unreadableFinding(fixture('optouts-excel-cp1252.csv'), list)!;
     expect(f).toMatchObject({ rule: 'suppress-unreadable', severity: 'warning', value: fixture('optouts-excel-cp1252.csv') });
-    expect(f.message).toBe('2 entries of the opt-out list optouts-excel-cp1252.csv suppress nobody (lines 5, 8): they are no phone number.');
+    expect(f.message).toBe('2 entries of the opt-out list optouts-excel-cp1252.csv suppress nobody (lines 5, 8): they are not phone numbers.');
   });
 
   it('without a default country: the national numbers are one finding that names --default-country', async () => {
     const list = await readOptOutList(fixture('optouts-excel-cp1252.csv'));
     expect([...list.numbers].sort()).toEqual(['+34612345602', '+34612345603']);
     expect([list.ignored, list.needCountry]).toEqual([4, 2]);
-    expect(unreadableFinding('x.csv', list)!.message).toMatch(/^4 entries .* \(lines 2, 5, 6, 8\): 2 are national numbers that need --default-country, the others are no phone number\.$/);
+    expect(unreadableFinding('x.csv', list)!.message).toMatch(/^4 entries .* \(lines 2, 5, 6, 8\): 2 are national numbers that need --default-country, the others are not phone numbers\.$/);
     const national = await readOptOutList(tempFile('612345678\n612345679\n'));
     expect(unreadableFinding('n.txt', national)!.message).toMatch(/\(lines 1, 2\): they are national numbers: pass --default-country to read them\.$/);
   });
@@ -89,7 +89,7 @@ describe('lint with an Excel opt-out list', () => {
     expect(r.contacts).toMatchObject({ rows: 2, suppressed: 2, sendable: 0 });
     const unreadable = findings.filter((f) => f.rule === 'suppress-unreadable');
     expect(unreadable.map((f) => path.basename(f.value!))).toEqual(['optouts-excel-cp1252.csv', 'optouts.txt']);
-    expect(unreadable[1].message).toMatch(/^1 entry .*optouts\.txt suppress nobody \(line 2\): it is no phone number\.$/);
+    expect(unreadable[1].message).toMatch(/^1 entry .*optouts\.txt suppresses nobody \(line 2\): it is not a phone number\.$/);
     expect(findings.filter((f) => f.rule === 'header-not-first')).toMatchObject([{ line: 3 }]);
     expect(findings.filter((f) => f.rule === 'suppressed').map((f) => f.line)).toEqual([4, 5]);
   });
