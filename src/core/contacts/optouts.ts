@@ -50,7 +50,6 @@ const HEADER_SCAN_LINES = 20;
 
 export interface SuppressionOptions {
   defaultCountry?: string;
-  encoding?: string;
   /** `error` (a --suppress file the user named, the default) or `empty` (optouts.txt, not written yet). */
   missing?: 'error' | 'empty';
 }
@@ -68,7 +67,8 @@ function readEntry(raw: string, defaultCountry: string | undefined): ReturnType<
 
 /**
  * Reads an opt-out / do-not-contact list: one number a line (`#` comments, blank lines), or a
- * CSV with a recognisable phone column. Entries that are no number are ignored, never fatal.
+ * CSV with a recognisable phone column. Entries that are no number are counted with their lines
+ * (for `suppress-unreadable`), never fatal.
  */
 export async function readOptOutList(path: string, opts: SuppressionOptions = {}): Promise<SuppressionList> {
   const list: SuppressionList = { numbers: new Set(), ignored: 0, ignoredLines: [], needCountry: 0 };
@@ -77,14 +77,17 @@ export async function readOptOutList(path: string, opts: SuppressionOptions = {}
   let headerLine: number | undefined;
   let seen = 0;
   for await (const { text, line } of lines(path, encoding)) {
-    if (stripComment(text) === '') continue;
+    const entry = readEntry(text, opts.defaultCountry);
+    if (entry === null) continue;
+    // A number first: a plain list, whatever a later line says (reading it as a CSV would lose this number).
+    if (entry.ok || entry.reason === 'needs-country') break;
     if (looksLikeCsvHeader(text)) {
       headerLine = line;
       break;
     }
     if (++seen >= HEADER_SCAN_LINES) break;
   }
-  if (headerLine !== undefined) await readCsvList(path, { ...opts, encoding }, headerLine, list);
+  if (headerLine !== undefined) await readCsvList(path, encoding, headerLine, opts.defaultCountry, list);
   else for await (const { text, line } of lines(path, encoding)) addEntry(list, text, line, opts.defaultCountry);
   return list;
 }
@@ -182,11 +185,12 @@ async function* lines(path: string, encoding: string): AsyncGenerator<{ text: st
 }
 
 /** A CSV list: every phone column counts (someone who opted out is out on each of their numbers). */
-async function readCsvList(path: string, opts: SuppressionOptions, headerLine: number, list: SuppressionList): Promise<void> {
-  const csv = await openCsv(path, { encoding: opts.encoding, headerLine });
+async function readCsvList(path: string, encoding: string, headerLine: number, defaultCountry: string | undefined, list: SuppressionList): Promise<void> {
+  // Never --encoding: that names the contact list's encoding, and each list has its own.
+  const csv = await openCsv(path, { encoding, headerLine });
   const columns = csv.header.filter((h) => phoneColumnRank(h) > 0);
   for await (const row of csv.rows) {
-    for (const column of columns) addEntry(list, row.record[column], row.line, opts.defaultCountry);
+    for (const column of columns) addEntry(list, row.record[column], row.line, defaultCountry);
   }
 }
 

@@ -57,6 +57,12 @@ describe('an Excel opt-out list (Windows-1252, Teléfono;Fecha baja;Motivo, nati
     expect(list.ignoredLines).toEqual([3]);
   });
 
+  it('a plain list stays plain when a later line looks like a header', async () => {
+    const list = await readOptOutList(tempFile('612345678\nTeléfono;Motivo\n612345679;baja\n'), { defaultCountry: 'ES' });
+    expect([...list.numbers]).toEqual(['+34612345678']);
+    expect(list.ignoredLines).toEqual([2, 3]);
+  });
+
   it('no finding for a list whose entries are all numbers', async () => {
     const list = await readOptOutList(tempFile('+34612345678\n\n# comment\n+34 612 345 679\n'));
     expect(list.ignored).toBe(0);
