@@ -1,21 +1,22 @@
 import { createReadStream, promises as fsp } from 'node:fs';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { basename, join } from 'node:path';
 import { InputError } from '../errors.js';
+import type { Finding } from '../findings.js';
 import { STATE_DIR } from '../history/history.js';
 import { stateDirs } from '../history/state-dirs.js';
 import { LineTail } from '../journal/tail.js';
 import { phoneColumnRank } from './columns.js';
 import { normalisePhone } from './phone.js';
-import { openCsv } from './read.js';
+import { detectEncoding, openCsv, unforceText } from './read.js';
 
 /**
  * THE opt-out list: `.campaign/optouts.txt` (written by `campaign webhook`, and by hand) and the
  * `--suppress` files are read by the same parser, here, by lint, send (and its watcher during the
  * run), the report and the webhook's writer. Numbers may be in any human format (`+34 610 00 00
  * 50`, `0034 610…`, `(+34) 610-000-050`, national ones with the default country); `#` starts a
- * comment; blank lines, a BOM and CRLF are fine; a file whose first line names a phone column is
- * read as a CSV.
+ * comment; blank lines, a BOM and CRLF are fine; each file's encoding is its own (BOM, else UTF-8
+ * if valid, else Windows-1252, as Excel saves it); a file with a row naming a phone column among
+ * its first lines is read as a CSV from that row (a title or Excel's `sep=` line may come first).
  */
 export function optOutsPath(dir: string): string {
   return join(dir, STATE_DIR, 'optouts.txt');
@@ -37,34 +38,81 @@ export interface SuppressionList {
   ignored: number;
   /** Line of the first ignored entry, to point the user at it. */
   firstIgnoredLine?: number;
+  /** Lines of the first ignored entries (at most IGNORED_LINES_KEPT), for `suppress-unreadable`. */
+  ignoredLines: number[];
+  /** How many of the ignored entries are national numbers that a default country would have read. */
+  needCountry: number;
 }
+
+const IGNORED_LINES_KEPT = 10;
+/** Lines looked at for a CSV header before a file is taken for a plain list. */
+const HEADER_SCAN_LINES = 20;
 
 export interface SuppressionOptions {
   defaultCountry?: string;
-  encoding?: string;
   /** `error` (a --suppress file the user named, the default) or `empty` (optouts.txt, not written yet). */
   missing?: 'error' | 'empty';
 }
 
 /** One line of a plain list: its E.164 number, false when it is no number, null when it is blank or a comment. */
 export function parseOptOutLine(raw: string, defaultCountry?: string): string | false | null {
-  const entry = stripComment(raw.replace(/^\uFEFF/, ''));
-  if (entry === '') return null;
-  const r = normalisePhone(entry, defaultCountry);
-  return r.ok ? r.e164 : false;
+  const r = readEntry(raw, defaultCountry);
+  return r === null ? null : r.ok ? r.e164 : false;
+}
+
+function readEntry(raw: string, defaultCountry: string | undefined): ReturnType<typeof normalisePhone> | null {
+  const entry = stripComment(unforceText(raw.replace(/^\uFEFF/, '')));
+  return entry === '' ? null : normalisePhone(entry, defaultCountry);
 }
 
 /**
  * Reads an opt-out / do-not-contact list: one number a line (`#` comments, blank lines), or a
- * CSV with a recognisable phone column. Entries that are no number are ignored, never fatal.
+ * CSV with a recognisable phone column. Entries that are no number are counted with their lines
+ * (for `suppress-unreadable`), never fatal.
  */
 export async function readOptOutList(path: string, opts: SuppressionOptions = {}): Promise<SuppressionList> {
-  const list: SuppressionList = { numbers: new Set(), ignored: 0 };
-  const first = await firstMeaningfulLine(path, opts.missing === 'empty');
-  if (first === undefined) return list;
-  if (looksLikeCsvHeader(first)) await readCsvList(path, opts, list);
-  else await readPlainList(path, opts, list);
+  const list: SuppressionList = { numbers: new Set(), ignored: 0, ignoredLines: [], needCountry: 0 };
+  if (!(await exists(path, opts.missing === 'empty'))) return list;
+  const encoding = await detectEncoding(path);
+  let headerLine: number | undefined;
+  let seen = 0;
+  for await (const { text, line } of lines(path, encoding)) {
+    const entry = readEntry(text, opts.defaultCountry);
+    if (entry === null) continue;
+    // A number first: a plain list, whatever a later line says (reading it as a CSV would lose this number).
+    if (entry.ok || entry.reason === 'needs-country') break;
+    if (looksLikeCsvHeader(text)) {
+      headerLine = line;
+      break;
+    }
+    if (++seen >= HEADER_SCAN_LINES) break;
+  }
+  if (headerLine !== undefined) await readCsvList(path, encoding, headerLine, opts.defaultCountry, list);
+  else for await (const { text, line } of lines(path, encoding)) addEntry(list, text, line, opts.defaultCountry);
   return list;
+}
+
+/**
+ * `suppress-unreadable`: one finding for a list's entries that are no number, so that an opt-out
+ * list read wrongly (a national list without --default-country, another column) is never silent.
+ */
+export function unreadableFinding(path: string, list: SuppressionList): Finding | undefined {
+  if (list.ignored === 0) return undefined;
+  const shown = list.ignoredLines.slice(0, 5).join(', ') + (list.ignored > 5 ? ', …' : '');
+  const entries = list.ignored === 1 ? '1 entry' : `${list.ignored} entries`;
+  const one = list.ignored === 1;
+  const why =
+    list.needCountry === list.ignored
+      ? `${one ? 'it is a national number' : 'they are national numbers'}: pass --default-country to read ${one ? 'it' : 'them'}`
+      : list.needCountry > 0
+        ? `${list.needCountry} ${list.needCountry === 1 ? 'is a national number that needs' : 'are national numbers that need'} --default-country, the others are not phone numbers`
+        : one ? 'it is not a phone number' : 'they are not phone numbers';
+  return {
+    rule: 'suppress-unreadable',
+    severity: 'warning',
+    message: `${entries} of the opt-out list ${basename(path)} suppress${one ? 'es' : ''} nobody (line${list.ignoredLines.length === 1 ? '' : 's'} ${shown}): ${why}.`,
+    value: path,
+  };
 }
 
 /**
@@ -92,7 +140,7 @@ export class OptOutFollower {
 }
 
 function looksLikeCsvHeader(line: string): boolean {
-  return line.split(/[,;\t]/).some((cell) => phoneColumnRank(cell.replace(/"/g, '')) > 0);
+  return line.split(/[,;\t]/).some((cell) => phoneColumnRank(unforceText(cell.trim()).replace(/"/g, '')) > 0);
 }
 
 function stripComment(line: string): string {
@@ -100,57 +148,61 @@ function stripComment(line: string): string {
   return (hash === -1 ? line : line.slice(0, hash)).trim();
 }
 
-async function firstMeaningfulLine(path: string, missingIsEmpty: boolean): Promise<string | undefined> {
+async function exists(path: string, missingIsEmpty: boolean): Promise<boolean> {
   try {
     const st = await fsp.stat(path);
     if (st.isDirectory()) throw new InputError('The suppression list is a directory, not a file.', { file: path, hint: 'Pass the list file to --suppress.' });
   } catch (err) {
     if (err instanceof InputError) throw err;
-    if (missingIsEmpty && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (missingIsEmpty && (err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw new InputError('There is no such suppression list.', { file: path, hint: 'Check the path given to --suppress.', cause: err });
   }
-  const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  return true;
+}
+
+/** The file's lines, decoded, with their 1-based numbers (CRLF and a BOM removed). */
+async function* lines(path: string, encoding: string): AsyncGenerator<{ text: string; line: number }> {
+  const decoder = new TextDecoder(encoding);
+  let rest = '';
+  let line = 0;
+  const stream = createReadStream(path, { highWaterMark: 64 * 1024 });
   try {
-    for await (const raw of rl) {
-      const line = raw.replace(/^\uFEFF/, '');
-      if (stripComment(line) !== '') return line;
+    for await (const buf of stream) {
+      rest += decoder.decode(buf as Buffer, { stream: true });
+      let nl = rest.indexOf('\n');
+      let from = 0;
+      for (; nl !== -1; nl = rest.indexOf('\n', from)) {
+        yield { text: rest.slice(from, nl).replace(/\r$/, ''), line: ++line };
+        from = nl + 1;
+      }
+      rest = rest.slice(from);
     }
   } finally {
-    rl.close();
+    stream.destroy();
   }
-  return undefined;
+  rest += decoder.decode();
+  if (rest !== '') yield { text: rest.replace(/\r$/, ''), line: ++line };
 }
 
-async function readPlainList(path: string, opts: SuppressionOptions, list: SuppressionList): Promise<void> {
-  const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
-  let line = 0;
-  for await (const raw of rl) {
-    line++;
-    addEntry(list, raw, line, opts.defaultCountry);
-  }
-}
-
-async function readCsvList(path: string, opts: SuppressionOptions, list: SuppressionList): Promise<void> {
-  const csv = await openCsv(path, { encoding: opts.encoding });
-  let column: string | undefined;
-  let best = 0;
-  for (const h of csv.header) {
-    const r = phoneColumnRank(h);
-    if (r > best) [column, best] = [h, r];
-  }
-  if (!column) {
-    throw new InputError('The suppression list has no phone column.', { file: path, line: 1, hint: 'Name the column "phone", or give one number per line.' });
-  }
+/** A CSV list: every phone column counts (someone who opted out is out on each of their numbers). */
+async function readCsvList(path: string, encoding: string, headerLine: number, defaultCountry: string | undefined, list: SuppressionList): Promise<void> {
+  // Never --encoding: that names the contact list's encoding, and each list has its own.
+  const csv = await openCsv(path, { encoding, headerLine });
+  const columns = csv.header.filter((h) => phoneColumnRank(h) > 0);
   for await (const row of csv.rows) {
-    addEntry(list, row.record[column], row.line, opts.defaultCountry);
+    for (const column of columns) addEntry(list, row.record[column], row.line, defaultCountry);
   }
 }
 
 function addEntry(list: SuppressionList, raw: string, line: number, defaultCountry: string | undefined): void {
-  const n = parseOptOutLine(raw, defaultCountry);
-  if (n) list.numbers.add(n);
-  else if (n === false) {
-    list.ignored++;
-    list.firstIgnoredLine ??= line;
+  const r = readEntry(raw, defaultCountry);
+  if (r === null) return;
+  if (r.ok) {
+    list.numbers.add(r.e164);
+    return;
   }
+  list.ignored++;
+  list.firstIgnoredLine ??= line;
+  if (r.reason === 'needs-country') list.needCountry++;
+  if (list.ignoredLines.length < IGNORED_LINES_KEPT && list.ignoredLines.at(-1) !== line) list.ignoredLines.push(line);
 }

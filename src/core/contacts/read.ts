@@ -1,6 +1,8 @@
 import { createReadStream, promises as fsp } from 'node:fs';
 import { parse, type CsvError } from 'csv-parse';
 import { InputError, UsageError } from '../errors.js';
+import type { Finding } from '../findings.js';
+import { normaliseName, phoneColumnRank } from './columns.js';
 import type { OpenedCsv, RawRow, ReadCsvOptions } from './types.js';
 
 type Delimiter = OpenedCsv['delimiter'];
@@ -15,12 +17,18 @@ const ENCODINGS: Record<string, { name: string; label: string }> = {
   'iso-8859-1': { name: 'latin1', label: 'latin1' },
   'utf-16le': { name: 'utf-16le', label: 'utf-16le' },
   utf16le: { name: 'utf-16le', label: 'utf-16le' },
+  'utf-16be': { name: 'utf-16be', label: 'utf-16be' },
+  utf16be: { name: 'utf-16be', label: 'utf-16be' },
 };
 
-export const VALID_ENCODINGS = ['utf-8', 'windows-1252 (cp1252)', 'latin1 (iso-8859-1)', 'utf-16le'];
+export const VALID_ENCODINGS = ['utf-8', 'windows-1252 (cp1252)', 'latin1 (iso-8859-1)', 'utf-16le', 'utf-16be'];
 
 const CHUNK_BYTES = 256 * 1024;
 const SNIFF_MAX_CHARS = 1024 * 1024;
+/** How many non-blank rows may stand above the header (titles, notes) before the first row is taken for it. */
+const HEADER_LOOKAHEAD = 20;
+/** Lines the delimiter is sniffed from: enough to see past a title or two above the header. */
+const SNIFF_LINES = 12;
 
 interface ApiParser {
   parse(buf: Buffer | undefined, end: boolean, push: (rec: string[]) => void, close: () => void): CsvError | undefined;
@@ -59,9 +67,9 @@ export async function openCsv(path: string, opts: ReadCsvOptions = {}): Promise<
   }
 
   // A byte-order mark is authoritative, whatever --encoding said.
-  if (first[0] === 0xff && first[1] === 0xfe) encoding = ENCODINGS['utf-16le'];
-  else if (first[0] === 0xef && first[1] === 0xbb && first[2] === 0xbf) encoding = ENCODINGS['utf-8'];
-  else if (encoding.name !== 'utf-16le') rejectBinary(path, first);
+  const bom = bomEncoding(first);
+  if (bom) encoding = ENCODINGS[bom];
+  else if (!encoding.name.startsWith('utf-16')) rejectBinary(path, first);
 
   const decoder = new TextDecoder(encoding.label, { fatal: encoding.name === 'utf-8' });
   let pending: Buffer | undefined = first;
@@ -102,27 +110,40 @@ export async function openCsv(path: string, opts: ReadCsvOptions = {}): Promise<
     throw new InputError('The contacts file is empty.', { file: path, line: 1, hint: 'It needs a header row naming a phone and a consent column.' });
   }
 
-  const delimiter = sniffDelimiter(head);
+  // Excel's `sep=;` first line names the delimiter; it is no row, but it is line 1.
+  let line = 1;
+  const sep = excelSepLine(head);
+  if (sep) {
+    head = head.slice(sep.length);
+    line = 2;
+    if (head.trim() === '' && eof) {
+      stream.destroy();
+      throw new InputError('The contacts file has only Excel\'s sep= line.', { file: path, line: 1, hint: 'It needs a header row naming a phone and a consent column.' });
+    }
+  }
+  const delimiter = sep?.delimiter ?? sniffDelimiter(opts.headerLine ? dropLines(head, opts.headerLine - line) : head);
   const parser = (parse({ delimiter, relax_column_count: true, relax_quotes: true, trim: true }) as unknown as { api?: ApiParser }).api;
   if (!parser || typeof parser.parse !== 'function') {
     throw new Error('csv-parse no longer exposes its synchronous parser (Parser#api); pin csv-parse 7.');
   }
 
-  let line = 1;
-  let header: string[] | undefined;
+  const finder = new HeaderFinder(path, opts);
   let batch: { fields: string[]; line: number }[] = [];
   const push = (fields: string[]) => {
     const start = line;
     line += 1 + countNewlines(fields);
     if (isBlank(fields)) return;
-    if (header === undefined) {
-      header = fields;
-      return;
-    }
-    batch.push({ fields, line: start });
+    if (finder.header === undefined) batch.push(...finder.offer(fields, start));
+    else batch.push({ fields, line: start });
   };
   const feed = (text: string | undefined, end: boolean) => {
-    const err = parser.parse(text === undefined ? undefined : Buffer.from(text), end, push, () => {});
+    let err: CsvError | undefined;
+    try {
+      err = parser.parse(text === undefined ? undefined : Buffer.from(text), end, push, () => {});
+    } catch (e) {
+      stream.destroy();
+      throw e;
+    }
     if (err) {
       stream.destroy();
       throw csvError(path, err, line);
@@ -130,15 +151,14 @@ export async function openCsv(path: string, opts: ReadCsvOptions = {}): Promise<
   };
 
   feed(head, eof);
-  while (header === undefined && !eof) {
+  while (finder.header === undefined && !eof) {
     const text = await nextText();
     feed(text, eof);
   }
-  if (header === undefined) {
-    throw new InputError('The contacts file has no header row.', { file: path, line: 1, hint: 'Add a first line naming the columns, e.g. phone,consent,first_name.' });
-  }
+  if (finder.header === undefined) batch.push(...finder.settleAtEnd(line - 1));
+  const header = finder.header!;
 
-  const names = nameColumns(header);
+  const names = nameColumns(header.map(unforceText));
   const first_batch = batch;
   batch = [];
 
@@ -157,12 +177,140 @@ export async function openCsv(path: string, opts: ReadCsvOptions = {}): Promise<
     }
   }
 
-  return { path, header: names, delimiter, encoding: encoding.name, rows: rows() };
+  return { path, header: names, headerLine: finder.line!, delimiter, encoding: encoding.name, findings: finder.findings, rows: rows() };
+}
+
+/**
+ * Decides which row is the header. With `--header-line N` it is the row that starts on line N.
+ * Otherwise the first non-blank row, unless it names no phone column: then the first of the next
+ * rows that names one, has two cells or more and more cells than every row above it (titles and
+ * notes are short; a data row is as wide as its header). Rows before the header are held only
+ * until it is settled, so that, if none qualifies, the first row is the header after all.
+ */
+class HeaderFinder {
+  header: string[] | undefined;
+  line: number | undefined;
+  readonly findings: Finding[] = [];
+  private held: { fields: string[]; line: number }[] = [];
+  private readonly phoneColumn: string | undefined;
+
+  constructor(private readonly path: string, private readonly opts: ReadCsvOptions) {
+    this.phoneColumn = opts.phoneColumn ? normaliseName(opts.phoneColumn) : undefined;
+  }
+
+  /** Takes a non-blank record seen before the header; returns the held records that turn out to be data. */
+  offer(fields: string[], start: number): { fields: string[]; line: number }[] {
+    const wanted = this.opts.headerLine;
+    if (wanted !== undefined) {
+      if (start < wanted) return [];
+      if (start > wanted) throw this.notAHeaderLine(wanted);
+      this.header = fields;
+      this.line = start;
+      return [];
+    }
+    this.held.push({ fields, line: start });
+    const cells = nonEmpty(fields);
+    if (this.namesPhone(fields) && cells >= 2 && this.held.every((r, i) => i === this.held.length - 1 || nonEmpty(r.fields) < cells)) {
+      return this.settle(this.held.length - 1);
+    }
+    if (this.held.length >= HEADER_LOOKAHEAD) return this.fallback();
+    return [];
+  }
+
+  /** The file ended before the header was settled. */
+  settleAtEnd(lastLine: number): { fields: string[]; line: number }[] {
+    const wanted = this.opts.headerLine;
+    if (wanted !== undefined) {
+      throw new InputError(
+        wanted > lastLine ? `--header-line ${wanted} is past the end of the file (it has ${lastLine} lines).` : `Line ${wanted} has no header row (it is blank, or Excel's sep= line).`,
+        { file: this.path, line: Math.min(wanted, lastLine), hint: 'Pass --header-line with the line of the row that names the columns.' },
+      );
+    }
+    if (this.held.length === 0) {
+      throw new InputError('The contacts file has no header row.', { file: this.path, line: 1, hint: 'Add a first line naming the columns, e.g. phone,consent,first_name.' });
+    }
+    return this.fallback();
+  }
+
+  private fallback(): { fields: string[]; line: number }[] {
+    const first = this.held[0];
+    // A lone cell above other rows is a title, not a header: taking it would read every row wrongly.
+    if (nonEmpty(first.fields) < 2 && this.held.length > 1) {
+      throw new InputError(`No header row found: line ${first.line} is a single cell and none of the ${this.held.length} rows from there names a phone column.`, {
+        file: this.path,
+        line: first.line,
+        hint: 'Pass --header-line N with the line of the row that names the columns (and --phone-column if the phone column has another name).',
+      });
+    }
+    return this.settle(0);
+  }
+
+  private settle(i: number): { fields: string[]; line: number }[] {
+    const found = this.held[i];
+    this.header = found.fields;
+    this.line = found.line;
+    if (i > 0) {
+      this.findings.push({
+        rule: 'header-not-first',
+        severity: 'info',
+        message: `The header row is on line ${found.line}: the ${i === 1 ? 'row' : `${i} rows`} above it (a title or notes) ${i === 1 ? 'was' : 'were'} skipped. --header-line sets the header's line if that is wrong.`,
+        line: found.line,
+      });
+    }
+    const data = this.held.slice(i + 1);
+    this.held = [];
+    return data;
+  }
+
+  private namesPhone(fields: string[]): boolean {
+    return fields.some((f) => {
+      const cell = unforceText(f);
+      return phoneColumnRank(cell) > 0 || (this.phoneColumn !== undefined && normaliseName(cell) === this.phoneColumn);
+    });
+  }
+
+  private notAHeaderLine(wanted: number): InputError {
+    return new InputError(`Line ${wanted} is not where a row starts (it is blank, Excel's sep= line, or inside a quoted field of the row above).`, {
+      file: this.path,
+      line: wanted,
+      hint: 'Pass --header-line with the line of the row that names the columns.',
+    });
+  }
+}
+
+function nonEmpty(fields: string[]): number {
+  let n = 0;
+  for (const f of fields) if (f !== '') n++;
+  return n;
+}
+
+/** Excel's first line `sep=;` (also `sep=,` and `sep=` tab, maybe quoted): the whole line, and the delimiter it names. */
+export function excelSepLine(text: string): { length: number; delimiter: Delimiter } | undefined {
+  const m = /^\uFEFF?"?sep=(,|;|\t|\\t)"?[ ]*(?:\r?\n|$)/i.exec(text);
+  if (!m) return undefined;
+  return { length: m[0].length, delimiter: m[1] === ',' ? ',' : m[1] === ';' ? ';' : '\t' };
+}
+
+function dropLines(text: string, n: number): string {
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const nl = text.indexOf('\n', at);
+    if (nl === -1) return text;
+    at = nl + 1;
+  }
+  return text.slice(at);
+}
+
+/** `="0034612345678"`: Excel's formula-as-text habit, which keeps leading zeros; the cell is that text. */
+export function unforceText(cell: string): string {
+  if (cell.charCodeAt(0) !== 61 /* = */ || cell.charCodeAt(1) !== 34 /* " */) return cell;
+  const m = /^="((?:[^"]|"")*)"$/s.exec(cell);
+  return m ? m[1].replace(/""/g, '"') : cell;
 }
 
 function toRawRow(names: string[], fields: string[], line: number): RawRow {
   const record: Record<string, string> = {};
-  for (let i = 0; i < names.length; i++) record[names[i]] = fields[i] ?? '';
+  for (let i = 0; i < names.length; i++) record[names[i]] = unforceText(fields[i] ?? '');
   return { line, record, fieldCount: fields.length };
 }
 
@@ -179,6 +327,38 @@ export function nameColumns(raw: string[]): string[] {
     seen.add(name);
     return name;
   });
+}
+
+/** The encoding a byte-order mark names, if the buffer starts with one. */
+export function bomEncoding(buf: Buffer): 'utf-8' | 'utf-16le' | 'utf-16be' | undefined {
+  if (buf[0] === 0xff && buf[1] === 0xfe) return 'utf-16le';
+  if (buf[0] === 0xfe && buf[1] === 0xff) return 'utf-16be';
+  if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) return 'utf-8';
+  return undefined;
+}
+
+/**
+ * A file's encoding when nobody said it (opt-out lists): the BOM's, else UTF-8 if every byte is
+ * valid UTF-8, else Windows-1252, which is what Excel saves "CSV" as in Spanish and Portuguese locales.
+ */
+export async function detectEncoding(path: string): Promise<'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252'> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let first = true;
+  try {
+    for await (const buf of createReadStream(path, { highWaterMark: CHUNK_BYTES })) {
+      if (first) {
+        const bom = bomEncoding(buf as Buffer);
+        if (bom) return bom;
+        first = false;
+      }
+      decoder.decode(buf as Buffer, { stream: true });
+    }
+    decoder.decode();
+  } catch (err) {
+    if (err instanceof TypeError) return 'windows-1252';
+    throw readError(path, err);
+  }
+  return 'utf-8';
 }
 
 function isBlank(fields: string[]): boolean {
@@ -200,7 +380,7 @@ function countNewlines(fields: string[]): number {
 
 /** True once `text` holds a few complete records, so that quoted newlines cannot fool the sniffer. */
 function hasCompleteFirstLines(text: string): boolean {
-  return splitLogicalLines(text, 5).complete;
+  return splitLogicalLines(text, SNIFF_LINES).complete;
 }
 
 function splitLogicalLines(text: string, max: number): { lines: string[]; complete: boolean } {
@@ -223,23 +403,27 @@ function splitLogicalLines(text: string, max: number): { lines: string[]; comple
 }
 
 /**
- * Picks `,`, `;` or tab from the header and the lines after it, counting only delimiters outside
- * quotes. A candidate that splits every sampled line the same way wins over a merely frequent one.
+ * Picks `,`, `;` or tab from the first lines, counting only delimiters outside quotes. The winner
+ * is the candidate that splits the most lines into the same number of fields (a title or note
+ * above the header splits differently, usually not at all), then the one that splits into more.
  */
 export function sniffDelimiter(text: string): Delimiter {
-  const { lines } = splitLogicalLines(text, 5);
-  if (lines.length === 0) return ',';
+  const { lines } = splitLogicalLines(text, SNIFF_LINES);
   const candidates: Delimiter[] = [',', ';', '\t'];
   let best: Delimiter = ',';
-  let bestScore = -1;
+  let bestScore = 0;
   for (const d of candidates) {
-    const counts = lines.map((l) => countOutsideQuotes(l, d));
-    if (counts[0] === 0) continue;
-    const consistent = counts.every((c) => c === counts[0]);
-    const score = (consistent ? 1_000_000 : 0) + counts[0];
-    if (score > bestScore) {
-      best = d;
-      bestScore = score;
+    const linesWith = new Map<number, number>();
+    for (const l of lines) {
+      const c = countOutsideQuotes(l, d);
+      if (c > 0) linesWith.set(c, (linesWith.get(c) ?? 0) + 1);
+    }
+    for (const [count, n] of linesWith) {
+      const score = n * 1_000_000 + count;
+      if (score > bestScore) {
+        best = d;
+        bestScore = score;
+      }
     }
   }
   return best;

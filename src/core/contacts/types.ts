@@ -13,14 +13,22 @@ export interface OpenedCsv {
   path: string;
   /** Header names as written (trimmed, BOM removed), in file order. */
   header: string[];
+  /** The line of the file the header row is on (1 unless a sep= line, a title or notes come first). */
+  headerLine: number;
+  /** Findings about the file itself, found while opening it (e.g. `header-not-first`). */
+  findings: Finding[];
   delimiter: ',' | ';' | '\t';
   encoding: string;
   rows: AsyncIterable<RawRow>;
 }
 
 export interface ReadCsvOptions {
-  /** Text encoding of the file: utf-8 (default), windows-1252, latin1 / iso-8859-1, utf-16le. */
+  /** Text encoding of the file: utf-8 (default), windows-1252, latin1 / iso-8859-1, utf-16le, utf-16be. */
   encoding?: string;
+  /** `--header-line`: the line the header row is on; without it the header is found (see HeaderFinder). */
+  headerLine?: number;
+  /** `--phone-column`: a row naming it counts as a header when the header is looked for. */
+  phoneColumn?: string;
 }
 
 /** A `--where` condition on one column. */

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { CampaignOptions } from '../config/load.js';
 import { classifyContacts, looksInternational, openCsv, optOutFiles, parseWhere, readOptOutList, resolveColumns } from '../contacts/index.js';
+import { unreadableFinding } from '../contacts/optouts.js';
 import type { ClassifiedRow, ClassifyOptions, ContactSourceInfo, FindingSink, OpenedCsv } from '../contacts/types.js';
 import { readTemplate } from '../template/parse.js';
 import { bindColumns, compileTemplate } from '../template/render.js';
@@ -39,6 +40,7 @@ export interface PreparedLint {
   classify: ClassifyOptions;
   /** Renders the message text for a row (null without a template). */
   render: ((record: Record<string, string>) => string) | null;
+  /** Findings made before the rows: the contacts file's own (header-not-first), the opt-out lists' and the template's. */
   templateFindings: Finding[];
 }
 
@@ -50,10 +52,10 @@ export async function prepareLint(req: Omit<LintRequest, 'onFinding'>, opts: { c
     throw new UsageError('--consent-max-age must be a number of days above 0.');
   }
   const template = options.template ? await readTemplate(options.template) : null;
-  const csv = await openCsv(req.contactsPath, { encoding: options.encoding });
+  const csv = await openCsv(req.contactsPath, { encoding: options.encoding, headerLine: options.headerLine, phoneColumn: options.phoneColumn });
   const columns = resolveColumns(csv.header, { phoneColumn: options.phoneColumn, consentColumn: options.consentColumn }, csv.path);
 
-  const templateFindings: Finding[] = [];
+  const templateFindings: Finding[] = [...csv.findings];
   let render: PreparedLint['render'] = null;
   let requiredVariables: string[] = [];
   if (template) {
@@ -82,6 +84,8 @@ export async function prepareLint(req: Omit<LintRequest, 'onFinding'>, opts: { c
   for (const file of lists) {
     const list = await readOptOutList(file, { defaultCountry: options.defaultCountry });
     for (const n of list.numbers) suppressed.add(n);
+    const unreadable = unreadableFinding(file, list);
+    if (unreadable) templateFindings.push(unreadable);
   }
 
   return {
