@@ -62,7 +62,7 @@ export const SELECTION_OPTIONS = [
       Array.isArray(v) ? v : Object.entries(v).map(([k, val]) => `${k}=${val}`),
     ),
   }),
-  value('encoding', '--encoding <name>', 'text encoding of the CSV: utf-8 (default), windows-1252, latin1, utf-16le', text),
+  value('encoding', '--encoding <name>', 'text encoding of the CSV: utf-8 (default), windows-1252, latin1, utf-16le, utf-16be', text),
   value('phoneColumn', '--phone-column <name>', 'the phone column, when its name is not recognised', text),
   value('consentColumn', '--consent-column <name>', 'the consent column, when its name is not recognised', text),
   list('consentYes', '--consent-yes <value>', 'an answer in the consent column that means yes (e.g. "Sí, quiero"); repeatable'),

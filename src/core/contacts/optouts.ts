@@ -5,7 +5,8 @@ import type { Finding } from '../findings.js';
 import { STATE_DIR } from '../history/history.js';
 import { stateDirs } from '../history/state-dirs.js';
 import { LineTail } from '../journal/tail.js';
-import { phoneColumnRank } from './columns.js';
+import { isCountryColumn, phoneColumnRank } from './columns.js';
+import { parseCountry } from './country.js';
 import { normalisePhone } from './phone.js';
 import { detectEncoding, openCsv, unforceText } from './read.js';
 
@@ -60,9 +61,9 @@ export function parseOptOutLine(raw: string, defaultCountry?: string): string | 
   return r === null ? null : r.ok ? r.e164 : false;
 }
 
-function readEntry(raw: string, defaultCountry: string | undefined): ReturnType<typeof normalisePhone> | null {
+function readEntry(raw: string, defaultCountry: string | undefined, country?: string): ReturnType<typeof normalisePhone> | null {
   const entry = stripComment(unforceText(raw.replace(/^\uFEFF/, '')));
-  return entry === '' ? null : normalisePhone(entry, defaultCountry);
+  return entry === '' ? null : normalisePhone(entry, { defaultCountry, country });
 }
 
 /**
@@ -189,13 +190,17 @@ async function readCsvList(path: string, encoding: string, headerLine: number, d
   // Never --encoding: that names the contact list's encoding, and each list has its own.
   const csv = await openCsv(path, { encoding, headerLine });
   const columns = csv.header.filter((h) => phoneColumnRank(h) > 0);
+  // A country column reads each national number in its own country, as in the contact list.
+  const countryColumn = csv.header.find(isCountryColumn);
   for await (const row of csv.rows) {
-    for (const column of columns) addEntry(list, row.record[column], row.line, defaultCountry);
+    const cell = countryColumn ? (row.record[countryColumn] ?? '').trim() : '';
+    const country = cell ? (parseCountry(cell) ?? cell) : undefined;
+    for (const column of columns) addEntry(list, row.record[column], row.line, defaultCountry, country);
   }
 }
 
-function addEntry(list: SuppressionList, raw: string, line: number, defaultCountry: string | undefined): void {
-  const r = readEntry(raw, defaultCountry);
+function addEntry(list: SuppressionList, raw: string, line: number, defaultCountry: string | undefined, country?: string): void {
+  const r = readEntry(raw, defaultCountry, country);
   if (r === null) return;
   if (r.ok) {
     list.numbers.add(r.e164);

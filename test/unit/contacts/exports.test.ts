@@ -193,3 +193,11 @@ describe('each number in its own country', () => {
     expect(generic.rules('landline')).toHaveLength(1);
   });
 });
+
+describe('an opt-out list with a country column', () => {
+  it('reads each national number in its own country, like the contact list', async () => {
+    const optouts = tempFile('Teléfono;País;Motivo\n9 6543 2109;Chile;no quiere\n');
+    const r = await run('Nombre,Teléfono,País,Consentimiento\nCamila,9 6543 2109,Chile,sí\nLucía,965 432 109,España,sí\n', { suppress: [optouts] });
+    expect(r.contacts).toMatchObject({ rows: 2, sendable: 1, suppressed: 1 });
+  });
+});
