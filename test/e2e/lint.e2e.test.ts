@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, REPO_ROOT } from '../helpers/build-once.js';
@@ -24,6 +24,29 @@ function write(name: string, content: string | Buffer): string {
   writeFileSync(file, content);
   return file;
 }
+
+describe('campaign lint on the sample form export (lists from other tools)', () => {
+  it('reads the messaging question as consent, the País column as each number\'s country, and says which columns it used', async () => {
+    const r = await runCli(['lint', 'form-export.csv', '--json'], { cwd: samples });
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.columns).toEqual({
+      phone: 'Teléfono (WhatsApp)',
+      consent: '¿Desea recibir información por WhatsApp?',
+      do_not_contact: 'No molestar',
+      country: 'País',
+      consent_date: 'Marca temporal',
+    });
+    expect(report.contacts).toMatchObject({ rows: 10, sendable: 7, no_consent: 2, suppressed: 1, invalid_phone: 0 });
+    const human = await runCli(['lint', 'form-export.csv'], { cwd: samples });
+    expect(human.stderr.split('\n')[1]).toContain('columns: phone "Teléfono (WhatsApp)"; consent "¿Desea recibir información por WhatsApp?"');
+    const plan = await runCli(['send', 'form-export.csv', '--dry-run', '--journal', 'form.jsonl'], { cwd: samples });
+    expect(plan.code, plan.stderr).toBe(0);
+    const to = readFileSync(path.join(samples, 'form.plan.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).to);
+    // Chile, Peru, Mexico, Brazil: each in its own country, not in the default (ES).
+    expect(to).toEqual(['+34612345678', '+56965432109', '+51987654321', '+525512345678', '+56987654321', '+541123456789', '+5511987654321']);
+  });
+});
 
 describe('campaign lint on the sample campaign', () => {
   it('names every kind of row problem with its true line, and counts each row once', async () => {
