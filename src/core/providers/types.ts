@@ -36,6 +36,15 @@ export interface OutboundMessage {
      * or `{{first_name}}` (named: Cloud sends `parameter_name`, Vonage needs a custom message).
      */
     parameterFormat?: 'positional' | 'named';
+    /**
+     * The header, per message: media by `link` (a URL, rendered for this recipient) or by an
+     * uploaded media `id` (a local file, uploaded once per campaign), or text header parameters.
+     */
+    header?: { kind: 'image' | 'video' | 'document'; link?: string; id?: string; filename?: string } | { kind: 'text'; params: string[] };
+    /** Quick-reply buttons' payloads, in button order (index = the button's position). */
+    quickReplies?: { index: number; payload: string }[];
+    /** URL buttons' suffixes with their button positions (supersedes buttonSuffixes' implicit order). */
+    urlButtons?: { index: number; suffix: string }[];
   };
   /** Correlation value echoed by providers in callbacks (`biz_opaque_callback_data`, `client_ref`). */
   correlation: string;

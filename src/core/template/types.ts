@@ -6,6 +6,34 @@ export interface DeclaredLink {
   kind: LinkKind;
 }
 
+export type HeaderKind = 'image' | 'video' | 'document' | 'text';
+export const HEADER_KINDS: readonly HeaderKind[] = ['image', 'video', 'document', 'text'];
+
+/**
+ * The approved template's header, as the front matter declares it (issue 10):
+ * media (`image` / `video` / `document`) from a public https `url` (placeholders allowed, then
+ * checked per message) or a local `file` (relative to the template, resolved to an absolute
+ * path; uploaded once per campaign); `text` headers with placeholders.
+ */
+export interface TemplateHeader {
+  kind: HeaderKind;
+  url?: string;
+  /** Absolute path of a local media file. */
+  file?: string;
+  /** Documents: the name the recipient sees. */
+  filename?: string;
+  /** Text headers: the text, `{{column}}` placeholders allowed. */
+  text?: string;
+  /** 1-based line of `header:` in the template file, for findings. */
+  line?: number;
+}
+
+export type TemplateButton =
+  /** A quick-reply button as approved; `optout`: a tap means "stop" (the webhook suppresses the number). */
+  | { type: 'quick_reply'; text: string; optout?: boolean }
+  /** A URL button; `param`: the CSV column appended to the approved URL (its dynamic suffix). */
+  | { type: 'url'; param?: string; text?: string };
+
 /** The front matter, validated. Unknown keys are kept in `extra` for providers that need more. */
 export interface TemplateMeta {
   template: string;
@@ -17,6 +45,13 @@ export interface TemplateMeta {
   content_sid?: string;
   /** CSV columns whose values are appended to the approved template's URL buttons, in button order. */
   button_params?: string[];
+  header?: TemplateHeader;
+  /** The approved footer text (no placeholders). */
+  footer?: string;
+  /** The approved buttons, in order. */
+  buttons?: TemplateButton[];
+  /** `electoral`: electoral propaganda (opt-out and sender findings become errors). */
+  purpose?: 'electoral';
   extra: Record<string, unknown>;
 }
 
