@@ -1,7 +1,7 @@
 import { access, open } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import type { HaltEvent, JournalEvent, JournalHeader, JournalLine, PauseEvent } from './format.js';
-import { countJournal, JournalReducer, type RecipientRecord } from './state.js';
+import { countJournal, JournalReducer, type JournalCounts, type RecipientRecord } from './state.js';
 import { LineTail } from './tail.js';
 
 export { JournalReducer, reduceJournal, settle, countJournal, type RecipientRecord, type JournalCounts } from './state.js';
@@ -173,33 +173,20 @@ export class JournalFollower {
   }
 }
 
-export interface JournalSummary {
+/** The funnel as the report counts it (state.ts countJournal), except that `failed` here is the permanent failures only. */
+export interface JournalSummary extends Omit<JournalCounts, 'failed' | 'skipReasons'> {
   header: JournalHeader;
   torn: boolean;
   /** Distinct recipients with at least one event. */
   recipients: number;
-  /** The funnel, counted as the report counts it (state.ts countJournal). */
-  selected: number;
-  sent: number;
-  delivered: number;
-  read: number;
-  /** Failed permanently. */
+  /** Failed permanently (`failedRetryable` are the others). */
   failed: number;
-  /** Failed for now (deferred, retries exhausted): resume sends again. */
-  failedRetryable: number;
-  uncertain: number;
-  skipped: number;
-  optedOut: number;
-  /** Selected recipients with no outcome yet. */
-  pending: number;
   /** attempt lines. */
   attempts: number;
   halts: HaltEvent[];
   pauses: PauseEvent[];
   /** `at` of the last `resume` event, if any. */
   lastResumeAt?: string;
-  /** Final failure codes of failed / failed-retryable recipients. */
-  failuresByCode: Map<string, number>;
   firstAt?: string;
   lastAt?: string;
   /**
