@@ -1,4 +1,5 @@
-import { bindColumns } from '../template/render.js';
+import { bindColumns, columnUses } from '../template/render.js';
+import { FRONT_MATTER_KEYS } from '../template/parse.js';
 import type { Template } from '../template/types.js';
 import type { Finding, RuleInfo } from '../findings.js';
 import { lintLinks } from './link-rules.js';
@@ -16,10 +17,9 @@ export const TEMPLATE_RULES: RuleInfo[] = [
   { id: 'impersonation', severity: 'error', summary: 'The text speaks as WhatsApp or Meta support, or threatens account suspension.', fix: 'Speak only in your organisation\'s name.' },
   { id: 'identical-message', severity: 'warning', summary: 'No per-recipient placeholder or parameter: everyone gets the same text.', fix: 'Add a placeholder such as {{first_name}}.' },
   { id: 'plain-text-message', severity: 'warning', summary: 'No front matter: a free-form text message, accepted only inside a 24-hour customer-service window.', fix: 'Add front matter naming an approved template.' },
-  { id: 'unknown-front-matter-key', severity: 'warning', summary: 'A front matter key looks like a misspelt known key and is ignored.', fix: 'Spell it as the known key.' },
+  { id: 'unknown-front-matter-key', severity: 'warning', summary: 'A front matter key is not one the tool reads (often a misspelt known key), so it is ignored.', fix: 'Spell it as the known key, or remove it.' },
 ];
 
-const KNOWN_KEYS = ['template', 'language', 'category', 'params', 'links', 'content_sid', 'button_params'];
 
 function closeTo(a: string, b: string): boolean {
   if (a === b || Math.abs(a.length - b.length) > 2) return false;
@@ -60,7 +60,7 @@ export function lintTemplate(t: Template, header: string[]): Finding[] {
   const out: Finding[] = [];
   const { missing } = bindColumns(t, header);
   for (const name of missing) {
-    const source = t.placeholders.includes(name) ? `{{${name}}}` : t.meta?.params.includes(name) ? `params entry ${name}` : `button_params entry ${name}`;
+    const source = columnUses(t).find((u) => u.name === name)?.source ?? name;
     out.push({
       rule: 'unknown-placeholder',
       severity: 'error',
@@ -95,15 +95,14 @@ export function lintTemplate(t: Template, header: string[]): Finding[] {
     });
   } else {
     for (const key of Object.keys(t.meta.extra)) {
-      const known = KNOWN_KEYS.find((k) => closeTo(key.toLowerCase(), k));
-      if (known) {
-        out.push({
-          rule: 'unknown-front-matter-key',
-          severity: 'warning',
-          message: `${t.path}: front matter key \`${key}\` is ignored; did you mean \`${known}\`?`,
-          value: key,
-        });
-      }
+      if (FRONT_MATTER_KEYS.includes(key)) continue;
+      const known = FRONT_MATTER_KEYS.find((k) => closeTo(key.toLowerCase(), k));
+      out.push({
+        rule: 'unknown-front-matter-key',
+        severity: 'warning',
+        message: `${t.path}: front matter key \`${key}\` is not one this tool reads, so it is ignored${known ? `; did you mean \`${known}\`?` : '. Remove it, or check its spelling against the README.'}`,
+        value: key,
+      });
     }
   }
   out.push(...lintLinks(t));

@@ -31,7 +31,9 @@ const CASES: [string, boolean, ReturnType<typeof parseTemplate>][] = [
   ['plain-text-message', true, parseTemplate('Hola {{city}}', 'p.md')],
   ['plain-text-message', false, withMeta('Hola {{first_name}}')],
   ['unknown-front-matter-key', true, withMeta('Hola {{first_name}}', 'paramz: [first_name]')],
-  ['unknown-front-matter-key', false, withMeta('Hola {{first_name}}', 'header_image: https://x.es/a.png')],
+  // Any key the tool does not read is said, not only near-misses (issue 10).
+  ['unknown-front-matter-key', true, withMeta('Hola {{first_name}}', 'header_image: https://x.es/a.png')],
+  ['unknown-front-matter-key', false, withMeta('Hola {{first_name}}', 'params: [first_name]\nown_domains: [partido.es]\nfooter: Responde BAJA\npurpose: electoral\nsender: Partido Ejemplo')],
 ];
 
 describe('lintTemplate', () => {
