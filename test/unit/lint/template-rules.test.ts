@@ -50,7 +50,9 @@ describe('lintTemplate', () => {
 
   it('passes the clean sample fixture', async () => {
     const t = await readTemplate('test/fixtures/templates/good-invite.md');
-    expect(lintTemplate(t, ['telefono', 'consent', 'first_name', 'city'])).toEqual([]);
+    // The fixture is unsigned and gives no opt-out: only those two warnings (issue 10 item 8).
+    const found = lintTemplate(t, ['telefono', 'consent', 'first_name', 'city']);
+    expect(found.map((f) => `${f.rule}:${f.severity}`).sort()).toEqual(['optout-missing:warning', 'sender-missing:warning']);
   });
 
   it.each([
