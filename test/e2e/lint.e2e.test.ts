@@ -1,4 +1,4 @@
-import { copyFileSync, readFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, REPO_ROOT } from '../helpers/build-once.js';
@@ -15,7 +15,7 @@ beforeAll(async () => {
   tmp = tempDir('campaign-lint-');
   samples = path.join(tmp.dir, 'samples');
   mkdirSync(samples);
-  for (const f of readdirSync(SAMPLES)) if (!f.endsWith('.jsonl') && !f.startsWith('.')) copyFileSync(path.join(SAMPLES, f), path.join(samples, f));
+  for (const f of readdirSync(SAMPLES)) if (!f.endsWith('.jsonl') && !f.startsWith('.')) cpSync(path.join(SAMPLES, f), path.join(samples, f), { recursive: true }); // samples/media too
 }, 120_000);
 afterAll(() => tmp?.cleanup());
 

@@ -41,8 +41,8 @@ const PROMISES: { promise: Promised; phrases: string[] }[] = [
     phrases: ['dona aqui', 'dona ahora', 'dona ya', 'dona hoy', 'donar', 'donacion', 'donaciones', 'donativo', 'donativos', 'doar', 'doacao', 'doacoes', 'doe agora', 'doe aqui', 'donate', 'donation', 'donations'],
   },
 ];
-type Promised = 'video' | 'pdf' | 'download' | 'form' | 'donation';
-const PROMISE_TEXT: Record<Promised, string> = { video: 'a video', pdf: 'a PDF', download: 'a file to download', form: 'a form', donation: 'a donation page' };
+export type Promised = 'video' | 'pdf' | 'download' | 'form' | 'donation';
+export const PROMISE_TEXT: Record<Promised, string> = { video: 'a video', pdf: 'a PDF', download: 'a file to download', form: 'a form', donation: 'a donation page' };
 const matchers = PROMISES.map((p) => ({ promise: p.promise, matcher: new PhraseMatcher(p.phrases) }));
 const APP_WORDS = new Set(['ap', 'aplicacion', 'aplicativo']);
 
@@ -86,17 +86,23 @@ function kindFits(kind: LinkKind, target: LinkTarget, own: Set<string>): boolean
 }
 
 function checkStatic(ctx: Context, link: BodyLink, target: LinkTarget): void {
-  const at = where(ctx.t, link);
-  const push = (rule: string, message: string) => ctx.out.push({ rule, severity: 'error', message: `${at}: ${message}`, value: link.raw });
+  ctx.out.push(...staticUrlFindings(link.raw, target, where(ctx.t, link)));
+}
+
+/** The offline rules any link obeys, in the body or a header: shortener, raw IP, http:, credentials, lookalike. */
+export function staticUrlFindings(raw: string, target: LinkTarget, at: string): Finding[] {
+  const out: Finding[] = [];
+  const push = (rule: string, message: string) => out.push({ rule, severity: 'error', message: `${at}: ${message}`, value: raw });
   const shortener = shortenerOf(target.hostname);
-  if (shortener) push('link-shortener', `${link.raw} goes through the shortener ${shortener}, which hides where it leads. Link to the final address.`);
-  if (target.isIp) push('link-ip-host', `${link.raw} points at a raw IP address. Use a domain name.`);
-  if (/^http:/i.test(link.raw)) push('link-insecure', `${link.raw} uses http:. Use https://.`);
+  if (shortener) push('link-shortener', `${raw} goes through the shortener ${shortener}, which hides where it leads. Link to the final address.`);
+  if (target.isIp) push('link-ip-host', `${raw} points at a raw IP address. Use a domain name.`);
+  if (/^http:/i.test(raw)) push('link-insecure', `${raw} uses http:. Use https://.`);
   if (target.url && (target.url.username || target.url.password)) {
-    push('link-credentials', `${link.raw} has text before an @ in the host, so it really leads to ${target.hostname}. Remove the part before @.`);
+    push('link-credentials', `${raw} has text before an @ in the host, so it really leads to ${target.hostname}. Remove the part before @.`);
   }
   const lookalike = lookalikeReason(target);
-  if (lookalike) push('link-lookalike', `${link.raw} looks deceptive: ${lookalike}. Link to the real domain.`);
+  if (lookalike) push('link-lookalike', `${raw} looks deceptive: ${lookalike}. Link to the real domain.`);
+  return out;
 }
 
 function findPromise(ctx: Context, index: number): { promise: Promised; found: string } | null {
@@ -164,6 +170,29 @@ function checkText(ctx: Context, index: number, target: LinkTarget, declared: Li
     message: `${where(ctx.t, link)}: "${p.found}" promises ${PROMISE_TEXT[p.promise]}, but ${link.raw} ${why}. Make the text, the declared kind and the link agree.`,
     value: link.raw,
   });
+}
+
+/**
+ * Promises the text makes away from its links (a header is what they speak of): matches on a line
+ * with no link, and not on the line just above a link alone on its line.
+ */
+export function unlinkedPromises(body: string): { promise: Promised; found: string }[] {
+  const links = extractLinks(body);
+  const lines = body.split('\n');
+  const out: { promise: Promised; found: string }[] = [];
+  lines.forEach((line, i) => {
+    if (links.some((l) => l.lineOffset === i)) return;
+    const next = lines[i + 1];
+    const linkAlone = links.some((l) => l.lineOffset === i + 1 && next.slice(0, next.indexOf(l.raw)).replace(/[\p{P}\p{S}\s]/gu, '') === '');
+    if (linkAlone) return;
+    const tokens = tokenise(line);
+    const aboutApp = tokens.some((tk) => APP_WORDS.has(tk.text));
+    for (const { promise, matcher } of matchers) {
+      if (promise === 'download' && aboutApp) continue;
+      for (const m of matcher.match(line, tokens)) out.push({ promise, found: m.found });
+    }
+  });
+  return out;
 }
 
 const CONNECTORS = new Set(['y', 'e', 'o', 'u', 'ni', 'and', 'or', 'pero', 'but', 'mas', 'tambien', 'also', 'ademas']);

@@ -1,11 +1,18 @@
 import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import nodePath from 'node:path';
+import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import { LINK_KINDS, type DeclaredLink, type Template, type TemplateMeta } from './types.js';
+import { HEADER_KINDS, LINK_KINDS, type DeclaredLink, type Template, type TemplateButton, type TemplateHeader, type TemplateMeta } from './types.js';
 
-const KNOWN_KEYS = ['template', 'language', 'category', 'params', 'links', 'content_sid', 'button_params'] as const;
+/** The front matter keys this file validates. */
+const KNOWN_KEYS = ['template', 'language', 'category', 'params', 'links', 'content_sid', 'button_params', 'header', 'footer', 'buttons', 'purpose', 'sender'] as const;
+/** Keys other code reads from `extra` (the link rules' own domains): known, so never reported as unknown. */
+const EXTRA_KEYS = ['own_domains', 'own_domain', 'domain', 'domains'] as const;
+/** Every front matter key the tool reads; anything else is reported (`unknown-front-matter-key`). */
+export const FRONT_MATTER_KEYS: readonly string[] = [...KNOWN_KEYS, ...EXTRA_KEYS];
 const CATEGORIES = ['marketing', 'utility', 'authentication'] as const;
 const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
 
@@ -20,10 +27,71 @@ const columnList = (key: string) =>
       error: (i) => `\`${key}\` must be a list of CSV column names like [first_name, city]; found ${show(i.input)}.`,
     });
 
+// A URL may come whole from a column (`"{{enlace}}"`): it is then checked in every rendered message.
 const isHttpUrl = (s: string) => {
+  if (/^\{\{[^{}]*\}\}/.test(s)) return true;
   const probe = s.replace(PLACEHOLDER, 'x');
   return /^https?:\/\//i.test(probe) && URL.canParse(probe);
 };
+
+const headerSchema = z
+  .strictObject(
+    {
+      kind: z.enum(HEADER_KINDS as [string, ...string[]], {
+        error: (i) => `header \`kind\` must be one of ${HEADER_KINDS.join(', ')}; found ${show(i.input)}.`,
+      }),
+      url: z
+        .string({ error: (i) => `header \`url\` must be text; found ${show(i.input)}.` })
+        .trim()
+        .refine(isHttpUrl, { error: (i) => `header \`url\` must be a full address starting with https://; found ${show(i.input)}.` })
+        .optional(),
+      file: z.string({ error: (i) => `header \`file\` must be a path relative to the template; found ${show(i.input)}.` }).trim().min(1, { error: 'header `file` is empty.' }).optional(),
+      filename: z.string({ error: (i) => `header \`filename\` must be text; found ${show(i.input)}.` }).trim().min(1, { error: 'header `filename` is empty.' }).optional(),
+      text: z.string({ error: (i) => `header \`text\` must be text; found ${show(i.input)}.` }).trim().min(1, { error: 'header `text` is empty.' }).optional(),
+    },
+    {
+      error: (i) =>
+        i.code === 'unrecognized_keys'
+          ? `\`header\` has an unknown key \`${i.keys.join('`, `')}\`; it takes kind, url, file, filename and text.`
+          : `\`header\` must be a map with \`kind\` and \`url\`, \`file\` or \`text\`; found ${show(i.input)}.`,
+    },
+  )
+  .superRefine((h, ctx) => {
+    const fail = (message: string, key: string) => ctx.addIssue({ code: 'custom', message, path: [key] });
+    if (h.kind === 'text') {
+      if (h.text === undefined) fail('a `text` header needs `text:`, the header line as approved.', 'kind');
+      if (h.url !== undefined || h.file !== undefined) fail('a `text` header has no `url` or `file`; use `kind: image`, `video` or `document` for media.', h.url !== undefined ? 'url' : 'file');
+    } else {
+      if ((h.url === undefined) === (h.file === undefined)) {
+        fail(`a \`${h.kind}\` header needs exactly one of \`url:\` (a public https link) or \`file:\` (a local file)${h.url !== undefined ? '; it has both' : ''}.`, h.url !== undefined ? 'file' : 'kind');
+      }
+      if (h.text !== undefined) fail(`a \`${h.kind}\` header has no \`text\`; only \`kind: text\` headers do.`, 'text');
+    }
+    if (h.filename !== undefined && h.kind !== 'document') fail('only `document` headers have a `filename`.', 'filename');
+  });
+
+const buttonSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject(
+      {
+        type: z.literal('quick_reply'),
+        text: z.string({ error: (i) => `a quick_reply button needs \`text\`, its label as approved; found ${show(i.input)}.` }).trim().min(1, { error: 'a quick_reply button has an empty `text`.' }),
+        optout: z.boolean({ error: (i) => `button \`optout\` must be true or false; found ${show(i.input)}.` }).optional(),
+      },
+      { error: (i) => (i.code === 'unrecognized_keys' ? `a quick_reply button takes only \`type\`, \`text\` and \`optout\`; found \`${i.keys.join('`, `')}\`.` : undefined) },
+    ),
+    z.strictObject(
+      {
+        type: z.literal('url'),
+        param: z.string({ error: (i) => `a url button's \`param\` must be a CSV column name; found ${show(i.input)}.` }).trim().min(1, { error: 'a url button has an empty `param`.' }).optional(),
+        text: z.string({ error: (i) => `button \`text\` must be text; found ${show(i.input)}.` }).trim().min(1).optional(),
+      },
+      { error: (i) => (i.code === 'unrecognized_keys' ? `a url button takes only \`type\`, \`param\` and \`text\`; found \`${i.keys.join('`, `')}\`.` : undefined) },
+    ),
+  ],
+  { error: (i) => `every \`buttons\` entry must have \`type: quick_reply\` or \`type: url\`; found ${show(i.input)}.` },
+);
 
 const linkSchema = z.object(
   {
@@ -55,6 +123,16 @@ const metaSchema = z.object({
   links: z.array(linkSchema, { error: (i) => `\`links\` must be a list of {url, kind}; found ${show(i.input)}.` }).default([]),
   content_sid: z.string({ error: (i) => `\`content_sid\` must be text; found ${show(i.input)}.` }).optional(),
   button_params: columnList('button_params').optional(),
+  header: headerSchema.optional(),
+  footer: z
+    .string({ error: (i) => `\`footer\` must be text; found ${show(i.input)}.` })
+    .trim()
+    .min(1, { error: '`footer` is empty.' })
+    .refine((f) => !/\{\{|\}\}/.test(f), { error: '`footer` has a placeholder; an approved footer is fixed text.' })
+    .optional(),
+  buttons: z.array(buttonSchema, { error: (i) => `\`buttons\` must be a list of buttons; found ${show(i.input)}.` }).optional(),
+  purpose: z.enum(['electoral'], { error: (i) => `\`purpose\` can only be \`electoral\`; found ${show(i.input)}.` }).optional(),
+  sender: z.string({ error: (i) => `\`sender\` must be the name your messages are signed with; found ${show(i.input)}.` }).trim().min(1, { error: '`sender` is empty.' }).optional(),
 });
 
 const HINTS: Record<string, string> = {
@@ -65,6 +143,11 @@ const HINTS: Record<string, string> = {
   links: 'Declare each link as `- url: https://...` with `kind: video|pdf|page|form|image|audio`.',
   button_params: 'List the CSV columns for URL-button suffixes, e.g. `button_params: [code]`.',
   content_sid: 'Set `content_sid:` to the Twilio Content SID (HX...).',
+  header: 'Write the header as approved, e.g. `header: {kind: video, url: https://partido.es/acto.mp4}` or `{kind: text, text: "Acto en {{ciudad}}"}`.',
+  footer: 'Set `footer:` to the approved footer text, e.g. "Responde BAJA para no recibir más mensajes".',
+  buttons: 'List the approved buttons in order, e.g. `- {type: quick_reply, text: No me interesa, optout: true}` or `- {type: url, param: ref}`.',
+  purpose: 'Write `purpose: electoral` for electoral propaganda, or remove the key.',
+  sender: 'Set `sender:` to the organisation name your messages are signed with.',
 };
 
 function lineOfPath(doc: Document, counter: LineCounter, path: PropertyKey[], firstLine: number): number {
@@ -127,6 +210,19 @@ function parseMeta(source: string, path: string, firstLine: number): TemplateMet
     });
   }
   const data = result.data;
+  const lineOf = (p: PropertyKey[]) => lineOfPath(doc, counter, p, firstLine);
+  // The line of the `header:` key itself (its value's node starts on the line below).
+  const headerPair = isMap(doc.contents) ? doc.contents.items.find((p) => isScalar(p.key) && p.key.value === 'header') : undefined;
+  const headerKey = isScalar(headerPair?.key) ? headerPair.key.range : undefined;
+  const headerLine = headerKey ? firstLine + counter.linePos(headerKey[0]).line - 1 : lineOf(['header']);
+  const urlParams = data.buttons?.flatMap((b) => (b.type === 'url' && b.param !== undefined ? [b.param] : []));
+  if (data.button_params !== undefined && urlParams !== undefined && urlParams.length > 0 && urlParams.join('\u0000') !== data.button_params.join('\u0000')) {
+    throw new InputError(`\`button_params\` [${data.button_params.join(', ')}] and the url buttons' \`param\` [${urlParams.join(', ')}] disagree.`, {
+      file: path,
+      line: lineOf(['button_params']),
+      hint: 'Remove `button_params:` (the old spelling) and keep `param:` on each url button.',
+    });
+  }
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) {
     if (!(KNOWN_KEYS as readonly string[]).includes(k)) extra[k] = v;
@@ -141,16 +237,47 @@ function parseMeta(source: string, path: string, firstLine: number): TemplateMet
   };
   if (data.content_sid !== undefined) meta.content_sid = data.content_sid;
   if (data.button_params !== undefined) meta.button_params = data.button_params;
+  // `param:` on url buttons is the new spelling of button_params: the sending code reads button_params.
+  else if (urlParams !== undefined && urlParams.length > 0) meta.button_params = urlParams;
+  // Placeholders outside the body are columns too: their braces are checked like the body's.
+  if (data.header?.text !== undefined) extractPlaceholders(data.header.text, path, lineOf(['header', 'text']), 'The header `text`');
+  if (data.header?.url !== undefined) extractPlaceholders(data.header.url, path, lineOf(['header', 'url']), 'The header `url`');
+  data.links.forEach((l, i) => extractPlaceholders(l.url, path, lineOf(['links', i, 'url']), `The link ${l.url}`));
+  if (data.header !== undefined) meta.header = headerOf(data.header as Omit<TemplateHeader, 'line'>, path, headerLine, lineOf(['header', 'file']));
+  if (data.footer !== undefined) meta.footer = data.footer;
+  if (data.buttons !== undefined) meta.buttons = data.buttons as TemplateButton[];
+  if (data.purpose !== undefined) meta.purpose = data.purpose;
+  if (data.sender !== undefined) meta.sender = data.sender;
   return meta;
 }
 
-function extractPlaceholders(body: string, path: string, bodyLine: number): string[] {
+/** The header with its `file` resolved against the template's folder; a file that is not there is said now, not at send time. */
+function headerOf(h: Omit<TemplateHeader, 'line'>, templatePath: string, line: number, fileLine: number): TemplateHeader {
+  const header: TemplateHeader = { ...h, line };
+  if (h.file === undefined) return header;
+  const file = nodePath.resolve(nodePath.dirname(templatePath), h.file);
+  let problem: string | null = null;
+  if (!existsSync(file)) problem = 'is not there';
+  else if (!statSync(file).isFile()) problem = 'is not a file';
+  if (problem) {
+    throw new InputError(`The header file ${h.file} ${problem} (looked for ${file}).`, {
+      file: templatePath,
+      line: fileLine,
+      hint: 'Give `file:` relative to the template\'s folder, e.g. `media/cartel.jpg`, or use `url:` for a public https link.',
+    });
+  }
+  header.file = file;
+  return header;
+}
+
+/** Distinct `{{name}}`s of a text; `bodyLine` is the line the text starts on, for the errors. */
+function extractPlaceholders(body: string, path: string, bodyLine: number, what = 'The body'): string[] {
   const names: string[] = [];
   const lineAt = (index: number) => bodyLine + (body.slice(0, index).match(/\n/g)?.length ?? 0);
   for (const m of body.matchAll(PLACEHOLDER)) {
     const name = m[1].trim();
     if (name === '') {
-      throw new InputError('The body has an empty placeholder `{{}}`.', {
+      throw new InputError(`${what} has an empty placeholder \`{{}}\`.`, {
         file: path,
         line: lineAt(m.index),
         hint: 'Put a CSV column name inside it, e.g. `{{first_name}}`, or remove it.',
@@ -161,7 +288,7 @@ function extractPlaceholders(body: string, path: string, bodyLine: number): stri
   const leftover = body.replace(PLACEHOLDER, '').search(/\{\{|\}\}/);
   if (leftover >= 0) {
     const index = body.search(/\{\{(?![^{}]*\}\})|(?<!\{\{[^{}]*)\}\}/);
-    throw new InputError('The body has an unclosed placeholder brace.', {
+    throw new InputError(`${what} has an unclosed placeholder brace.`, {
       file: path,
       line: lineAt(index >= 0 ? index : 0),
       hint: 'Write placeholders as `{{column}}` with two braces on each side.',

@@ -17,10 +17,33 @@ export interface ColumnBinding {
   missing: string[];
 }
 
-/** Every column name the template reads: body placeholders, then params, then button_params. */
+const namesIn = (text: string | undefined) => [...(text ?? '').matchAll(/\{\{([^{}]*)\}\}/g)].map((m) => m[1].trim());
+
+/** Where a column is read, for messages: `{{name}}`, `params entry name`, `header text {{name}}`, ... */
+export interface ColumnUse {
+  name: string;
+  source: string;
+}
+
+/**
+ * Every use of a column: body placeholders, params, button_params (url buttons' `param`), the
+ * header's text and url, and links built from a column. A row must have each one.
+ */
+export function columnUses(t: Template): ColumnUse[] {
+  const m = t.meta;
+  return [
+    ...t.placeholders.map((name) => ({ name, source: `{{${name}}}` })),
+    ...(m?.params ?? []).map((name) => ({ name, source: `params entry ${name}` })),
+    ...(m?.button_params ?? []).map((name) => ({ name, source: `button_params entry ${name}` })),
+    ...namesIn(m?.header?.text).map((name) => ({ name, source: `header text {{${name}}}` })),
+    ...namesIn(m?.header?.url).map((name) => ({ name, source: `header url {{${name}}}` })),
+    ...(m?.links ?? []).flatMap((l) => namesIn(l.url).map((name) => ({ name, source: `link ${l.url}` }))),
+  ];
+}
+
+/** Every column name the template reads, each once, in order of first use. */
 export function templateColumns(t: Template): string[] {
-  const all = [...t.placeholders, ...(t.meta?.params ?? []), ...(t.meta?.button_params ?? [])];
-  return [...new Set(all)];
+  return [...new Set(columnUses(t).map((u) => u.name))];
 }
 
 /** Maps each column the template uses to the header's actual name; exact spelling wins over a normalised match. */

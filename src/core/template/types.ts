@@ -52,6 +52,8 @@ export interface TemplateMeta {
   buttons?: TemplateButton[];
   /** `electoral`: electoral propaganda (opt-out and sender findings become errors). */
   purpose?: 'electoral';
+  /** The organisation or person the messages come from, as the text names it (the `sender-missing` rule looks for it). */
+  sender?: string;
   extra: Record<string, unknown>;
 }
 

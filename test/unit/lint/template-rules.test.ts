@@ -31,7 +31,9 @@ const CASES: [string, boolean, ReturnType<typeof parseTemplate>][] = [
   ['plain-text-message', true, parseTemplate('Hola {{city}}', 'p.md')],
   ['plain-text-message', false, withMeta('Hola {{first_name}}')],
   ['unknown-front-matter-key', true, withMeta('Hola {{first_name}}', 'paramz: [first_name]')],
-  ['unknown-front-matter-key', false, withMeta('Hola {{first_name}}', 'header_image: https://x.es/a.png')],
+  // Any key the tool does not read is said, not only near-misses (issue 10).
+  ['unknown-front-matter-key', true, withMeta('Hola {{first_name}}', 'header_image: https://x.es/a.png')],
+  ['unknown-front-matter-key', false, withMeta('Hola {{first_name}}', 'params: [first_name]\nown_domains: [partido.es]\nfooter: Responde BAJA\npurpose: electoral\nsender: Partido Ejemplo')],
 ];
 
 describe('lintTemplate', () => {
@@ -48,7 +50,9 @@ describe('lintTemplate', () => {
 
   it('passes the clean sample fixture', async () => {
     const t = await readTemplate('test/fixtures/templates/good-invite.md');
-    expect(lintTemplate(t, ['telefono', 'consent', 'first_name', 'city'])).toEqual([]);
+    // The fixture is unsigned and gives no opt-out: only those two warnings (issue 10 item 8).
+    const found = lintTemplate(t, ['telefono', 'consent', 'first_name', 'city']);
+    expect(found.map((f) => `${f.rule}:${f.severity}`).sort()).toEqual(['optout-missing:warning', 'sender-missing:warning']);
   });
 
   it.each([
