@@ -22,7 +22,7 @@ import { classifiedRows, prepareLint, type PreparedLint } from '../lint/index.js
 import { optOutFiles } from '../contacts/optouts.js';
 import { createProvider, DEFAULT_SANDBOX_OUTBOX } from '../providers/index.js';
 import type { OutboundMessage, Provider, SendResult } from '../providers/types.js';
-import { buttonSuffixes, templateParams } from '../template/render.js';
+import { buttonParts, buttonSuffixes, headerTextParams, renderField, templateParams } from '../template/render.js';
 import type { Template } from '../template/types.js';
 import { decide, Tally, verdictFinding, type PlannedRow, type SkipGroup, type VerdictContext } from './verdict.js';
 
@@ -60,21 +60,52 @@ export function recordedOptions(o: CampaignOptions): Record<string, unknown> {
   return out;
 }
 
-/** The request for one recipient: the approved template when there is front matter, text otherwise. */
-export function buildMessage(t: Template | null, row: ClassifiedRow, text: string, campaign: string, env: Record<string, string | undefined>): OutboundMessage {
+/**
+ * The request for one recipient: the approved template when there is front matter, text otherwise.
+ * `mediaIds`: the uploaded id of each local header file (by absolute path); planning's preview has none.
+ */
+export function buildMessage(
+  t: Template | null,
+  row: ClassifiedRow,
+  text: string,
+  campaign: string,
+  env: Record<string, string | undefined>,
+  mediaIds?: ReadonlyMap<string, string>,
+): OutboundMessage {
   const to = row.phone!;
   const msg: OutboundMessage = { to, text, correlation: `${campaign}:${to}` };
   if (t?.meta) {
+    const { urlButtons, quickReplies } = buttonParts(t, row.record);
+    const header = headerOf(t, row.record, mediaIds);
     msg.template = {
       name: t.meta.template,
       language: t.meta.language,
       params: templateParams(t, row.record),
       paramNames: t.meta.params,
-      buttonSuffixes: buttonSuffixes(t, row.record),
+      // In button order, '' for a button without a suffix (the implicit order Vonage/Twilio read).
+      buttonSuffixes: t.meta.buttons?.length ? t.meta.buttons.map((_, i) => urlButtons.find((b) => b.index === i)?.suffix ?? '') : buttonSuffixes(t, row.record),
       contentSid: resolveContentSid(t.meta.content_sid, env),
+      ...(header ? { header } : {}),
+      ...(t.meta.buttons?.length ? { urlButtons, quickReplies } : {}),
     };
   }
   return msg;
+}
+
+type MessageHeader = NonNullable<NonNullable<OutboundMessage['template']>['header']>;
+
+/** The header for this record: text parameters, a rendered link, or the uploaded file's id. */
+function headerOf(t: Template, record: Record<string, string>, mediaIds?: ReadonlyMap<string, string>): MessageHeader | undefined {
+  const h = t.meta?.header;
+  if (!h) return undefined;
+  if (h.kind === 'text') {
+    const params = headerTextParams(t, record);
+    // A header without placeholders is all in the approved template: nothing to send for it.
+    return params.length ? { kind: 'text', params } : undefined;
+  }
+  const filename = h.kind === 'document' ? (h.filename ?? (h.file ? path.basename(h.file) : undefined)) : undefined;
+  const source = h.file ? { id: mediaIds?.get(h.file) } : h.url ? { link: renderField(t, h.url, record, { url: true }) } : {};
+  return { kind: h.kind, ...source, ...(filename ? { filename } : {}) };
 }
 
 /** `content_sid: HX...` literally, or `content_sid: env:NAME` / `$NAME` to read it from the environment. */

@@ -8,9 +8,19 @@ export const CLOUD_SECRET_VARS = ['WHATSAPP_TOKEN', 'WHATSAPP_APP_SECRET', 'WHAT
 
 type Template = NonNullable<OutboundMessage['template']>;
 
-/** Meta-native template components: body parameters, then one component per dynamic URL button. */
+/**
+ * Meta-native template components, in Meta's order: the header (media by link or uploaded id, or
+ * text parameters), body parameters, then one component per button that takes a parameter.
+ */
 export function buildTemplateComponents(template: Template): Record<string, unknown>[] {
   const components: Record<string, unknown>[] = [];
+  const header = template.header;
+  if (header?.kind === 'text') {
+    components.push({ type: 'header', parameters: header.params.map((text) => ({ type: 'text', text })) });
+  } else if (header) {
+    const media = { ...(header.id ? { id: header.id } : { link: header.link }), ...(header.kind === 'document' && header.filename ? { filename: header.filename } : {}) };
+    components.push({ type: 'header', parameters: [{ type: header.kind, [header.kind]: media }] });
+  }
   const named = template.parameterFormat === 'named';
   if (template.params.length > 0) {
     components.push({
@@ -22,11 +32,13 @@ export function buildTemplateComponents(template: Template): Record<string, unkn
       })),
     });
   }
-  template.buttonSuffixes.forEach((suffix, index) => {
+  const urlButtons = template.urlButtons ?? template.buttonSuffixes.map((suffix, index) => ({ index, suffix }));
+  const buttons = [
     // An empty suffix is a static button: it takes its index but needs no parameter.
-    if (suffix === '') return;
-    components.push({ type: 'button', sub_type: 'url', index: String(index), parameters: [{ type: 'text', text: suffix }] });
-  });
+    ...urlButtons.filter((b) => b.suffix !== '').map((b) => ({ index: b.index, sub_type: 'url', parameters: [{ type: 'text', text: b.suffix }] })),
+    ...(template.quickReplies ?? []).map((b) => ({ index: b.index, sub_type: 'quick_reply', parameters: [{ type: 'payload', payload: b.payload }] })),
+  ].sort((a, b) => a.index - b.index);
+  for (const b of buttons) components.push({ type: 'button', sub_type: b.sub_type, index: String(b.index), parameters: b.parameters });
   return components;
 }
 
