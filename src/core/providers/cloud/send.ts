@@ -1,6 +1,8 @@
-import { createProviderFrom, isRecord, readBaseUrl, readCode, requireEnv, secretValues, toDigits } from '../shared.js';
+import { createHttpClient, type HttpClient } from '../http.js';
+import { createProviderFrom, defaultUserAgent, isRecord, readBaseUrl, readCode, requireEnv, secretValues, toDigits } from '../shared.js';
 import type { OutboundMessage, Provider, ProviderEnv, ProviderOptions } from '../types.js';
 import { classifyCloud } from './codes.js';
+import { uploadCloudMedia } from './media.js';
 
 export const CLOUD_DEFAULT_API_URL = 'https://graph.facebook.com/v23.0';
 /** Every Cloud API variable holding a secret: the sender, the webhook and the template fetch. */
@@ -68,6 +70,7 @@ export function createCloudProvider(env: ProviderEnv, opts: ProviderOptions = {}
   return createCloudSender({
     name: 'cloud',
     url: `${base}/${encodeURIComponent(vars.WHATSAPP_PHONE_NUMBER_ID)}/messages`,
+    mediaUrl: `${base}/${encodeURIComponent(vars.WHATSAPP_PHONE_NUMBER_ID)}/media`,
     token: vars.WHATSAPP_TOKEN,
     secrets: secretValues(env, CLOUD_SECRET_VARS),
     opts,
@@ -75,13 +78,16 @@ export function createCloudProvider(env: ProviderEnv, opts: ProviderOptions = {}
 }
 
 /** The Cloud API code path, shared with the sandbox so that the sandbox exercises it end to end. */
-export function createCloudSender(args: { name: 'cloud' | 'sandbox'; url: string; token: string; secrets: string[]; opts: ProviderOptions }): Provider {
-  return createProviderFrom({
+export function createCloudSender(args: { name: 'cloud' | 'sandbox'; url: string; mediaUrl: string; token: string; secrets: string[]; opts: ProviderOptions }): Provider {
+  const secrets = [args.token, ...args.secrets];
+  // Uploads get their own client: a 16 MB video must not wait behind the message pool's budget.
+  let uploads: HttpClient | undefined;
+  const sender = createProviderFrom({
     name: args.name,
     label: 'the Cloud API',
     url: args.url,
     authorization: `Bearer ${args.token}`,
-    secrets: [args.token, ...args.secrets],
+    secrets,
     opts: args.opts,
     body: (msg) => ({ json: buildCloudMessage(msg) }),
     idOf: (body) => {
@@ -101,4 +107,18 @@ export function createCloudSender(args: { name: 'cloud' | 'sandbox'; url: string
       };
     },
   });
+  return {
+    ...sender,
+    uploadMedia(media) {
+      uploads ??= createHttpClient({ timeoutMs: Math.max(args.opts.timeoutMs ?? 0, UPLOAD_TIMEOUT_MS), concurrency: 1, userAgent: args.opts.userAgent ?? defaultUserAgent(), secrets });
+      return uploadCloudMedia(uploads, args.mediaUrl, `Bearer ${args.token}`, media);
+    },
+    async close() {
+      uploads?.close();
+      await sender.close();
+    },
+  };
 }
+
+/** A 100 MB document on a slow uplink takes a while; the per-message timeout is for small JSON. */
+const UPLOAD_TIMEOUT_MS = 300_000;
