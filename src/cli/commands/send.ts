@@ -211,9 +211,41 @@ function printSummary(plan: SendPlan, o: CampaignOptions, c: ChalkInstance, coll
     err('');
     err(c.bold(`First message (line ${plan.first.line}, ${plan.first.to}${t ? `, template ${t.name}/${t.language}` : ', plain text'}):`));
     // The message is data (names, cities from the list): shown, never interpreted by the terminal.
+    const { above, below } = previewParts(plan);
+    for (const line of above) err(c.dim(`  │ ${shown(line)}`));
     for (const line of plan.first.text.split('\n')) err(`  │ ${shown(line)}`);
+    for (const line of below) err(c.dim(`  │ ${shown(line)}`));
   }
   err('');
+}
+
+/** The first message's header (above the body), footer and buttons (below), as the recipient will see them. */
+export function previewParts(plan: SendPlan): { above: string[]; below: string[] } {
+  const meta = plan.template?.meta;
+  const sent = plan.first?.message.template;
+  const above: string[] = [];
+  const below: string[] = [];
+  if (!meta) return { above, below };
+  const h = meta.header;
+  if (h?.kind === 'text') {
+    const params = sent?.header?.kind === 'text' ? sent.header.params : [];
+    let i = 0;
+    above.push(`*${(h.text ?? '').replace(/\{\{[^{}]*\}\}/g, () => params[i++] ?? '')}*`);
+  } else if (h) {
+    const link = sent?.header && sent.header.kind !== 'text' ? sent.header.link : undefined;
+    const source = h.file ? `${path.basename(h.file)} (local file, uploaded once)` : (link ?? h.url ?? '');
+    const filename = h.kind === 'document' && h.filename ? `, shown as ${h.filename}` : '';
+    above.push(`[${h.kind} header: ${source}${filename}]`);
+  }
+  if (meta.footer) below.push(meta.footer);
+  meta.buttons?.forEach((b, index) => {
+    if (b.type === 'quick_reply') below.push(`[button ${index + 1}: ${b.text}${b.optout ? ' (opt-out)' : ''}]`);
+    else {
+      const suffix = sent?.urlButtons?.find((u) => u.index === index)?.suffix;
+      below.push(`[button ${index + 1}: link${b.text ? ` "${b.text}"` : ''}${suffix ? `, approved URL + ${suffix}` : ''}]`);
+    }
+  });
+  return { above, below };
 }
 
 export function formatDuration(seconds: number): string {

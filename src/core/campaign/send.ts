@@ -9,20 +9,20 @@ import { dispatch, type DispatchEvent, type DispatchResult, type WorkItem } from
 import { RateGate } from '../dispatch/rate-gate.js';
 import { VirtualClock } from '../dispatch/virtual-clock.js';
 import { defaultZoneFor, isOpen, parseWindow, type SendWindow } from '../dispatch/send-window.js';
-import { InputError, UsageError } from '../errors.js';
+import { CampaignError, InputError, UsageError } from '../errors.js';
 import { diskError } from '../disk.js';
 import { loadHistory, recordSends, type HistoryEntry } from '../history/index.js';
 import { loadHistoryContext, type HistoryContext } from './context.js';
-import { JOURNAL_VERSION, type JournalEvent, type JournalHeader } from '../journal/format.js';
+import { JOURNAL_VERSION, type JournalEvent, type JournalHeader, type MediaEvent } from '../journal/format.js';
 import { FeedbackWatcher, type FeedbackVerdict } from './watch.js';
 import { readJournalHeader, summariseJournal, type JournalSummary, type RecipientRecord } from '../journal/reader.js';
 import { openJournal, type JournalWriter } from '../journal/writer.js';
 import type { ContactCounts, Finding } from '../findings.js';
 import { classifiedRows, prepareLint, type PreparedLint } from '../lint/index.js';
 import { optOutFiles } from '../contacts/optouts.js';
-import { createProvider, DEFAULT_SANDBOX_OUTBOX } from '../providers/index.js';
+import { checkHeaderSupport, createProvider, DEFAULT_SANDBOX_OUTBOX, mediaMime } from '../providers/index.js';
 import type { OutboundMessage, Provider, SendResult } from '../providers/types.js';
-import { buttonSuffixes, templateParams } from '../template/render.js';
+import { buttonParts, buttonSuffixes, headerTextParams, renderField, templateParams } from '../template/render.js';
 import type { Template } from '../template/types.js';
 import { decide, Tally, verdictFinding, type PlannedRow, type SkipGroup, type VerdictContext } from './verdict.js';
 
@@ -60,21 +60,52 @@ export function recordedOptions(o: CampaignOptions): Record<string, unknown> {
   return out;
 }
 
-/** The request for one recipient: the approved template when there is front matter, text otherwise. */
-export function buildMessage(t: Template | null, row: ClassifiedRow, text: string, campaign: string, env: Record<string, string | undefined>): OutboundMessage {
+/**
+ * The request for one recipient: the approved template when there is front matter, text otherwise.
+ * `mediaIds`: the uploaded id of each local header file (by absolute path); planning's preview has none.
+ */
+export function buildMessage(
+  t: Template | null,
+  row: ClassifiedRow,
+  text: string,
+  campaign: string,
+  env: Record<string, string | undefined>,
+  mediaIds?: ReadonlyMap<string, string>,
+): OutboundMessage {
   const to = row.phone!;
   const msg: OutboundMessage = { to, text, correlation: `${campaign}:${to}` };
   if (t?.meta) {
+    const { urlButtons, quickReplies } = buttonParts(t, row.record);
+    const header = headerOf(t, row.record, mediaIds);
     msg.template = {
       name: t.meta.template,
       language: t.meta.language,
       params: templateParams(t, row.record),
       paramNames: t.meta.params,
-      buttonSuffixes: buttonSuffixes(t, row.record),
+      // In button order, '' for a button without a suffix (the implicit order Vonage/Twilio read).
+      buttonSuffixes: t.meta.buttons?.length ? t.meta.buttons.map((_, i) => urlButtons.find((b) => b.index === i)?.suffix ?? '') : buttonSuffixes(t, row.record),
       contentSid: resolveContentSid(t.meta.content_sid, env),
+      ...(header ? { header } : {}),
+      ...(t.meta.buttons?.length ? { urlButtons, quickReplies } : {}),
     };
   }
   return msg;
+}
+
+type MessageHeader = NonNullable<NonNullable<OutboundMessage['template']>['header']>;
+
+/** The header for this record: text parameters, a rendered link, or the uploaded file's id. */
+function headerOf(t: Template, record: Record<string, string>, mediaIds?: ReadonlyMap<string, string>): MessageHeader | undefined {
+  const h = t.meta?.header;
+  if (!h) return undefined;
+  if (h.kind === 'text') {
+    const params = headerTextParams(t, record);
+    // A header without placeholders is all in the approved template: nothing to send for it.
+    return params.length ? { kind: 'text', params } : undefined;
+  }
+  const filename = h.kind === 'document' ? (h.filename ?? (h.file ? path.basename(h.file) : undefined)) : undefined;
+  const source = h.file ? { id: mediaIds?.get(h.file) } : h.url ? { link: renderField(t, h.url, record, { url: true }) } : {};
+  return { kind: h.kind, ...source, ...(filename ? { filename } : {}) };
 }
 
 /** `content_sid: HX...` literally, or `content_sid: env:NAME` / `$NAME` to read it from the environment. */
@@ -166,6 +197,7 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
   await createProvider(req.options.provider, req.env, { sandbox: { outbox: path.join(req.cwd, DEFAULT_SANDBOX_OUTBOX) } }).close();
   const journalPath = path.resolve(req.journalPath ?? req.options.journal ?? defaultJournalPath(req.contactsPath));
   const prepared = await preparer(req)(true);
+  checkHeaderSupport(req.options.provider, prepared.template?.meta?.header);
   const ctx = await contextFor(req, prepared.template);
   const contactsSha = await sha256File(req.contactsPath);
   const template = prepared.template;
@@ -334,7 +366,10 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
   }
   let journal: JournalWriter;
   let states = plan.existing?.states;
+  let media: HeaderMedia;
   try {
+    // Before the journal: a failed upload leaves nothing behind, as bad credentials do.
+    media = await headerMedia(plan, provider, dry, o.provider);
     journal = dry ? nullJournal(plan.journalPath) : await openForSend(plan, header, hooks);
     if (!dry) {
       // Checked again under the lock: a send that slipped in between the check before it and the lock.
@@ -356,6 +391,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
   let failure: unknown;
   try {
     if (plan.existing) journal.append({ type: 'resume', at: nowIso(), pid: process.pid, ...(plan.changed.length ? { changed: plan.changed } : {}) });
+    if (media.uploaded) await journal.appendDurable([media.uploaded]);
     const gate = new RateGate({ rate: o.rate, ...(clock ? { clock, marginMs: 0 } : {}) });
     const ctx = plan.context ?? (await contextFor(req, plan.template));
     const rows: AsyncIterable<PlannedRow> | Iterable<PlannedRow> = plan.rows ?? classifiedRows(await ctx.prepared(), () => {});
@@ -374,7 +410,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
         }
         if (v.action !== 'send') continue;
         const tz = window && !o.tz ? recipientZone(row, o) : undefined;
-        const message = buildMessage(plan.template, row, row.text ?? '', plan.campaign, req.env);
+        const message = buildMessage(plan.template, row, row.text ?? '', plan.campaign, req.env, media.ids);
         if (dry) lineOf.set(message, row.line);
         yield { to: v.to, line: row.line, message, ...(tz ? { tz } : {}) };
       }
@@ -469,6 +505,62 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     // A full disk mid-send: the journal holds every line up to the fault; say so plainly.
     if (fault) throw (dry ? diskError(fault, planFile, { sending: false }) : diskError(fault, plan.journalPath, { sending: true, journal: plan.journalPath })) ?? fault;
   }
+}
+
+/** Uploaded media ids stay valid 30 days: one older than this is uploaded again rather than expire mid-send. */
+export const MEDIA_REUSE_MS = 29 * 24 * 3_600_000;
+
+interface HeaderMedia {
+  /** Absolute path of a header file → the media id every message uses. */
+  ids: Map<string, string>;
+  /** The journal event for a file uploaded by this run. */
+  uploaded?: MediaEvent;
+}
+
+/**
+ * A local header file is uploaded once per campaign, before the first message: a resume reuses
+ * the id the journal holds for the same bytes while it is valid. A dry run uploads nothing.
+ */
+async function headerMedia(plan: SendPlan, provider: Provider, dry: boolean, providerName: string): Promise<HeaderMedia> {
+  const ids = new Map<string, string>();
+  const header = plan.template?.meta?.header;
+  const file = header && header.kind !== 'text' ? header.file : undefined;
+  if (!file) return { ids };
+  const sha256 = await sha256File(file).catch((err: NodeJS.ErrnoException) => {
+    throw new InputError(`cannot read the header file: ${err.code === 'ENOENT' ? 'no such file' : err.message}.`, {
+      file,
+      hint: "Check the header's file: in the template's front matter (it is relative to the template).",
+    });
+  });
+  if (dry) {
+    ids.set(file, 'dry-run-upload');
+    return { ids };
+  }
+  const now = Date.now();
+  const reusable = plan.existing?.media.findLast((e) => e.file === file && e.sha256 === sha256 && now - Date.parse(e.at) < MEDIA_REUSE_MS);
+  if (reusable) {
+    ids.set(file, reusable.id);
+    return { ids };
+  }
+  const mime = mediaMime(file);
+  if (!mime) {
+    throw new InputError(`the header file has a type the Cloud API does not take for a ${header!.kind} header.`, {
+      file,
+      hint: 'Use a .jpg or .png image, an .mp4 or .3gp video, or a .pdf document.',
+    });
+  }
+  // planSend's checkHeaderSupport refuses a file for providers without uploads.
+  if (!provider.uploadMedia) throw new UsageError(`The ${providerName} provider cannot upload a header file.`);
+  const result = await provider.uploadMedia({ path: file, mime });
+  if (!result.ok) {
+    throw new CampaignError(`the header file could not be uploaded (${result.message}); nothing was sent.`, {
+      file,
+      exitCode: 1,
+      hint: 'Check the credentials and the connection, then run the same command again.',
+    });
+  }
+  ids.set(file, result.id);
+  return { ids, uploaded: { type: 'media', file, sha256, id: result.id, at: new Date(now).toISOString() } };
 }
 
 function startedElsewhere(journalPath: string): InputError {

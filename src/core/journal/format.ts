@@ -25,7 +25,23 @@ export type JournalEvent =
   | PauseEvent
   | { type: 'status'; to: string; at: string; id: string; status: 'sent' | 'delivered' | 'read' | 'failed'; code?: string | number; provider_at?: string }
   | { type: 'optout'; to: string; at: string; source: string }
-  | { type: 'resume'; at: string; pid?: number; changed?: string[] };
+  | { type: 'resume'; at: string; pid?: number; changed?: string[] }
+  | MediaEvent;
+
+/**
+ * A header file uploaded for this campaign (issue 10): every message uses `id`, and a resume
+ * reuses it while it is valid (the Cloud API keeps uploaded media 30 days). About no recipient:
+ * the reduction ignores it.
+ */
+export interface MediaEvent {
+  type: 'media';
+  /** Absolute path of the file. */
+  file: string;
+  sha256: string;
+  /** The provider's media id. */
+  id: string;
+  at: string;
+}
 
 export type JournalLine = JournalHeader | JournalEvent;
 

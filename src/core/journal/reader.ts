@@ -1,6 +1,6 @@
 import { access, open } from 'node:fs/promises';
 import { InputError } from '../errors.js';
-import type { HaltEvent, JournalEvent, JournalHeader, JournalLine, PauseEvent } from './format.js';
+import type { HaltEvent, JournalEvent, JournalHeader, JournalLine, MediaEvent, PauseEvent } from './format.js';
 import { countJournal, JournalReducer, type JournalCounts, type RecipientRecord } from './state.js';
 import { LineTail } from './tail.js';
 
@@ -200,12 +200,18 @@ export interface JournalSummary extends Omit<JournalCounts, 'failed' | 'skipReas
   halt?: HaltEvent;
   /** The pause that stands (daily limit, window), if any: resumable after its `until`. */
   pause?: PauseEvent;
+  /** Header files uploaded for this campaign, in journal order (a resume reuses their ids). */
+  media: MediaEvent[];
 }
 
 /** The strict read and the one reduction, summarised: what `status`, `send` and `resume` show and plan from. */
 export async function summariseJournal(path: string, opts: { optOutList?: ReadonlySet<string> } = {}): Promise<JournalSummary> {
   const red = new JournalReducer();
-  const { header, torn } = await streamJournal(path, (e) => red.add(e));
+  const media: MediaEvent[] = [];
+  const { header, torn } = await streamJournal(path, (e) => {
+    if (e.type === 'media') media.push(e);
+    red.add(e);
+  });
   const c = countJournal(red, header, opts.optOutList);
   const sentTimes: number[] = [];
   for (const r of red.recipients.values()) {
@@ -215,6 +221,7 @@ export async function summariseJournal(path: string, opts: { optOutList?: Readon
   return {
     header,
     torn,
+    media,
     recipients: red.recipients.size,
     selected: c.selected,
     sent: c.sent,

@@ -17,6 +17,8 @@ export interface PostOptions {
   json?: unknown;
   /** Sent as application/x-www-form-urlencoded, in insertion order. */
   form?: Record<string, string>;
+  /** Sent as is (a multipart upload), with its own content type. */
+  raw?: { body: Buffer; contentType: string };
   signal?: AbortSignal;
   onWritten?: () => void;
 }
@@ -155,7 +157,8 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
   };
 }
 
-function encodeBody(opts: PostOptions): { body: string; contentType: string } {
+function encodeBody(opts: PostOptions): { body: string | Buffer; contentType: string } {
+  if (opts.raw) return opts.raw;
   if (opts.form) return { body: new URLSearchParams(opts.form).toString(), contentType: 'application/x-www-form-urlencoded' };
   return { body: JSON.stringify(opts.json ?? {}), contentType: 'application/json' };
 }

@@ -3,6 +3,7 @@ import { cloud } from './cloud/index.js';
 import { describeCode, TRANSPORT_CODES } from './codes.js';
 import { sandbox } from './sandbox/index.js';
 import { twilio } from './twilio/index.js';
+import type { TemplateHeader } from '../template/types.js';
 import type { CodeMeaning, CreateProviderOptions, FetchApprovedTemplate, Provider, ProviderEnv, ProviderModule, ProviderName, WebhookProvider, WebhookRoute } from './types.js';
 import { vonage } from './vonage/index.js';
 
@@ -72,6 +73,25 @@ export function templateFetcher(provider: string): FetchApprovedTemplate | undef
 /** Names of the providers whose templates `lint --check-template` can check. */
 export const TEMPLATE_PROVIDERS = PROVIDER_NAMES.filter((n) => PROVIDERS[n].fetchApprovedTemplate);
 
+/**
+ * Refuses, before anything is sent, a header the provider cannot send (a local file with Twilio,
+ * which fetches media from a public URL). A usage error naming the provider, the kind and the source.
+ */
+export function checkHeaderSupport(provider: string, header: TemplateHeader | undefined): void {
+  if (!header) return;
+  const module = providerModule(provider);
+  const source = header.kind === 'text' ? 'text' : header.file ? 'file' : 'url';
+  if (module.headers[header.kind]?.includes(source)) return;
+  const others = PROVIDER_NAMES.filter((n) => n !== 'sandbox' && PROVIDERS[n].headers[header.kind]?.includes(source));
+  const what = source === 'file' ? `from a local file (${header.file})` : source === 'url' ? 'from a URL' : '';
+  throw new UsageError(`The ${module.name} provider cannot send a ${header.kind} header ${what}`.trimEnd() + '.', {
+    hint: source === 'file'
+      ? `Put the file at a public https address and give it as the header's url:${others.length ? `, or send with --provider ${others.join(' / ')}` : ''}.`
+      : others.length ? `Send with --provider ${others.join(' / ')}, or remove the header from the front matter.` : 'Remove the header from the front matter.',
+  });
+}
+
+export { mediaMime } from './cloud/media.js';
 export { DEFAULT_SANDBOX_OUTBOX } from './sandbox/index.js';
 export { redact } from './http.js';
 export type * from './types.js';

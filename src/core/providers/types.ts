@@ -1,4 +1,4 @@
-import type { TemplateMeta } from '../template/types.js';
+import type { HeaderKind, TemplateMeta } from '../template/types.js';
 
 /** Environment a provider reads (process.env merged with .env by the caller). */
 export type ProviderEnv = Record<string, string | undefined>;
@@ -81,10 +81,20 @@ export interface SendContext {
 
 export type ProviderName = 'sandbox' | 'cloud' | 'twilio' | 'vonage';
 
+/** A local header file to upload (issue 10): absolute path and the MIME type it is sent as. */
+export interface MediaUpload {
+  path: string;
+  mime: string;
+}
+
+export type UploadResult = { ok: true; id: string } | { ok: false; message: string };
+
 export interface Provider {
   readonly name: ProviderName;
   /** Never throws for provider or transport errors: they come back classified. */
   send(msg: OutboundMessage, ctx?: SendContext): Promise<SendResult>;
+  /** Uploads a header file once per campaign; the id goes in every message. Only providers that take uploads. */
+  uploadMedia?(media: MediaUpload): Promise<UploadResult>;
   /** Closes keep-alive sockets (and the sandbox server). */
   close(): Promise<void>;
 }
@@ -260,4 +270,11 @@ export interface ProviderModule {
   readonly webhook?: WebhookRoute;
   /** `lint --check-template`; resolves null when the provider has no such template. */
   readonly fetchApprovedTemplate?: FetchApprovedTemplate;
+  /**
+   * The template headers it can send, per kind: from a `url`, from a local `file` (uploaded,
+   * see Provider.uploadMedia), or `text`. A kind or source not listed is refused at planning.
+   */
+  readonly headers: Partial<Record<HeaderKind, readonly HeaderSource[]>>;
 }
+
+export type HeaderSource = 'url' | 'file' | 'text';

@@ -17,7 +17,11 @@ export interface ColumnBinding {
   missing: string[];
 }
 
-const namesIn = (text: string | undefined) => [...(text ?? '').matchAll(/\{\{([^{}]*)\}\}/g)].map((m) => m[1].trim());
+/** `{{name}}` placeholders of a front matter string (header text or URL), in order. */
+export function placeholderNames(text: string | undefined): string[] {
+  return text ? [...text.matchAll(/\{\{([^{}]*)\}\}/g)].map((m) => m[1].trim()) : [];
+}
+const namesIn = placeholderNames;
 
 /** Where a column is read, for messages: `{{name}}`, `params entry name`, `header text {{name}}`, ... */
 export interface ColumnUse {
@@ -35,6 +39,7 @@ export function columnUses(t: Template): ColumnUse[] {
     ...t.placeholders.map((name) => ({ name, source: `{{${name}}}` })),
     ...(m?.params ?? []).map((name) => ({ name, source: `params entry ${name}` })),
     ...(m?.button_params ?? []).map((name) => ({ name, source: `button_params entry ${name}` })),
+    ...(m?.buttons ?? []).flatMap((b) => (b.type === 'url' && b.param ? [{ name: b.param, source: `url button param ${b.param}` }] : [])),
     ...namesIn(m?.header?.text).map((name) => ({ name, source: `header text {{${name}}}` })),
     ...namesIn(m?.header?.url).map((name) => ({ name, source: `header url {{${name}}}` })),
     ...(m?.links ?? []).flatMap((l) => namesIn(l.url).map((name) => ({ name, source: `link ${l.url}` }))),
@@ -139,6 +144,45 @@ export function templateParams(t: Template, record: Record<string, string>): str
 /** Values of `meta.button_params` for this record: the suffixes appended to the approved URL buttons. */
 export function buttonSuffixes(t: Template, record: Record<string, string>): string[] {
   return valuesOf(t, t.meta?.button_params, record).map((v) => encodeURI(v));
+}
+
+/**
+ * A front matter string rendered for this record: `{{name}}` replaced by the column's value,
+ * cleaned as a parameter; `url` also URI-encodes the values (a link built from a column).
+ */
+export function renderField(t: Template, text: string, record: Record<string, string>, opts: { url?: boolean } = {}): string {
+  return text.replace(/\{\{([^{}]*)\}\}/g, (_, name: string) => {
+    const value = cleanParam(lookupFor(t, name.trim())(record));
+    return opts.url ? encodeURI(value) : value;
+  });
+}
+
+/** Text header parameters for this record: the values of its placeholders, in order. */
+export function headerTextParams(t: Template, record: Record<string, string>): string[] {
+  return valuesOf(t, placeholderNames(t.meta?.header?.text), record);
+}
+
+/**
+ * The buttons' per-message parts: URL suffixes (from the button's column) and quick-reply payloads,
+ * each with the button's position. An opt-out button's payload starts with OPTOUT, which the
+ * webhook reads as a stop (webhook/optout.ts isOptOutButton).
+ */
+export function buttonParts(t: Template, record: Record<string, string>): { urlButtons: { index: number; suffix: string }[]; quickReplies: { index: number; payload: string }[] } {
+  const urlButtons: { index: number; suffix: string }[] = [];
+  const quickReplies: { index: number; payload: string }[] = [];
+  const buttons = t.meta?.buttons;
+  if (!buttons?.length) {
+    buttonSuffixes(t, record).forEach((suffix, index) => urlButtons.push({ index, suffix }));
+    return { urlButtons, quickReplies };
+  }
+  buttons.forEach((b, index) => {
+    if (b.type === 'url') {
+      if (b.param) urlButtons.push({ index, suffix: encodeURI(cleanParam(lookupFor(t, b.param)(record))) });
+    } else {
+      quickReplies.push({ index, payload: `${b.optout ? 'OPTOUT' : 'REPLY'}:${cleanParam(b.text)}`.slice(0, 128) });
+    }
+  });
+  return { urlButtons, quickReplies };
 }
 
 /** Columns the template uses whose value in this record is empty or absent (the `missing_variable` bucket). */

@@ -19,4 +19,5 @@ export const cloud: ProviderModule = {
   codeKey: cloudCodeKey,
   webhook: cloudWebhook,
   fetchApprovedTemplate: fetchCloudTemplate,
+  headers: { image: ['url', 'file'], video: ['url', 'file'], document: ['url', 'file'], text: ['text'] },
 };

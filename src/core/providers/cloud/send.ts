@@ -1,6 +1,8 @@
-import { createProviderFrom, isRecord, readBaseUrl, readCode, requireEnv, secretValues, toDigits } from '../shared.js';
+import { createHttpClient, type HttpClient } from '../http.js';
+import { createProviderFrom, defaultUserAgent, isRecord, readBaseUrl, readCode, requireEnv, secretValues, toDigits } from '../shared.js';
 import type { OutboundMessage, Provider, ProviderEnv, ProviderOptions } from '../types.js';
 import { classifyCloud } from './codes.js';
+import { uploadCloudMedia } from './media.js';
 
 export const CLOUD_DEFAULT_API_URL = 'https://graph.facebook.com/v23.0';
 /** Every Cloud API variable holding a secret: the sender, the webhook and the template fetch. */
@@ -8,9 +10,19 @@ export const CLOUD_SECRET_VARS = ['WHATSAPP_TOKEN', 'WHATSAPP_APP_SECRET', 'WHAT
 
 type Template = NonNullable<OutboundMessage['template']>;
 
-/** Meta-native template components: body parameters, then one component per dynamic URL button. */
+/**
+ * Meta-native template components, in Meta's order: the header (media by link or uploaded id, or
+ * text parameters), body parameters, then one component per button that takes a parameter.
+ */
 export function buildTemplateComponents(template: Template): Record<string, unknown>[] {
   const components: Record<string, unknown>[] = [];
+  const header = template.header;
+  if (header?.kind === 'text') {
+    components.push({ type: 'header', parameters: header.params.map((text) => ({ type: 'text', text })) });
+  } else if (header) {
+    const media = { ...(header.id ? { id: header.id } : { link: header.link }), ...(header.kind === 'document' && header.filename ? { filename: header.filename } : {}) };
+    components.push({ type: 'header', parameters: [{ type: header.kind, [header.kind]: media }] });
+  }
   const named = template.parameterFormat === 'named';
   if (template.params.length > 0) {
     components.push({
@@ -22,11 +34,13 @@ export function buildTemplateComponents(template: Template): Record<string, unkn
       })),
     });
   }
-  template.buttonSuffixes.forEach((suffix, index) => {
+  const urlButtons = template.urlButtons ?? template.buttonSuffixes.map((suffix, index) => ({ index, suffix }));
+  const buttons = [
     // An empty suffix is a static button: it takes its index but needs no parameter.
-    if (suffix === '') return;
-    components.push({ type: 'button', sub_type: 'url', index: String(index), parameters: [{ type: 'text', text: suffix }] });
-  });
+    ...urlButtons.filter((b) => b.suffix !== '').map((b) => ({ index: b.index, sub_type: 'url', parameters: [{ type: 'text', text: b.suffix }] })),
+    ...(template.quickReplies ?? []).map((b) => ({ index: b.index, sub_type: 'quick_reply', parameters: [{ type: 'payload', payload: b.payload }] })),
+  ].sort((a, b) => a.index - b.index);
+  for (const b of buttons) components.push({ type: 'button', sub_type: b.sub_type, index: String(b.index), parameters: b.parameters });
   return components;
 }
 
@@ -56,6 +70,7 @@ export function createCloudProvider(env: ProviderEnv, opts: ProviderOptions = {}
   return createCloudSender({
     name: 'cloud',
     url: `${base}/${encodeURIComponent(vars.WHATSAPP_PHONE_NUMBER_ID)}/messages`,
+    mediaUrl: `${base}/${encodeURIComponent(vars.WHATSAPP_PHONE_NUMBER_ID)}/media`,
     token: vars.WHATSAPP_TOKEN,
     secrets: secretValues(env, CLOUD_SECRET_VARS),
     opts,
@@ -63,13 +78,16 @@ export function createCloudProvider(env: ProviderEnv, opts: ProviderOptions = {}
 }
 
 /** The Cloud API code path, shared with the sandbox so that the sandbox exercises it end to end. */
-export function createCloudSender(args: { name: 'cloud' | 'sandbox'; url: string; token: string; secrets: string[]; opts: ProviderOptions }): Provider {
-  return createProviderFrom({
+export function createCloudSender(args: { name: 'cloud' | 'sandbox'; url: string; mediaUrl: string; token: string; secrets: string[]; opts: ProviderOptions }): Provider {
+  const secrets = [args.token, ...args.secrets];
+  // Uploads get their own client: a 16 MB video must not wait behind the message pool's budget.
+  let uploads: HttpClient | undefined;
+  const sender = createProviderFrom({
     name: args.name,
     label: 'the Cloud API',
     url: args.url,
     authorization: `Bearer ${args.token}`,
-    secrets: [args.token, ...args.secrets],
+    secrets,
     opts: args.opts,
     body: (msg) => ({ json: buildCloudMessage(msg) }),
     idOf: (body) => {
@@ -89,4 +107,18 @@ export function createCloudSender(args: { name: 'cloud' | 'sandbox'; url: string
       };
     },
   });
+  return {
+    ...sender,
+    uploadMedia(media) {
+      uploads ??= createHttpClient({ timeoutMs: Math.max(args.opts.timeoutMs ?? 0, UPLOAD_TIMEOUT_MS), concurrency: 1, userAgent: args.opts.userAgent ?? defaultUserAgent(), secrets });
+      return uploadCloudMedia(uploads, args.mediaUrl, `Bearer ${args.token}`, media);
+    },
+    async close() {
+      uploads?.close();
+      await sender.close();
+    },
+  };
 }
+
+/** A 100 MB document on a slow uplink takes a while; the per-message timeout is for small JSON. */
+const UPLOAD_TIMEOUT_MS = 300_000;

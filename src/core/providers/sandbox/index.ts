@@ -13,7 +13,7 @@ export interface SandboxProviderOptions extends ProviderOptions {
   port?: number;
 }
 
-export type SandboxProvider = Provider & { received(): number };
+export type SandboxProvider = Provider & { received(): number; uploads(): number };
 
 /**
  * The default provider: starts the sandbox server on first use and sends to it through the real
@@ -41,7 +41,12 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
       const { sender } = await start();
       return sender.send(msg, ctx);
     },
+    async uploadMedia(media) {
+      const { sender } = await start();
+      return sender.uploadMedia!(media);
+    },
     received: () => running?.received() ?? 0,
+    uploads: () => running?.uploads() ?? 0,
     async close() {
       if (!started) return;
       const { server, sender } = await started;
@@ -65,4 +70,5 @@ export const sandbox: ProviderModule = {
     }),
   codes: CLOUD_CODES,
   codeKey: cloudCodeKey,
+  headers: { image: ['url', 'file'], video: ['url', 'file'], document: ['url', 'file'], text: ['text'] },
 };

@@ -24,6 +24,8 @@ export interface SandboxServer {
   close(): Promise<void>;
   /** Requests received on the messages route, faulted or not. */
   received(): number;
+  /** Files accepted on the media route (`POST /{Version}/{Phone-Number-ID}/media`). */
+  uploads(): number;
 }
 
 const NAMED_FAULTS = new Set(['reset', 'drop', 'hang']);
@@ -128,6 +130,32 @@ export function checkCloudMessage(body: unknown): string | undefined {
   return `type ${JSON.stringify(body.type)} is not a text or template message`;
 }
 
+/** Why a media upload is not what `POST /media` takes (multipart: messaging_product=whatsapp, type, file), or undefined. */
+export function checkMediaUpload(contentType: string | undefined, body: Buffer): string | undefined {
+  const boundary = /^multipart\/form-data;.*boundary=("?)([^";]+)\1/i.exec(contentType ?? '')?.[2];
+  if (!boundary) return 'the upload must be multipart/form-data';
+  const fields = new Map<string, { filename?: string; value: Buffer }>();
+  const sep = Buffer.from(`--${boundary}`);
+  let at = body.indexOf(sep);
+  while (at !== -1) {
+    const start = at + sep.length;
+    const next = body.indexOf(sep, start);
+    if (next === -1) break;
+    const part = body.subarray(start, next);
+    const headEnd = part.indexOf('\r\n\r\n');
+    const head = part.subarray(0, headEnd).toString('utf8');
+    const name = /name="([^"]*)"/.exec(head)?.[1];
+    // The value ends before the CRLF that precedes the next boundary.
+    if (name && headEnd !== -1) fields.set(name, { filename: /filename="([^"]*)"/.exec(head)?.[1], value: part.subarray(headEnd + 4, part.length - 2) });
+    at = next;
+  }
+  if (fields.get('messaging_product')?.value.toString() !== 'whatsapp') return 'messaging_product must be "whatsapp"';
+  if (!fields.get('type')?.value.length) return 'type (the MIME type) is required';
+  const file = fields.get('file');
+  if (!file || file.filename === undefined || file.value.length === 0) return 'file is required';
+  return undefined;
+}
+
 /** A Cloud-API-compatible server on 127.0.0.1 that writes every accepted message to `outbox`. */
 export async function startSandbox(opts: { outbox: string; faults?: SandboxFaults; port?: number }): Promise<SandboxServer> {
   const faults = opts.faults ?? parseSandboxFaults('');
@@ -137,6 +165,7 @@ export async function startSandbox(opts: { outbox: string; faults?: SandboxFault
   const sockets = new Set<Socket>();
   let received = 0;
   let accepted = 0;
+  let uploaded = 0;
   const runId = randomBytes(4).toString('hex');
 
   const pickFault = (n: number): string | undefined => {
@@ -155,7 +184,7 @@ export async function startSandbox(opts: { outbox: string; faults?: SandboxFault
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      void handle(req, res, Buffer.concat(chunks).toString('utf8')).catch(() => res.destroy());
+      void handle(req, res, Buffer.concat(chunks)).catch(() => res.destroy());
     });
   });
   server.on('connection', (socket) => {
@@ -179,7 +208,9 @@ export async function startSandbox(opts: { outbox: string; faults?: SandboxFault
       },
     });
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse, raw: string): Promise<void> {
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, bytes: Buffer): Promise<void> {
+    if (req.method === 'POST' && /^\/[^/]+\/[^/]+\/media\/?(?:\?.*)?$/.test(req.url ?? '')) return handleUpload(req, res, bytes);
+    const raw = bytes.toString('utf8');
     const route = /^\/[^/]+\/[^/]+\/messages\/?(?:\?.*)?$/.exec(req.url ?? '');
     if (req.method !== 'POST' || !route) return answerError(res, 100, 404, `Unknown path ${req.method} ${req.url}`);
     const n = ++received;
@@ -224,6 +255,14 @@ export async function startSandbox(opts: { outbox: string; faults?: SandboxFault
     });
   }
 
+  /** The media upload (providers.md §1.11): multipart with messaging_product, type and a file part. */
+  function handleUpload(req: http.IncomingMessage, res: http.ServerResponse, bytes: Buffer): void {
+    if (!/^Bearer\s+\S+/i.test(req.headers.authorization ?? '')) return answerError(res, 190, 401, 'Missing or malformed access token');
+    const problem = checkMediaUpload(req.headers['content-type'], bytes);
+    if (problem) return answerError(res, 100, 400, `Invalid parameter: ${problem}`);
+    answer(res, 200, { id: `${Date.now()}${String(++uploaded).padStart(4, '0')}` });
+  }
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
@@ -235,6 +274,7 @@ export async function startSandbox(opts: { outbox: string; faults?: SandboxFault
   return {
     url: `http://127.0.0.1:${port}`,
     received: () => received,
+    uploads: () => uploaded,
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

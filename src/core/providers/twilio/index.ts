@@ -18,4 +18,6 @@ export const twilio: ProviderModule = {
   codes: TWILIO_CODES,
   webhook: twilioWebhook,
   fetchApprovedTemplate: fetchTwilioTemplate,
+  // Media belongs to the Content template (ContentSid); Twilio fetches it from a public URL, so a local file cannot be sent.
+  headers: { image: ['url'], video: ['url'], document: ['url'], text: ['text'] },
 };

@@ -16,4 +16,6 @@ export const vonage: ProviderModule = {
   senderId: (env) => `vonage:${(env.VONAGE_WHATSAPP_FROM ?? '').replace(/\D/g, '')}`,
   codes: VONAGE_CODES,
   webhook: vonageWebhook,
+  // Meta's native header rides in `custom`; Vonage has no upload of Meta media, so a local file cannot be sent.
+  headers: { image: ['url'], video: ['url'], document: ['url'], text: ['text'] },
 };

@@ -20,9 +20,10 @@ export function buildVonageMessage(msg: OutboundMessage, from: string): Record<s
   };
   const template = msg.template;
   if (!template) return { message_type: 'text', ...envelope, text: msg.text };
-  // Vonage's own template type carries body parameters only; URL-button suffixes and named
-  // parameters need Meta's native object, which Vonage forwards verbatim as `custom`.
-  const needsCustom = template.buttonSuffixes.some((s) => s !== '') || template.parameterFormat === 'named';
+  // Vonage's own template type carries body parameters only; header media and parameters, button
+  // parameters and named parameters need Meta's native object, which Vonage forwards verbatim as `custom`.
+  const needsCustom =
+    template.buttonSuffixes.some((s) => s !== '') || template.parameterFormat === 'named' || !!template.header || !!template.quickReplies?.length || !!template.urlButtons?.length;
   if (needsCustom) {
     const components = buildTemplateComponents(template);
     return {
