@@ -1,9 +1,18 @@
 import pLimit from 'p-limit';
 import type { LinkKind, Template } from '../template/types.js';
-import type { Finding } from '../findings.js';
+import type { Finding, RuleInfo } from '../findings.js';
 import { extractLinks, linkKey } from './extract-links.js';
 import { analyseUrl, isPdfTarget, isVideoTarget, sameOwner } from './link-hosts.js';
 import { shortenerOf } from './shorteners.js';
+
+/**
+ * Rules only the online checks of issue 10 give. Not yet in allRules(): the README's rule table
+ * (checked by test/unit/docs/readme.test.ts) gets their rows when this branch is merged.
+ */
+export const ONLINE_MEDIA_RULES: RuleInfo[] = [
+  { id: 'header-media-too-large', severity: 'error', summary: 'A header\'s media is over the provider\'s size limit for its kind (online check).', fix: 'Make the file smaller: image 5 MB, video 16 MB, PDF 100 MB on the Cloud API.' },
+  { id: 'link-check-capped', severity: 'warning', summary: 'The contacts build more distinct links than --check-links fetches (500); the rest are not fetched.', fix: 'Build links from fewer distinct values, or check the list in parts with --where.' },
+];
 
 export interface CheckLinksOptions {
   timeoutMs?: number;
@@ -170,19 +179,123 @@ async function checkOne(url: string, kind: LinkKind | undefined, opts: Required<
   }
 }
 
+function withDefaults(opts: CheckLinksOptions): Required<CheckLinksOptions> {
+  return { timeoutMs: opts.timeoutMs ?? 10_000, concurrency: opts.concurrency ?? 4, maxRedirects: opts.maxRedirects ?? 10 };
+}
+
+/** Each URL fetched once, at most `concurrency` at a time: url → its findings. */
+export async function checkUrls(urls: ReadonlyMap<string, LinkKind | undefined>, opts: CheckLinksOptions = {}): Promise<Map<string, Finding[]>> {
+  const options = withDefaults(opts);
+  const limit = pLimit(options.concurrency);
+  const entries = [...urls];
+  const results = await Promise.all(entries.map(([u, kind]) => limit(() => checkOne(u, kind, options))));
+  return new Map(entries.map(([u], i) => [u, results[i]]));
+}
+
 /**
  * Follows every link of the template over the network and reports what the offline rules cannot see.
- * Links with {{placeholders}} are skipped: their address differs per recipient.
+ * Links with {{placeholders}} are skipped here: their address differs per recipient, and each
+ * rendered one is checked with the rows (see PerRecipientLinks).
  */
 export async function checkLinksOnline(t: Template, opts: CheckLinksOptions = {}): Promise<Finding[]> {
-  const options: Required<CheckLinksOptions> = { timeoutMs: opts.timeoutMs ?? 10_000, concurrency: opts.concurrency ?? 4, maxRedirects: opts.maxRedirects ?? 10 };
   const kinds = new Map((t.meta?.links ?? []).map((l) => [linkKey(l.url), l]));
   const urls = new Map<string, LinkKind | undefined>();
   for (const link of extractLinks(t.body)) urls.set(link.href, kinds.get(linkKey(link.raw))?.kind);
   for (const l of t.meta?.links ?? []) if (![...urls.keys()].some((u) => linkKey(u) === linkKey(l.url))) urls.set(l.url, l.kind);
-  const limit = pLimit(options.concurrency);
-  const results = await Promise.all(
-    [...urls].filter(([u]) => !/\{\{/.test(u)).map(([u, kind]) => limit(() => checkOne(u, kind, options))),
-  );
-  return results.flat();
+  for (const u of [...urls.keys()]) if (/\{\{/.test(u)) urls.delete(u);
+  const findings = [...(await checkUrls(urls, opts)).values()].flat();
+  const header = t.meta?.header;
+  if (header && header.kind !== 'text' && header.url && !header.url.includes('{{')) {
+    findings.push(...(await checkHeaderMedia(header.url, header.kind, opts)));
+  }
+  return findings;
+}
+
+/** Per-recipient links collected from the rows, up to a cap; fetched once each. */
+export const MAX_ROW_URLS = 500;
+
+export class PerRecipientLinks {
+  readonly urls = new Map<string, LinkKind | undefined>();
+  /** Distinct URLs seen beyond the cap (not fetched). */
+  skipped = 0;
+  private readonly over = new Set<string>();
+
+  constructor(private readonly cap = MAX_ROW_URLS) {}
+
+  add(url: string, kind: LinkKind | undefined): void {
+    if (this.urls.has(url) || this.over.has(url)) return;
+    if (this.urls.size < this.cap) this.urls.set(url, kind);
+    else if (this.over.size < 1_000_000) (this.over.add(url), this.skipped++);
+  }
+
+  /** url → its error findings (only failing URLs), plus the summary finding when the cap was reached. */
+  async check(opts: CheckLinksOptions = {}): Promise<{ failed: Map<string, Finding[]>; summary: Finding | null }> {
+    const failed = new Map<string, Finding[]>();
+    for (const [url, fs] of await checkUrls(this.urls, opts)) {
+      const errors = fs.filter((f) => f.severity === 'error');
+      if (errors.length) failed.set(url, errors);
+    }
+    const summary: Finding | null = this.skipped
+      ? {
+          rule: 'link-check-capped',
+          severity: 'warning',
+          message: `The contacts build more than ${this.cap} distinct links; --check-links fetched the first ${this.cap} and not the other ${this.skipped}${this.skipped >= 1_000_000 ? '+' : ''}. Build links from fewer distinct values, or check them in parts with --where.`,
+        }
+      : null;
+    return { failed, summary };
+  }
+}
+
+/** The Cloud API's media types and size limits per header kind (providers.md §1.11). */
+export const HEADER_MEDIA: Record<'image' | 'video' | 'document', { types: string[]; maxBytes: number; what: string }> = {
+  image: { types: ['image/jpeg', 'image/png'], maxBytes: 5 * 1024 * 1024, what: 'a JPEG or PNG image' },
+  video: { types: ['video/mp4', 'video/3gpp'], maxBytes: 16 * 1024 * 1024, what: 'an MP4 or 3GPP video' },
+  document: { types: ['application/pdf'], maxBytes: 100 * 1024 * 1024, what: 'a PDF document' },
+};
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+}
+
+/** Type and size from an answer: Content-Range's total for a ranged GET, else Content-Length. */
+function mediaFacts(res: Response): { type: string; size: number | null } {
+  const type = (res.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+  const range = /\/(\d+)\s*$/.exec(res.headers.get('content-range') ?? '');
+  if (range) return { type, size: Number(range[1]) };
+  const length = res.headers.get('content-length');
+  return { type, size: res.status === 206 || length === null || !/^\d+$/.test(length) ? null : Number(length) };
+}
+
+/**
+ * A header's media URL as the provider will fetch it: HEAD, then a ranged GET (`bytes=0-1023`) when
+ * HEAD is refused or says nothing; its content-type and size must fit the kind and the limits.
+ */
+export async function checkHeaderMedia(url: string, kind: 'image' | 'video' | 'document', opts: CheckLinksOptions = {}): Promise<Finding[]> {
+  const options = withDefaults(opts);
+  const spec = HEADER_MEDIA[kind];
+  const finding = (rule: string, message: string): Finding => ({ rule, severity: 'error', message: `header ${url}: ${message}`, value: url });
+  let facts: { type: string; size: number | null; status: number } | null = null;
+  try {
+    const head = await fetch(url, { method: 'HEAD', redirect: 'follow', signal: AbortSignal.timeout(options.timeoutMs), headers: { 'user-agent': USER_AGENT, accept: '*/*' } });
+    await head.body?.cancel().catch(() => undefined);
+    const f = mediaFacts(head);
+    if (head.ok && f.type && f.size !== null) facts = { ...f, status: head.status };
+    if (!facts) {
+      const get = await fetch(url, { method: 'GET', redirect: 'follow', signal: AbortSignal.timeout(options.timeoutMs), headers: { 'user-agent': USER_AGENT, accept: '*/*', range: 'bytes=0-1023' } });
+      await get.body?.cancel().catch(() => undefined);
+      const g = mediaFacts(get);
+      facts = { type: g.type || f.type, size: g.size ?? f.size, status: get.status };
+    }
+  } catch (err) {
+    return [finding('link-broken', `${describe(err, options.timeoutMs)}. The provider could not fetch it either: fix or replace the link.`)];
+  }
+  if (facts.status >= 400) return [finding('link-broken', `answers HTTP ${facts.status}; the provider could not fetch it either. Fix or replace the link.`)];
+  const out: Finding[] = [];
+  if (!spec.types.includes(facts.type)) {
+    out.push(finding('link-content-mismatch', `the header is declared \`${kind}\` but the address serves ${facts.type || 'no content-type'}, not ${spec.what} (${spec.types.join(', ')}). Correct the kind or the file.`));
+  }
+  if (facts.size !== null && facts.size > spec.maxBytes) {
+    out.push(finding('header-media-too-large', `the ${kind} is ${mb(facts.size)}; the Cloud API accepts at most ${mb(spec.maxBytes)} for a ${kind} header. Make it smaller.`));
+  }
+  return out;
 }

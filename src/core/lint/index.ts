@@ -11,6 +11,7 @@ import type { ContactCounts, Finding } from '../findings.js';
 import { decide, Tally, verdictFinding, type VerdictContext } from '../campaign/verdict.js';
 import { UsageError } from '../errors.js';
 import { loadHistoryContext } from '../campaign/context.js';
+import { compileRowChecks, type RowChecker } from './row-checks.js';
 
 export interface LintRequest {
   contactsPath: string;
@@ -42,6 +43,10 @@ export interface PreparedLint {
   render: ((record: Record<string, string>) => string) | null;
   /** Findings made before the rows: the contacts file's own (header-not-first), the opt-out lists' and the template's. */
   templateFindings: Finding[];
+  /** What each row's values bring into its message (content rules, per-recipient links). */
+  rowChecks: RowChecker | null;
+  /** --check-links: the per-recipient links that failed online, url → error findings. */
+  failedLinks: Map<string, Finding[]>;
 }
 
 export async function prepareLint(req: Omit<LintRequest, 'onFinding'>, opts: { checkLinks?: boolean; checkTemplate?: boolean } = {}): Promise<PreparedLint> {
@@ -58,6 +63,8 @@ export async function prepareLint(req: Omit<LintRequest, 'onFinding'>, opts: { c
   const templateFindings: Finding[] = [...csv.findings];
   let render: PreparedLint['render'] = null;
   let requiredVariables: string[] = [];
+  let rowChecks: RowChecker | null = null;
+  let failedLinks = new Map<string, Finding[]>();
   if (template) {
     templateFindings.push(...lintTemplate(template, csv.header));
     // The online checks load only when asked for: most runs never need them.
@@ -76,6 +83,17 @@ export async function prepareLint(req: Omit<LintRequest, 'onFinding'>, opts: { c
     const binding = bindColumns(template, csv.header);
     requiredVariables = [...new Set(binding.columns.values())];
     render = compileTemplate(template, binding);
+    rowChecks = compileRowChecks(template, binding);
+    if (opts.checkLinks && rowChecks) {
+      // The links built from the data are known only row by row: one pass collects them, each is fetched once.
+      const { PerRecipientLinks } = await import('./check-links.js');
+      const seen = new PerRecipientLinks();
+      const again = await openCsv(req.contactsPath, { encoding: options.encoding, headerLine: options.headerLine, phoneColumn: options.phoneColumn });
+      for await (const row of again.rows) for (const l of rowChecks.check(row.record, render(row.record)).links) seen.add(l.url, l.kind);
+      const checked = await seen.check({ timeoutMs: Math.min(options.timeoutMs, 10_000) });
+      failedLinks = checked.failed;
+      if (checked.summary) templateFindings.push(checked.summary);
+    }
   }
 
   const suppressed = new Set<string>();
@@ -94,6 +112,8 @@ export async function prepareLint(req: Omit<LintRequest, 'onFinding'>, opts: { c
     columns,
     render,
     templateFindings,
+    rowChecks,
+    failedLinks,
     classify: {
       // The columns as the user named them: classify resolves them again, with the same answer and its fallbacks.
       phoneColumn: options.phoneColumn,
@@ -111,7 +131,9 @@ export async function prepareLint(req: Omit<LintRequest, 'onFinding'>, opts: { c
 
 /**
  * One streamed pass over the contacts: every row classified into exactly one bucket, findings to
- * `emit` as they are found. A row whose message would be too long after substitution is not sent.
+ * `emit` as they are found. A row whose message would be too long after substitution, whose values
+ * trip an error rule (a banned term, a shortener link...) or whose link failed online is not sent:
+ * it goes to `missing_variable`, the bucket of rows whose values make no sendable message.
  */
 export async function* classifiedRows(p: PreparedLint, emit: FindingSink): AsyncGenerator<ClassifiedRow & { text?: string }> {
   for await (const row of classifyContacts(p.csv, p.classify, emit)) {
@@ -123,11 +145,29 @@ export async function* classifiedRows(p: PreparedLint, emit: FindingSink): Async
         yield { ...row, bucket: 'missing_variable' };
         continue;
       }
+      if (p.rowChecks && !rowPasses(p, row.line, p.rowChecks.check(row.record, text), emit)) {
+        yield { ...row, bucket: 'missing_variable' };
+        continue;
+      }
       yield { ...row, text };
       continue;
     }
     yield row;
   }
+}
+
+/** Emits a row's findings with its line; false when one is an error. */
+function rowPasses(p: PreparedLint, line: number, check: ReturnType<RowChecker['check']>, emit: FindingSink): boolean {
+  let ok = true;
+  const say = (f: Finding) => {
+    if (f.severity === 'error') ok = false;
+    emit({ ...f, line });
+  };
+  for (const f of check.findings) say(f);
+  for (const l of check.links) {
+    for (const f of p.failedLinks.get(l.url) ?? []) say({ ...f, column: l.column, message: `column "${l.column}": ${f.message}` });
+  }
+  return ok;
 }
 
 /**

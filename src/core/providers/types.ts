@@ -219,6 +219,24 @@ export interface ApprovedTemplate {
   paramFormat: 'positional' | 'named' | 'none';
   /** URL buttons in order; `dynamic` when the URL ends in a `{{…}}` suffix variable. */
   urlButtons: { url: string; dynamic: boolean }[];
+  /**
+   * The approved header (issue 10): its format and, for TEXT, its text; null when the template has
+   * none; absent when the provider did not say.
+   */
+  header?: { format: string; text?: string } | null;
+  /** The approved footer text; null when none; absent when the provider did not say. */
+  footer?: string | null;
+  /** Every approved button in order (QUICK_REPLY, URL, PHONE_NUMBER…); absent when the provider did not say. */
+  buttons?: ApprovedButton[];
+}
+
+export interface ApprovedButton {
+  /** Upper case, as Graph names them: QUICK_REPLY, URL, PHONE_NUMBER, COPY_CODE… */
+  type: string;
+  text: string;
+  /** URL buttons: the approved URL; `dynamic` when it ends in a `{{…}}` suffix. */
+  url?: string;
+  dynamic?: boolean;
 }
 
 export interface FetchOptions {

@@ -1,7 +1,7 @@
 import { CampaignError } from '../../errors.js';
 import { secretValues } from '../shared.js';
 import { get, hasPlaceholder, httpError, need, normLang, paramFormat, placeholders, upper } from '../template-fetch.js';
-import type { ApprovedTemplate, FetchApprovedTemplate } from '../types.js';
+import type { ApprovedButton, ApprovedTemplate, FetchApprovedTemplate } from '../types.js';
 import { CLOUD_DEFAULT_API_URL, CLOUD_SECRET_VARS } from './send.js';
 
 /** The WABA's `message_templates` with the front matter's name; the one in its language wins. */
@@ -42,13 +42,18 @@ export const fetchCloudTemplate: FetchApprovedTemplate = async (env, meta, opts)
   const components = Array.isArray(chosen.components) ? (chosen.components as Record<string, unknown>[]) : [];
   const bodyComp = components.find((c) => upper(c?.type) === 'BODY');
   const body = typeof bodyComp?.text === 'string' ? bodyComp.text : '';
-  const urlButtons: ApprovedTemplate['urlButtons'] = [];
+  const buttons: ApprovedButton[] = [];
   for (const c of components) {
     if (upper(c?.type) !== 'BUTTONS' || !Array.isArray(c.buttons)) continue;
     for (const b of c.buttons as Record<string, unknown>[]) {
-      if (upper(b?.type) === 'URL' && typeof b.url === 'string') urlButtons.push({ url: b.url, dynamic: hasPlaceholder(b.url) });
+      const text = typeof b?.text === 'string' ? b.text : '';
+      if (upper(b?.type) === 'URL' && typeof b.url === 'string') buttons.push({ type: 'URL', text, url: b.url, dynamic: hasPlaceholder(b.url) });
+      else buttons.push({ type: upper(b?.type), text });
     }
   }
+  const urlButtons: ApprovedTemplate['urlButtons'] = buttons.flatMap((b) => (b.url !== undefined ? [{ url: b.url, dynamic: b.dynamic ?? false }] : []));
+  const headerComp = components.find((c) => upper(c?.type) === 'HEADER');
+  const footerComp = components.find((c) => upper(c?.type) === 'FOOTER');
   const params = placeholders(body);
   return {
     provider: 'cloud',
@@ -60,5 +65,8 @@ export const fetchCloudTemplate: FetchApprovedTemplate = async (env, meta, opts)
     params,
     paramFormat: paramFormat(params, upper(chosen.parameter_format) === 'NAMED'),
     urlButtons,
+    header: headerComp ? { format: upper(headerComp.format), ...(typeof headerComp.text === 'string' ? { text: headerComp.text } : {}) } : null,
+    footer: typeof footerComp?.text === 'string' ? footerComp.text : null,
+    buttons,
   };
 };

@@ -3,7 +3,7 @@ import type { TemplateMeta } from '../../template/types.js';
 import { formatBasicAuth } from '../http.js';
 import { secretValues } from '../shared.js';
 import { get, hasPlaceholder, httpError, need, paramFormat, placeholders, upper } from '../template-fetch.js';
-import type { ApprovedTemplate, FetchApprovedTemplate, ProviderEnv } from '../types.js';
+import type { ApprovedButton, ApprovedTemplate, FetchApprovedTemplate, ProviderEnv } from '../types.js';
 import { TWILIO_SECRET_VARS } from './send.js';
 
 const TWILIO_CONTENT_DEFAULT = 'https://content.twilio.com';
@@ -43,17 +43,21 @@ export const fetchTwilioTemplate: FetchApprovedTemplate = async (env, meta, opts
   const order = ['twilio/text', 'whatsapp/card', 'twilio/card', 'twilio/call-to-action', 'twilio/quick-reply', 'twilio/media', 'whatsapp/authentication'];
   const keys = [...order.filter((k) => k in types), ...Object.keys(types).filter((k) => !order.includes(k))];
   let body = '';
-  const urlButtons: ApprovedTemplate['urlButtons'] = [];
+  let buttons: ApprovedButton[] | undefined;
+  let footer: string | undefined;
   for (const k of keys) {
     const t = types[k];
     if (!t || typeof t !== 'object') continue;
     if (!body && typeof t.body === 'string') body = t.body;
-    if (urlButtons.length === 0 && Array.isArray(t.actions)) {
-      for (const a of t.actions as Record<string, unknown>[]) {
-        if (upper(a?.type) === 'URL' && typeof a.url === 'string') urlButtons.push({ url: a.url, dynamic: hasPlaceholder(a.url) });
-      }
+    if (footer === undefined && typeof t.footer === 'string') footer = t.footer;
+    if (buttons === undefined && Array.isArray(t.actions)) {
+      buttons = (t.actions as Record<string, unknown>[]).map((a) => {
+        const text = typeof a?.title === 'string' ? a.title : '';
+        return upper(a?.type) === 'URL' && typeof a.url === 'string' ? { type: 'URL', text, url: a.url, dynamic: hasPlaceholder(a.url) } : { type: upper(a?.type), text };
+      });
     }
   }
+  const urlButtons: ApprovedTemplate['urlButtons'] = (buttons ?? []).flatMap((b) => (b.url !== undefined ? [{ url: b.url, dynamic: b.dynamic ?? false }] : []));
   const params = placeholders(body);
   const status = typeof approval?.status === 'string' ? approval.status.toUpperCase() : null;
   return {
@@ -66,6 +70,9 @@ export const fetchTwilioTemplate: FetchApprovedTemplate = async (env, meta, opts
     params,
     paramFormat: paramFormat(params, false),
     urlButtons,
+    // Twilio's header media is chosen per message, so only the buttons and the footer are compared.
+    footer: footer ?? (keys.length ? null : undefined),
+    buttons: buttons ?? (keys.length ? [] : undefined),
   };
 };
 
