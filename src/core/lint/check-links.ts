@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import type { LinkKind, Template } from '../template/types.js';
-import type { Finding, RuleInfo } from '../findings.js';
+import type { Finding } from '../findings.js';
 import { extractLinks, linkKey } from './extract-links.js';
 import { analyseUrl, isPdfTarget, isVideoTarget, sameOwner } from './link-hosts.js';
 import { shortenerOf } from './shorteners.js';
@@ -9,10 +9,6 @@ import { shortenerOf } from './shorteners.js';
  * Rules only the online checks of issue 10 give. Not yet in allRules(): the README's rule table
  * (checked by test/unit/docs/readme.test.ts) gets their rows when this branch is merged.
  */
-export const ONLINE_MEDIA_RULES: RuleInfo[] = [
-  { id: 'header-media-too-large', severity: 'error', summary: 'A header\'s media is over the provider\'s size limit for its kind (online check).', fix: 'Make the file smaller: image 5 MB, video 16 MB, PDF 100 MB on the Cloud API.' },
-  { id: 'link-check-capped', severity: 'warning', summary: 'The contacts build more distinct links than --check-links fetches (500); the rest are not fetched.', fix: 'Build links from fewer distinct values, or check the list in parts with --where.' },
-];
 
 export interface CheckLinksOptions {
   timeoutMs?: number;
@@ -295,7 +291,7 @@ export async function checkHeaderMedia(url: string, kind: 'image' | 'video' | 'd
     out.push(finding('link-content-mismatch', `the header is declared \`${kind}\` but the address serves ${facts.type || 'no content-type'}, not ${spec.what} (${spec.types.join(', ')}). Correct the kind or the file.`));
   }
   if (facts.size !== null && facts.size > spec.maxBytes) {
-    out.push(finding('header-media-too-large', `the ${kind} is ${mb(facts.size)}; the Cloud API accepts at most ${mb(spec.maxBytes)} for a ${kind} header. Make it smaller.`));
+    out.push(finding('header-too-large', `the ${kind} is ${mb(facts.size)}; the Cloud API accepts at most ${mb(spec.maxBytes)} for a ${kind} header. Make it smaller.`));
   }
   return out;
 }

@@ -25,6 +25,7 @@ export const LINK_RULES: RuleInfo[] = [
   { id: 'link-broken', severity: 'error', summary: 'A link fails: HTTP status 400 or above, DNS or connection failure, or timeout (online check).', fix: 'Fix or replace the link before sending.' },
   { id: 'link-redirect-domain', severity: 'error', summary: 'A link ends on a different domain from the one shown (online check).', fix: 'Link directly to the final domain.' },
   { id: 'link-content-mismatch', severity: 'error', summary: 'What a link serves contradicts its declared kind (online check).', fix: 'Correct the `kind` or the link.' },
+  { id: 'link-check-capped', severity: 'warning', summary: 'The contacts build more distinct links than --check-links fetches (500); the rest are not fetched.', fix: 'Build links from fewer distinct values, or check the list in parts with --where.' },
 ];
 
 const PROMISES: { promise: Promised; phrases: string[] }[] = [

@@ -64,11 +64,11 @@ describe('header media online (HEAD, then a ranged GET)', () => {
   it('a "video" that serves image/jpeg, a 40 MB video, a PDF served as HTML, a 6 MB PNG: errors', async () => {
     expect(await checkHeaderMedia(`${base}/cartel-as-video`, 'video')).toMatchObject([{ rule: 'link-content-mismatch', severity: 'error' }]);
     const big = await checkHeaderMedia(`${base}/big.mp4`, 'video');
-    expect(big).toMatchObject([{ rule: 'header-media-too-large', severity: 'error' }]);
+    expect(big).toMatchObject([{ rule: 'header-too-large', severity: 'error' }]);
     expect(big[0].message).toContain('40 MB');
     expect(big[0].message).toContain('16 MB');
     expect(rules(await checkHeaderMedia(`${base}/programa.pdf`, 'document'))).toEqual(['link-content-mismatch']);
-    expect(rules(await checkHeaderMedia(`${base}/cartel.png`, 'image'))).toEqual(['header-media-too-large']);
+    expect(rules(await checkHeaderMedia(`${base}/cartel.png`, 'image'))).toEqual(['header-too-large']);
   });
 
   it('HEAD refused: a ranged GET for the first KB gives the type and the total size (Content-Range)', async () => {
@@ -78,7 +78,7 @@ describe('header media online (HEAD, then a ranged GET)', () => {
   });
 
   it('HEAD that says nothing: the ranged GET decides (a 120 MB PDF is over the limit)', async () => {
-    expect(rules(await checkHeaderMedia(`${base}/silent-head.pdf`, 'document'))).toEqual(['header-media-too-large']);
+    expect(rules(await checkHeaderMedia(`${base}/silent-head.pdf`, 'document'))).toEqual(['header-too-large']);
     expect(hits.get('GET /silent-head.pdf')).toBe(1);
   });
 
