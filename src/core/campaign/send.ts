@@ -310,6 +310,11 @@ export interface RunResult extends DispatchResult {
   dryRun?: { file: string; messages: number };
 }
 
+/** The header as the report names it: its kind and the URL or the file's name. */
+function headerSummary(h: NonNullable<NonNullable<Template['meta']>['header']>): { kind: string; media?: string } {
+  return { kind: h.kind, ...(h.url ? { media: h.url } : h.file ? { media: path.basename(h.file) } : {}) };
+}
+
 /** Where `--dry-run` writes the messages it would send: beside the journal. */
 export function dryRunPlanPath(journalPath: string): string {
   return journalPath.replace(/\.jsonl$/, '') + '.plan.jsonl';
@@ -345,7 +350,14 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     template: plan.template ? { path: path.resolve(plan.template.path), sha256: plan.template.sha256 } : null,
     provider: o.provider,
     // workdir: where `.campaign/` (opt-outs, history, sandbox outbox) lives, for a resume run from elsewhere.
-    options: { ...recordedOptions(o), workdir: path.resolve(req.cwd), counts: plan.counts, selected: plan.counts.sendable },
+    options: {
+      ...recordedOptions(o),
+      workdir: path.resolve(req.cwd),
+      counts: plan.counts,
+      selected: plan.counts.sendable,
+      // What the approved header carries, for the report (the template file may change later).
+      ...(plan.template?.meta?.header ? { header: headerSummary(plan.template.meta.header) } : {}),
+    },
   };
   // The provider is configured before the journal exists: bad credentials must leave no journal
   // behind for the next `send` to resume. Creating one makes no request.

@@ -65,6 +65,8 @@ export interface Report {
   ended: string | null;
   /** IANA time zone from the send options (`--tz`), for showing times; null means UTC. */
   tz: string | null;
+  /** The approved header the messages carried: its kind and URL or file name (null: none). */
+  header: { kind: string; media?: string } | null;
   pending: number;
   failed_retryable: number;
   halt_code: string | null;
@@ -158,6 +160,7 @@ class ReportView {
       started: header?.at ?? red.firstAt ?? null,
       ended: red.lastAt ?? null,
       tz: typeof tzOption === 'string' && validZone(tzOption) ? tzOption : null,
+      header: headerOf(header?.options),
       pending: c.pending,
       failed_retryable: c.failedRetryable,
       halt_code: halt?.code === undefined ? null : String(halt.code),
@@ -185,6 +188,12 @@ function describe(code: string, count: number, provider: string | null): Failure
     meaning: known?.meaning ?? (code === 'unknown' ? 'The provider gave no error code.' : 'Code not in the built-in table.'),
     action: known?.action ?? "Look the code up in the provider's error documentation.",
   };
+}
+
+function headerOf(options: Record<string, unknown> | undefined): Report['header'] {
+  const h = options?.header as { kind?: unknown; media?: unknown } | undefined;
+  if (!h || typeof h.kind !== 'string') return null;
+  return { kind: h.kind, ...(typeof h.media === 'string' ? { media: h.media } : {}) };
 }
 
 function validZone(tz: string): boolean {

@@ -110,6 +110,7 @@ ${report.halts.map((h) => `<tr><td>${esc(when(h.at))}</td><td>${h.code ? `<span 
   <h1>${esc(title)}</h1>
   <dl class="meta">
     <div><dt>Provider</dt><dd><span class="pill">${esc(report.provider ?? 'unknown')}</span></dd></div>
+    ${report.header ? `<div><dt>Header</dt><dd>${esc(report.header.kind)}${report.header.media ? ` · <code>${esc(report.header.media)}</code>` : ''}</dd></div>` : ''}
     <div><dt>Started</dt><dd>${esc(when(report.started))}</dd></div>
     <div><dt>Last event</dt><dd>${esc(when(report.ended))}</dd></div>
     <div><dt>Duration</dt><dd>${esc(duration(report.started, report.ended))}</dd></div>

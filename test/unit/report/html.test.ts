@@ -65,3 +65,14 @@ describe('renderHtml', () => {
     expect(html).toMatch(/messages per (\d+ h|\d+ min)/);
   });
 });
+
+describe('the header media', () => {
+  it('is named in the report and on the page when the send recorded one', async () => {
+    const lines = sampleJournal({ n: 5 });
+    (lines[0] as { options: Record<string, unknown> }).options.header = { kind: 'video', media: 'https://partido.es/media/acto.mp4' };
+    const report = await reduceReport(lines);
+    expect(report.header).toEqual({ kind: 'video', media: 'https://partido.es/media/acto.mp4' });
+    expect(renderHtml(report)).toContain('video · <code>https://partido.es/media/acto.mp4</code>');
+    expect((await reduceReport(sampleJournal({ n: 5 }))).header).toBeNull();
+  });
+});
