@@ -38,6 +38,9 @@ export interface CampaignOptions {
   dryRun: boolean;
   yes: boolean;
   sandboxFaults?: string;
+  /** `--store`: the shared Redis store's URL (issue 11). */
+  store?: string;
+  business?: string;
 }
 
 /** Each option's default, from the table. */

@@ -96,6 +96,8 @@ export const RUN_OPTIONS = [
   toggle('resendUncertain', '--resend-uncertain', 'send again to recipients whose outcome is unknown after a crash'),
   value('maxRetries', '--max-retries <n>', 'retries of a transient provider error', whole(0, '0 or more'), { default: 5 }),
   value('timeoutMs', '--timeout <ms>', 'per-request timeout in milliseconds', whole(1, 'above 0'), { default: 15_000 }),
+  value('store', '--store <url>', 'shared state on Redis (redis:// or rediss://): rate ceiling per sender, 24 h limit, opt-outs, history', text, { env: 'CAMPAIGN_STORE' }),
+  value('business', '--business <id>', 'the business whose 24 h messaging limit is shared across senders (default: the provider account)', text),
   value('sandboxFaults', '--sandbox-faults <spec>', 'sandbox only: inject faults, e.g. 429=0.05,reset=0.01,latency=20', text, { env: 'CAMPAIGN_SANDBOX_FAULTS' }),
 ] as const;
 
