@@ -5,8 +5,8 @@ import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CampaignOptions } from '../config/load.js';
 import type { ClassifiedRow, FindingSink } from '../contacts/types.js';
-import { dispatch, type DispatchEvent, type DispatchResult, type WorkItem } from '../dispatch/dispatcher.js';
-import { RateGate } from '../dispatch/rate-gate.js';
+import { dispatch, type DispatchEvent, type DispatchOptions, type DispatchResult, type WorkItem } from '../dispatch/dispatcher.js';
+import { RateGate, type Gate } from '../dispatch/rate-gate.js';
 import { VirtualClock } from '../dispatch/virtual-clock.js';
 import { defaultZoneFor, isOpen, parseWindow, type SendWindow } from '../dispatch/send-window.js';
 import { CampaignError, InputError, UsageError } from '../errors.js';
@@ -20,7 +20,10 @@ import { openJournal, type JournalWriter } from '../journal/writer.js';
 import type { ContactCounts, Finding } from '../findings.js';
 import { classifiedRows, prepareLint, type PreparedLint } from '../lint/index.js';
 import { optOutFiles } from '../contacts/optouts.js';
-import { checkHeaderSupport, createProvider, DEFAULT_SANDBOX_OUTBOX, mediaMime } from '../providers/index.js';
+import { checkHeaderSupport, createProvider, DEFAULT_SANDBOX_OUTBOX, mediaMime, providerModule } from '../providers/index.js';
+import { connectStore, type StoreClient } from '../store/client.js';
+import { StoreRateGate } from '../store/rate.js';
+import { businessOf, StoreDailyLimit } from '../store/daily.js';
 import type { OutboundMessage, Provider, SendResult } from '../providers/types.js';
 import { buttonParts, buttonSuffixes, headerTextParams, renderField, templateParams } from '../template/render.js';
 import type { Template } from '../template/types.js';
@@ -379,7 +382,11 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
   let journal: JournalWriter;
   let states = plan.existing?.states;
   let media: HeaderMedia;
+  // The shared store (--store) holds the rate ceiling and the 24 h limit across processes; a dry
+  // run draws nothing from it. Reached before the journal: an unreachable store leaves none.
+  let store: StoreClient | null = null;
   try {
+    if (o.store && !dry) store = await connectStore(o.store);
     // Before the journal: a failed upload leaves nothing behind, as bad credentials do.
     media = await headerMedia(plan, provider, dry, o.provider);
     journal = dry ? nullJournal(plan.journalPath) : await openForSend(plan, header, hooks);
@@ -398,13 +405,17 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     }
   } catch (err) {
     await provider.close();
+    await store?.close();
     throw err;
   }
   let failure: unknown;
   try {
     if (plan.existing) journal.append({ type: 'resume', at: nowIso(), pid: process.pid, ...(plan.changed.length ? { changed: plan.changed } : {}) });
     if (media.uploaded) await journal.appendDurable([media.uploaded]);
-    const gate = new RateGate({ rate: o.rate, ...(clock ? { clock, marginMs: 0 } : {}) });
+    const senderId = providerModule(o.provider).senderId(req.env);
+    const gate: Gate = store
+      ? new StoreRateGate({ redis: store.redis, shown: store.shown, senderId, rate: o.rate })
+      : new RateGate({ rate: o.rate, ...(clock ? { clock, marginMs: 0 } : {}) });
     const ctx = plan.context ?? (await contextFor(req, plan.template));
     const rows: AsyncIterable<PlannedRow> | Iterable<PlannedRow> = plan.rows ?? classifiedRows(await ctx.prepared(), () => {});
     plan.rows = undefined;
@@ -477,7 +488,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
         maxRetries: o.maxRetries,
         maxFailureRate: o.maxFailureRate,
         dailyLimit: o.dailyLimit,
-        sentInLast24h: o.dailyLimit ? await recentRecipients(ctx.history.files, states) : undefined,
+        ...(await dailyLimitOf(o, store, senderId, req.env, ctx.history.files, states)),
         window,
         skipReason: (item) => (watcher.optedOut.has(item.to) ? 'opted-out' : null),
       },
@@ -513,6 +524,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     // The lock goes even when the last flush fails (close() removes it whatever happens).
     const closing = await journal.close().then(() => undefined, (err: unknown) => err);
     await provider.close().catch(() => undefined);
+    await store?.close();
     const fault = failure ?? closing;
     // A full disk mid-send: the journal holds every line up to the fault; say so plainly.
     if (fault) throw (dry ? diskError(fault, planFile, { sending: false }) : diskError(fault, plan.journalPath, { sending: true, journal: plan.journalPath })) ?? fault;
@@ -643,7 +655,7 @@ class PlanRecorder implements Provider {
  * the whole business, so other campaigns count too (`.campaign/history.jsonl`), besides this
  * journal's sent and uncertain recipients. One time per recipient: their latest.
  */
-async function recentRecipients(historyFiles: string[], states: ReadonlyMap<string, RecipientRecord> | undefined): Promise<number[]> {
+async function recentRecipients(historyFiles: string[], states: ReadonlyMap<string, RecipientRecord> | undefined): Promise<Map<string, number>> {
   const since = Date.now() - 24 * 3_600_000;
   const latest = new Map<string, number>();
   for (const [to, at] of await loadHistory(historyFiles)) if (at >= since) latest.set(to, at);
@@ -652,7 +664,31 @@ async function recentRecipients(historyFiles: string[], states: ReadonlyMap<stri
       latest.set(to, Math.max(latest.get(to) ?? 0, r.lastAttemptAt));
     }
   }
-  return [...latest.values()].sort((a, b) => a - b);
+  return latest;
+}
+
+/**
+ * How the dispatcher counts --daily-limit: this folder's recent recipients, or with a store the
+ * business's count there (seeded with this folder's, so turning the store on resets nothing).
+ */
+async function dailyLimitOf(
+  o: CampaignOptions,
+  store: StoreClient | null,
+  senderId: string,
+  env: Record<string, string | undefined>,
+  historyFiles: string[],
+  states: ReadonlyMap<string, RecipientRecord> | undefined,
+): Promise<Pick<DispatchOptions, 'sentInLast24h' | 'dailyAdmit'>> {
+  if (!o.dailyLimit) return {};
+  const latest = await recentRecipients(historyFiles, states);
+  if (!store) return { sentInLast24h: [...latest.values()].sort((a, b) => a - b) };
+  const shared = new StoreDailyLimit(store.redis, store.shown, businessOf(o.provider, env, senderId, o.business), o.dailyLimit);
+  try {
+    await shared.seed(latest);
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}.`, { hint: 'Start the store again, then resume.', cause: err });
+  }
+  return { dailyAdmit: shared.admit };
 }
 
 export type { Finding };

@@ -3,7 +3,7 @@ import type { JournalEvent } from '../journal/format.js';
 import type { JournalWriter } from '../journal/writer.js';
 import type { OutboundMessage, Provider, SendContext, SendResult } from '../providers/types.js';
 import { DailyCounter } from './daily-limit.js';
-import type { GateSlot, RateGate } from './rate-gate.js';
+import { GateHaltError, type Gate, type GateSlot } from './rate-gate.js';
 import { isOpen, nextOpen, type SendWindow } from './send-window.js';
 
 export interface WorkItem {
@@ -34,6 +34,11 @@ export interface DispatchOptions {
   dailyLimit?: number;
   /** Earlier runs' recipients (summariseJournal().sentTimes), or a function counting them at `now`. */
   sentInLast24h?: Iterable<number | Date> | ((now: Date) => number);
+  /**
+   * The 24 h limit counted elsewhere (the shared store): admits `to` atomically or says when a
+   * slot frees up. Used instead of `sentInLast24h`; a GateHaltError from it halts the send.
+   */
+  dailyAdmit?: (to: string) => Promise<{ ok: true } | { ok: false; until: Date }>;
   /** `--window` / `--tz`. */
   window?: SendWindow;
   /** Outside the window: wait (default) or stop resumably (false). */
@@ -47,7 +52,7 @@ export interface DispatchOptions {
 export interface DispatchDeps {
   provider: Provider;
   journal: JournalWriter;
-  gate: RateGate;
+  gate: Gate;
   now?: () => Date;
   /** For tests: how the dispatcher waits (backoff, window). Must reject when `signal` aborts. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -248,10 +253,10 @@ export async function dispatch(
     }
   };
 
-  const halt = (reason: string, code?: string, to?: string) => {
+  const halt = (reason: string, code?: string, to?: string, detail?: string) => {
     if (result.halted || result.paused) return;
     result.halted = code === undefined ? { reason } : { reason, code };
-    append({ type: 'halt', at: iso(), reason, ...(code !== undefined ? { code } : {}), ...(to ? { to } : {}) });
+    append({ type: 'halt', at: iso(), reason, ...(code !== undefined ? { code } : {}), ...(to ? { to } : {}), ...(detail ? { detail } : {}) });
     emit({ type: 'halt', reason, code, to });
     stop.abort(new DOMException(`halted: ${reason}`, 'AbortError'));
     wake();
@@ -304,7 +309,8 @@ export async function dispatch(
       let slot: GateSlot;
       try {
         slot = await gate.acquire(stop.signal);
-      } catch {
+      } catch (err) {
+        if (err instanceof GateHaltError) halt(err.reason, undefined, undefined, err.message);
         // Stopped before this try started: a first try leaves the recipient pending; a retry had a definite error.
         if (last) fail(item, last, false, false);
         return;
@@ -435,7 +441,20 @@ export async function dispatch(
         }
       }
 
-      if (opts.dailyLimit !== undefined) {
+      if (opts.dailyLimit !== undefined && opts.dailyAdmit) {
+        let v: Awaited<ReturnType<typeof opts.dailyAdmit>>;
+        try {
+          v = await opts.dailyAdmit(item.to);
+        } catch (err) {
+          if (!(err instanceof GateHaltError)) throw err;
+          halt(err.reason, undefined, undefined, err.message);
+          break;
+        }
+        if (!v.ok) {
+          pause('daily-limit', v.until);
+          break;
+        }
+      } else if (opts.dailyLimit !== undefined) {
         const t = now();
         const count = daily ? daily.count(t.getTime()) : dailyFn!(t) + startedThisRun;
         if (count >= opts.dailyLimit) {

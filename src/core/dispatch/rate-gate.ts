@@ -39,6 +39,30 @@ export interface GateSlot {
   start(): void;
 }
 
+/** What the dispatcher needs of a gate: the local RateGate, or the store's (src/core/store/rate.ts). */
+export interface Gate {
+  acquire(signal?: AbortSignal): Promise<GateSlot>;
+  throttle(retryAfterMs?: number): number;
+  /** Starts in the last window (this process's). */
+  readonly recentStarts: number;
+  /** Rate currently enforced. */
+  readonly rate: number;
+}
+
+/**
+ * A gate that can no longer grant slots safely (the shared store lost): the dispatcher halts the
+ * send resumably with `reason` instead of sending without the ceiling.
+ */
+export class GateHaltError extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'GateHaltError';
+  }
+}
+
 interface Waiter {
   resolve: (slot: GateSlot) => void;
   reject: (err: unknown) => void;
@@ -59,7 +83,7 @@ function abortError(signal: AbortSignal): unknown {
  * Waiters are served FIFO; every start whose slot is already due is released in one batch and a
  * single timer is set for the next due slot, so timer granularity costs almost nothing at 1000/s.
  */
-export class RateGate {
+export class RateGate implements Gate {
   private readonly clock: GateClock;
   private readonly windowMs: number;
   private readonly marginMs: number;
