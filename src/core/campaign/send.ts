@@ -145,6 +145,8 @@ export interface SendPlan {
   rows?: PlannedRow[];
   /** Numbers a later row declined after an earlier row made them sendable: never sent. */
   revoked?: ReadonlySet<string>;
+  /** A sentence to show before the confirmation: the --store keeps opt-outs only in memory. */
+  storeWarning?: string;
   /** What planning loaded (history for --min-interval), reused by the send pass. */
   context?: PlanContext;
 }
@@ -199,7 +201,6 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
   const prepared = await preparer(req)(true);
   // A store that forgets its opt-outs on restart would message them again: said before the confirmation.
   const persistence = await (await openStateStore(req.options, req.cwd, req.env)).persistenceWarning();
-  if (persistence) req.onFinding({ rule: 'store-no-persistence', severity: 'warning', message: persistence });
   checkHeaderSupport(req.options.provider, prepared.template?.meta?.header);
   const ctx = await contextFor(req, prepared.template);
   const contactsSha = await sha256File(req.contactsPath);
@@ -229,6 +230,7 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
     journalPath, journalStat, campaign, contactsSha, templateSha: template?.sha256 ?? null, template,
     counts: tally.counts, toSend: 0, alreadyDone: 0, uncertain: 0, recent: 0, outsideWindowNow: 0, templateErrors, changed, existing,
     skippedByReason: tally.skipped,
+    ...(persistence ? { storeWarning: persistence } : {}),
   };
   // The rows the second pass acts on, so that it does not parse and classify the file again
   // (resume of a million-row list would otherwise pay for the lint twice before its first send).
