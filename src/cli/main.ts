@@ -4,6 +4,7 @@ import { EXIT, exitCodeFor } from './exit-codes.js';
 import { shown } from './output.js';
 import type { ParsedCommand } from './options.js';
 import { parseArgv } from './program.js';
+import { closeStateStores } from '../core/store/state.js';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 20 || (major === 20 && minor < 12)) {
@@ -26,6 +27,10 @@ async function run(p: ParsedCommand): Promise<number> {
       return (await import('./commands/status.js')).runStatus(p.args[0], p.options);
     case 'report':
       return (await import('./commands/report.js')).runReport(p.args[0], p.options);
+    case 'optout':
+      return (await import('./commands/optout.js')).runOptout(p.args[0], (p.args.slice(1) as unknown as (string | string[])[]).flat(), p.options);
+    case 'store':
+      return (await import('./commands/store.js')).runStore(p.args[0], p.options);
     case 'webhook':
       return (await import('./commands/webhook.js')).runWebhook(p.options);
     case 'init': {
@@ -42,6 +47,9 @@ try {
 } catch (err) {
   report(err);
   process.exitCode = exitCodeFor(err);
+} finally {
+  // An open store connection would keep the process alive.
+  await closeStateStores();
 }
 
 /** commander has already printed its own errors; ours get one or two plain sentences. */

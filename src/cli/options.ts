@@ -25,10 +25,14 @@ export interface CommandSpec {
   refused?: { options: readonly OptionSpec[]; reason: string };
 }
 
+/** --store (also CAMPAIGN_STORE, `store:`): declared once among the run options, shared by every command that reads or writes shared state. */
+const STORE_OPTION = RUN_OPTIONS.find((o) => o.key === 'store') as OptionSpec<'store', string>;
+const DEFAULT_COUNTRY_OPTION = SELECTION_OPTIONS.find((o) => o.key === 'defaultCountry') as OptionSpec<'defaultCountry', string>;
+
 const CONTACTS = [{ name: '<contacts>', help: 'contacts CSV' }] as const;
 const JOURNAL = [{ name: '<journal>', help: 'journal file (.jsonl)' }] as const;
 
-const LINT_OPTIONS = [...SELECTION_OPTIONS, ...CHECK_OPTIONS, ...OUTPUT] as const;
+const LINT_OPTIONS = [...SELECTION_OPTIONS, ...CHECK_OPTIONS, STORE_OPTION, ...OUTPUT] as const;
 const SEND_OPTIONS = [...SELECTION_OPTIONS, ...CHECK_OPTIONS, JOURNAL_OPTION, ...RUN_OPTIONS, ...OUTPUT] as const;
 /** Everything of send's that paces or steers the run; the journal is the argument. */
 const RESUME_OPTIONS = [...CHECK_OPTIONS, ...RUN_OPTIONS, ...OUTPUT] as const;
@@ -38,6 +42,7 @@ const WEBHOOK_OPTIONS = [
   { key: 'port', flag: '--port <n>', help: 'port (default 8787; 0 picks a free one)', value: z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0).max(65535, 'must be a port number') } as OptionSpec<'port', number>,
   { key: 'host', flag: '--host <host>', help: 'address to listen on (default 127.0.0.1)', value: z.string() } as OptionSpec<'host', string>,
   { key: 'journal', flag: '--journal <file>', help: 'journal to record statuses in; repeatable', value: z.string(), list: true } as OptionSpec<'journal', string[]>,
+  STORE_OPTION,
   DEBUG_OPTION,
 ] as const;
 const REPORT_OPTIONS = [
@@ -61,6 +66,16 @@ export const COMMANDS = {
   init: { description: 'interactive: write campaign.yaml and a template skeleton', args: [], options: INIT_OPTIONS },
   webhook: { description: 'receive provider status callbacks and opt-outs', args: [], options: WEBHOOK_OPTIONS },
   report: { description: 'funnel, failures and timeline of a campaign', args: JOURNAL, options: REPORT_OPTIONS },
+  optout: {
+    description: 'add, list or remove opt-outs by hand (in the --store, else .campaign/optouts.txt)',
+    args: [{ name: '<action>', help: 'add, list or remove' }, { name: '[numbers...]', help: 'phone numbers, in any format' }],
+    options: [STORE_OPTION, DEFAULT_COUNTRY_OPTION, ...OUTPUT],
+  },
+  store: {
+    description: "import .campaign/ opt-outs and history into the --store, or export the store's back out",
+    args: [{ name: '<action>', help: 'import or export' }],
+    options: [STORE_OPTION, DEFAULT_COUNTRY_OPTION, ...OUTPUT],
+  },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;

@@ -12,6 +12,8 @@ import path from 'node:path';
 const BIN = process.env.REDIS_SERVER ?? 'redis-server';
 
 export const redisAvailable = spawnSync(BIN, ['--version'], { stdio: 'ignore' }).status === 0;
+/** The same, under the name the opt-out store tests use. */
+export const hasRedis = redisAvailable;
 if (!redisAvailable) console.warn(`redis-server not found (${BIN}): the Redis tests are skipped; install it (apt-get install redis-server).`);
 
 function freePort(): Promise<number> {

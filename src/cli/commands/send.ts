@@ -84,6 +84,7 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: { json?: boolean
   }
 
   printSummary(plan, o, c, collector, err);
+  if (plan.storeWarning) err(c.yellow(`Warning: ${plan.storeWarning}`));
   if (repeat) err(c.dim(`  e.g.       ${repeat}`));
 
   if (plan.changed.length) {

@@ -12,7 +12,8 @@ export async function runWebhook(flags: CommandOptions['webhook']): Promise<numb
   const host = flags.host ?? '127.0.0.1';
   const cwd = process.cwd();
   const journals = (flags.journal ?? []).map((j) => path.resolve(cwd, j));
-  const server = await startWebhookServer({ host, port, journals, cwd, env: loadEnv(cwd), log: (line) => process.stderr.write(`${new Date().toISOString()} ${shown(line)}\n`) });
+  const env = loadEnv(cwd);
+  const server = await startWebhookServer({ host, port, journals, cwd, env, store: flags.store ?? env.CAMPAIGN_STORE, log: (line) => process.stderr.write(`${new Date().toISOString()} ${shown(line)}\n`) });
   process.stderr.write(`listening on ${server.url}\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

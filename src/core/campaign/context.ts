@@ -1,13 +1,14 @@
 import type { CampaignOptions } from '../config/load.js';
-import { historyFiles, loadRecentlyMessaged, loadRepeatGuard, parseDuration, type RepeatKey } from '../history/index.js';
+import { loadRecentlyMessaged, loadRepeatGuard, parseDuration, type HistorySource, type RepeatKey } from '../history/index.js';
+import { openStateStore } from '../store/state.js';
 import { providerModule } from '../providers/index.js';
 import type { Template } from '../template/types.js';
 import type { VerdictContext } from './verdict.js';
 
 /** What the verdict needs from history, loaded once for lint or for a send (and its resume). */
 export interface HistoryContext extends Pick<VerdictContext, 'lastMessaged' | 'alreadyMessaged' | 'repeatAfter'> {
-  /** The history files this campaign reads and appends to. */
-  files: string[];
+  /** The history this campaign reads and appends to: its files, or the shared store's (store/state.ts). */
+  files: HistorySource;
   /** The repeat guard's key for this campaign's sends (absent without a template). */
   repeatKey?: RepeatKey;
 }
@@ -24,10 +25,10 @@ export function repeatKeyFor(template: Template | null, options: Pick<CampaignOp
 export async function loadHistoryContext(
   cwd: string,
   env: Record<string, string | undefined>,
-  options: Pick<CampaignOptions, 'provider' | 'minInterval' | 'repeatAfter' | 'allowRepeat'>,
+  options: Pick<CampaignOptions, 'provider' | 'minInterval' | 'repeatAfter' | 'allowRepeat' | 'store'>,
   template: Template | null,
 ): Promise<HistoryContext> {
-  const files = historyFiles(cwd, env);
+  const files = (await openStateStore(options, cwd, env)).history;
   const repeatKey = repeatKeyFor(template, options, env);
   const ctx: HistoryContext = { files, repeatKey, lastMessaged: await loadRecentlyMessaged(files, options.minInterval) };
   if (repeatKey && !options.allowRepeat) {

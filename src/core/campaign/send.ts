@@ -11,7 +11,7 @@ import { VirtualClock } from '../dispatch/virtual-clock.js';
 import { defaultZoneFor, isOpen, parseWindow, type SendWindow } from '../dispatch/send-window.js';
 import { CampaignError, InputError, UsageError } from '../errors.js';
 import { diskError } from '../disk.js';
-import { loadHistory, recordSends, type HistoryEntry } from '../history/index.js';
+import { loadHistory, recordSends, type HistoryEntry, type HistorySource } from '../history/index.js';
 import { loadHistoryContext, type HistoryContext } from './context.js';
 import { JOURNAL_VERSION, type JournalEvent, type JournalHeader, type MediaEvent } from '../journal/format.js';
 import { FeedbackWatcher, type FeedbackVerdict } from './watch.js';
@@ -19,8 +19,8 @@ import { readJournalHeader, summariseJournal, type JournalSummary, type Recipien
 import { openJournal, type JournalWriter } from '../journal/writer.js';
 import type { ContactCounts, Finding } from '../findings.js';
 import { classifiedRows, prepareLint, type PreparedLint } from '../lint/index.js';
-import { optOutFiles } from '../contacts/optouts.js';
-import { checkHeaderSupport, createProvider, DEFAULT_SANDBOX_OUTBOX, mediaMime, providerModule } from '../providers/index.js';
+import { openStateStore } from '../store/state.js';
+import { checkHeaderSupport, createProvider, DEFAULT_SANDBOX_OUTBOX, mediaMime, OPT_OUT_CODES, providerModule } from '../providers/index.js';
 import { connectStore, type StoreClient } from '../store/client.js';
 import { StoreRateGate } from '../store/rate.js';
 import { businessOf, StoreDailyLimit } from '../store/daily.js';
@@ -148,6 +148,8 @@ export interface SendPlan {
   rows?: PlannedRow[];
   /** Numbers a later row declined after an earlier row made them sendable: never sent. */
   revoked?: ReadonlySet<string>;
+  /** A sentence to show before the confirmation: the --store keeps opt-outs only in memory. */
+  storeWarning?: string;
   /** What planning loaded (history for --min-interval), reused by the send pass. */
   context?: PlanContext;
 }
@@ -200,6 +202,8 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
   await createProvider(req.options.provider, req.env, { sandbox: { outbox: path.join(req.cwd, DEFAULT_SANDBOX_OUTBOX) } }).close();
   const journalPath = path.resolve(req.journalPath ?? req.options.journal ?? defaultJournalPath(req.contactsPath));
   const prepared = await preparer(req)(true);
+  // A store that forgets its opt-outs on restart would message them again: said before the confirmation.
+  const persistence = await (await openStateStore(req.options, req.cwd, req.env)).persistenceWarning();
   checkHeaderSupport(req.options.provider, prepared.template?.meta?.header);
   const ctx = await contextFor(req, prepared.template);
   const contactsSha = await sha256File(req.contactsPath);
@@ -229,6 +233,7 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
     journalPath, journalStat, campaign, contactsSha, templateSha: template?.sha256 ?? null, template,
     counts: tally.counts, toSend: 0, alreadyDone: 0, uncertain: 0, recent: 0, outsideWindowNow: 0, templateErrors, changed, existing,
     skippedByReason: tally.skipped,
+    ...(persistence ? { storeWarning: persistence } : {}),
   };
   // The rows the second pass acts on, so that it does not parse and classify the file again
   // (resume of a million-row list would otherwise pay for the lint twice before its first send).
@@ -452,11 +457,12 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     setMaxListeners(0, inner.signal);
     const forward = () => inner.abort(signal.reason);
     signal.addEventListener('abort', forward, { once: true });
+    const state = await openStateStore(o, req.cwd, req.env);
     const watcher = new FeedbackWatcher(
       plan.journalPath,
       (await statOrNull(plan.journalPath))?.size ?? 0,
       undefined,
-      await Promise.all(optOutFiles(req.cwd, req.env).map(async (file) => ({ path: file, fromOffset: (await statOrNull(file))?.size ?? 0, defaultCountry: o.defaultCountry }))),
+      await state.followOptOuts({ defaultCountry: o.defaultCountry }),
     );
     let feedbackHalt: FeedbackVerdict | null = null;
     // Cross-campaign history (--daily-limit, --min-interval of later campaigns) is written as the
@@ -494,6 +500,8 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
       },
       inner.signal,
       (e) => {
+        // A provider's opt-out code: the shared store hears of it at once, for every other sender.
+        if (e.type === 'failed' && e.to && OPT_OUT_CODES.has(String(e.code)) && !dry) void state.optOutFromSend(e.to).catch(() => undefined);
         if ((e.type === 'sent' || e.type === 'uncertain') && e.to) {
           if (!dry) historyBuffer.push({ to: e.to, at: nowIso(), campaign: plan.campaign, ...ctx.history.repeatKey, journal: plan.journalPath });
           if (e.type === 'sent') watcher.noteSent(e.to);
@@ -655,7 +663,7 @@ class PlanRecorder implements Provider {
  * the whole business, so other campaigns count too (`.campaign/history.jsonl`), besides this
  * journal's sent and uncertain recipients. One time per recipient: their latest.
  */
-async function recentRecipients(historyFiles: string[], states: ReadonlyMap<string, RecipientRecord> | undefined): Promise<Map<string, number>> {
+async function recentRecipients(historyFiles: HistorySource, states: ReadonlyMap<string, RecipientRecord> | undefined): Promise<Map<string, number>> {
   const since = Date.now() - 24 * 3_600_000;
   const latest = new Map<string, number>();
   for (const [to, at] of await loadHistory(historyFiles)) if (at >= since) latest.set(to, at);
@@ -676,7 +684,7 @@ async function dailyLimitOf(
   store: StoreClient | null,
   senderId: string,
   env: Record<string, string | undefined>,
-  historyFiles: string[],
+  historyFiles: HistorySource,
   states: ReadonlyMap<string, RecipientRecord> | undefined,
 ): Promise<Pick<DispatchOptions, 'sentInLast24h' | 'dailyAdmit'>> {
   if (!o.dailyLimit) return {};

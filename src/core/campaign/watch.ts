@@ -1,4 +1,5 @@
 import { OptOutFollower } from '../contacts/optouts.js';
+import type { OptOutSource } from '../store/state.js';
 import type { JournalLine } from '../journal/format.js';
 import { JournalFollower } from '../journal/reader.js';
 import { JournalReducer } from '../journal/state.js';
@@ -30,9 +31,11 @@ export interface FeedbackVerdict {
  * delivery here is what `status` and `report` count as failed: a `failed` callback after a
  * `delivered` one is no failure, and repeated callbacks count one recipient once.
  */
+type OptOutFile = { path: string; fromOffset: number; defaultCountry?: string };
+
 export class FeedbackWatcher {
   private readonly journal: JournalFollower;
-  private readonly optOutLists: OptOutFollower[];
+  private readonly optOutLists: OptOutSource[];
   /** The callbacks appended during this run, reduced. */
   private readonly reduction = new JournalReducer();
   /** Recipients of this run who opted out / whose message failed at delivery. */
@@ -49,10 +52,11 @@ export class FeedbackWatcher {
     path: string,
     fromOffset: number,
     private readonly limits: FeedbackLimits = DEFAULT_FEEDBACK_LIMITS,
-    optOutFiles: { path: string; fromOffset: number; defaultCountry?: string } | { path: string; fromOffset: number; defaultCountry?: string }[] = [],
+    // A file spec is followed here; anything else that polls (the store's followers, store/state.ts) as it is.
+    optOutFiles: OptOutFile | OptOutSource | (OptOutFile | OptOutSource)[] = [],
   ) {
     this.journal = new JournalFollower(path, fromOffset);
-    this.optOutLists = (Array.isArray(optOutFiles) ? optOutFiles : [optOutFiles]).map((f) => new OptOutFollower(f.path, f));
+    this.optOutLists = (Array.isArray(optOutFiles) ? optOutFiles : [optOutFiles]).map((f) => ('poll' in f ? f : new OptOutFollower(f.path, f)));
   }
 
   get optOuts(): number {

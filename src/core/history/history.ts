@@ -33,9 +33,20 @@ export interface HistoryEntry {
   journal?: string;
 }
 
+/**
+ * Where history lives: the history files (the embedded default), or a shared store's history
+ * (src/core/store/), chosen once by the store factory; every reader below takes either.
+ */
+export interface HistoryStore {
+  read(take: (rec: HistoryEntry) => void, prefilter?: (line: string) => boolean): Promise<void>;
+  record(entries: HistoryEntry[]): Promise<void>;
+}
+export type HistorySource = string[] | HistoryStore;
+
 /** Appends sends to every history file (creating their directories), whole lines only. */
-export async function recordSends(files: string[], entries: HistoryEntry[]): Promise<void> {
+export async function recordSends(files: HistorySource, entries: HistoryEntry[]): Promise<void> {
   if (entries.length === 0) return;
+  if (!Array.isArray(files)) return files.record(entries);
   const lines = entries.map((e) => JSON.stringify(e));
   for (const file of files) {
     // Several small writes rather than one huge one, so each stays a whole-lines unit.
@@ -44,7 +55,8 @@ export async function recordSends(files: string[], entries: HistoryEntry[]): Pro
 }
 
 /** Calls `take` with each readable record of the files, in order; torn or unparsable lines are skipped. */
-export async function readHistory(files: string[], take: (rec: HistoryEntry) => void, prefilter?: (line: string) => boolean): Promise<void> {
+export async function readHistory(files: HistorySource, take: (rec: HistoryEntry) => void, prefilter?: (line: string) => boolean): Promise<void> {
+  if (!Array.isArray(files)) return files.read(take, prefilter);
   for (const file of files) {
     await new LineTail(file).read((line) => {
       if (line.length < 2 || (prefilter && !prefilter(line))) return;
@@ -66,7 +78,7 @@ export async function readHistory(files: string[], take: (rec: HistoryEntry) => 
  * E.164 → time of the last send (ms since the epoch), over every campaign. Streams the files in
  * chunks; a missing file is an empty history.
  */
-export async function loadHistory(files: string[]): Promise<Map<string, number>> {
+export async function loadHistory(files: HistorySource): Promise<Map<string, number>> {
   const last = new Map<string, number>();
   await readHistory(files, (rec) => {
     const t = Date.parse(rec.at);
@@ -94,7 +106,7 @@ export function parseDuration(value: string, flag = '--min-interval'): number {
  * `--min-interval`: a lookup of when a recipient was last messaged by any campaign, answering
  * only for those messaged within the interval (undefined without the option).
  */
-export async function loadRecentlyMessaged(files: string[], minInterval: string | undefined): Promise<((to: string) => number | undefined) | undefined> {
+export async function loadRecentlyMessaged(files: HistorySource, minInterval: string | undefined): Promise<((to: string) => number | undefined) | undefined> {
   if (!minInterval) return undefined;
   const since = Date.now() - parseDuration(minInterval);
   const history = await loadHistory(files);

@@ -1,4 +1,4 @@
-import { readHistory } from './history.js';
+import { readHistory, type HistorySource } from './history.js';
 
 /**
  * The guard against the same campaign twice: who already got this approved template (name and
@@ -26,7 +26,7 @@ export type RepeatLookup = (to: string) => EarlierSend | undefined;
  * Recipients of `key` within the last `withinMs`, latest send each. Strings of campaign and
  * journal are shared between records, so a million recipients of one campaign cost one copy.
  */
-export async function loadRepeatGuard(files: string[], key: RepeatKey, withinMs: number, now = Date.now()): Promise<RepeatLookup> {
+export async function loadRepeatGuard(files: HistorySource, key: RepeatKey, withinMs: number, now = Date.now()): Promise<RepeatLookup> {
   const since = now - withinMs;
   const last = new Map<string, EarlierSend>();
   const interned = new Map<string, string>();

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import type { CampaignOptions } from '../config/load.js';
-import { classifyContacts, looksInternational, openCsv, optOutFiles, parseWhere, readOptOutList, resolveColumns } from '../contacts/index.js';
+import { classifyContacts, looksInternational, openCsv, parseWhere, readOptOutList, resolveColumns } from '../contacts/index.js';
 import { unreadableFinding } from '../contacts/optouts.js';
 import type { ClassifiedRow, ClassifyOptions, ContactSourceInfo, FindingSink, OpenedCsv } from '../contacts/types.js';
 import { readTemplate } from '../template/parse.js';
@@ -11,6 +10,7 @@ import type { ContactCounts, Finding } from '../findings.js';
 import { decide, Tally, verdictFinding, type VerdictContext } from '../campaign/verdict.js';
 import { UsageError } from '../errors.js';
 import { loadHistoryContext } from '../campaign/context.js';
+import { openStateStore } from '../store/state.js';
 import { compileRowChecks, type RowChecker } from './row-checks.js';
 
 export interface LintRequest {
@@ -56,6 +56,8 @@ export async function prepareLint(req: Omit<LintRequest, 'onFinding'>, opts: { c
   if (consentMaxAgeDays !== undefined && !(consentMaxAgeDays > 0)) {
     throw new UsageError('--consent-max-age must be a number of days above 0.');
   }
+  // An unreachable --store is said before anything is read.
+  const store = await openStateStore(options, req.cwd, req.env ?? {});
   const template = options.template ? await readTemplate(options.template) : null;
   const csv = await openCsv(req.contactsPath, { encoding: options.encoding, headerLine: options.headerLine, phoneColumn: options.phoneColumn });
   const columns = resolveColumns(csv.header, { phoneColumn: options.phoneColumn, consentColumn: options.consentColumn }, csv.path);
@@ -98,13 +100,16 @@ export async function prepareLint(req: Omit<LintRequest, 'onFinding'>, opts: { c
 
   const suppressed = new Set<string>();
   const lists = [...options.suppress];
-  for (const own of optOutFiles(req.cwd, req.env ?? {})) if (existsSync(own) && !lists.includes(own)) lists.push(own);
   for (const file of lists) {
     const list = await readOptOutList(file, { defaultCountry: options.defaultCountry });
     for (const n of list.numbers) suppressed.add(n);
     const unreadable = unreadableFinding(file, list);
     if (unreadable) templateFindings.push(unreadable);
   }
+  // The opt-outs of the folder (or of the shared store): the store was opened before any other work.
+  const own = await store.readOptOuts({ defaultCountry: options.defaultCountry, skip: lists });
+  for (const n of own.numbers) suppressed.add(n);
+  templateFindings.push(...own.findings);
 
   return {
     template,

@@ -57,7 +57,7 @@ export async function connectStore(url: string, opts: { timeoutMs?: number } = {
     await redis.ping();
   } catch (cause) {
     redis.disconnect();
-    throw new UsageError(`cannot reach the store ${shown}: ${(cause as Error).message.replace(url, shown)}.`, {
+    throw new UsageError(`cannot reach the store ${shown}: ${(cause as Error).message.replace(url, shown).replace(/\.$/, '')}.`, {
       hint: 'Start it (e.g. redis-server), check the address, or run without --store to keep state in .campaign/.',
       cause,
     });

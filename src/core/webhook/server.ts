@@ -4,9 +4,9 @@ import { relative } from 'node:path';
 import { CampaignError, UsageError } from '../errors.js';
 import type { JournalEvent } from '../journal/format.js';
 import { JournalIndex, type JournalHit } from './journals.js';
-import { appendOptOut, isOptOutButton, isOptOutCode, isOptOutText } from './optout.js';
+import { isOptOutButton, isOptOutCode, isOptOutText } from './optout.js';
 import { WEBHOOK_ROUTES, type WebhookItem, type WebhookRequest } from '../providers/index.js';
-import { optOutFiles } from '../contacts/optouts.js';
+import { openStateStore } from '../store/state.js';
 
 export interface WebhookServerOptions {
   host: string;
@@ -16,6 +16,8 @@ export interface WebhookServerOptions {
   /** Working directory: `.campaign/optouts.txt` goes here. */
   cwd: string;
   env: Record<string, string | undefined>;
+  /** `--store`: opt-outs go to the shared store instead of the folder's files (store/state.ts). */
+  store?: string;
   /** One line per notable event (opt-outs, unknown ids, rejected requests). Never a secret. */
   log: (line: string) => void;
   /** Request body limit, default 1 MB (→ 413). */
@@ -62,6 +64,7 @@ class HttpError extends Error {
  */
 export async function startWebhookServer(opts: WebhookServerOptions): Promise<WebhookServer> {
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
+  const store = await openStateStore({ store: opts.store }, opts.cwd, opts.env);
   const index = new JournalIndex({ journals: opts.journals, cwd: opts.cwd });
   await index.refresh();
   const warned = new Set<string>();
@@ -79,10 +82,10 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<We
   };
 
   async function recordOptOut(number: string, source: string, at: string, hit?: JournalHit, contextId?: string): Promise<void> {
-    const added = await appendOptOut(optOutFiles(opts.cwd, opts.env), number);
+    const added = (await store.addOptOuts([number])).length > 0;
     const target = hit ?? (await index.findRecipient(number, contextId));
     if (target) await index.record(target.journal, { type: 'optout', to: target.to, at, source });
-    log(`opt-out ${number} (${source})${added ? ' added to .campaign/optouts.txt' : ' already in .campaign/optouts.txt'}${target ? `, noted in ${show(target.journal)}` : ''}`);
+    log(`opt-out ${number} (${source})${added ? ` added to ${store.where}` : ` already in ${store.where}`}${target ? `, noted in ${show(target.journal)}` : ''}`);
   }
 
   async function handleItems(items: WebhookItem[]): Promise<void> {
