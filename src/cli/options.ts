@@ -47,6 +47,7 @@ const WEBHOOK_OPTIONS = [
 ] as const;
 const REPORT_OPTIONS = [
   { key: 'html', flag: '--html <file>', help: 'write a self-contained HTML report', value: z.string() } as OptionSpec<'html', string>,
+  STORE_OPTION,
   ...OUTPUT,
 ] as const;
 

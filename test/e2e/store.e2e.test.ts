@@ -157,5 +157,8 @@ describe.skipIf(!hasRedis)('opt-outs and history in a Redis store', () => {
     expect(skipped.length).toBe(1);
     // The send recorded its history in the store: the other folder's lint sees the seven.
     expect((await lintJson(s.b, s.envB, ['--store', s.store])).contacts).toMatchObject({ already_messaged: 7, suppressed: 1 });
+    // The report counts opt-outs the store knows, not only the folder's own list.
+    const report = JSON.parse((await runCli(['report', 'contacts.journal.jsonl', '--json', '--store', s.store], { cwd: s.a, env: s.envA })).stdout);
+    expect(report.opted_out).toBe(1);
   }, 90_000);
 });

@@ -4,13 +4,18 @@ import path from 'node:path';
 import { InputError } from '../../core/errors.js';
 import { buildReport, renderHtml } from '../../core/report/index.js';
 import { optOutsPath } from '../../core/contacts/optouts.js';
+import { loadEnv } from '../../core/config/load.js';
+import { openStateStore } from '../../core/store/state.js';
 import { colourFor } from '../output.js';
 import { display } from './shared.js';
 
 /** `campaign report <journal>`: the funnel, failures by code, sends over time; `--html` and `--json`. */
 export async function runReport(journalPath: string, flags: Record<string, unknown>): Promise<number> {
   if (!existsSync(journalPath)) throw new InputError('no such journal.', { file: journalPath, hint: 'Give the .jsonl file that `campaign send` wrote.' });
-  const report = await buildReport(journalPath, { optoutsFile: optOutsPath(process.cwd()) });
+  // With a shared store, who opted out is there (the webhook writes it), not in .campaign/.
+  const store = (flags.store as string | undefined) ?? loadEnv(process.cwd()).CAMPAIGN_STORE;
+  const optouts = store ? (await (await openStateStore({ store }, process.cwd(), loadEnv(process.cwd()))).readOptOuts()).numbers : undefined;
+  const report = await buildReport(journalPath, optouts ? { optouts } : { optoutsFile: optOutsPath(process.cwd()) });
   if (flags.html) {
     const file = path.resolve(String(flags.html));
     await writeFile(file, renderHtml(report, { source: display(journalPath) }));

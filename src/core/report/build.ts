@@ -83,13 +83,15 @@ export interface Report {
 export interface ReportOptions {
   /** Opt-outs list (`.campaign/optouts.txt`, any format lint reads); a missing file is fine. */
   optoutsFile?: string;
+  /** The opt-outs already read (from the shared store): used instead of `optoutsFile`. */
+  optouts?: ReadonlySet<string>;
   /** For national numbers in that list. */
   defaultCountry?: string;
 }
 
 /** Builds the report from a journal file, read leniently: damaged lines are counted, not fatal. */
 export async function buildReport(journalPath: string, opts: ReportOptions = {}): Promise<Report> {
-  const optouts = opts.optoutsFile ? (await readOptOutList(opts.optoutsFile, { defaultCountry: opts.defaultCountry, missing: 'empty' })).numbers : undefined;
+  const optouts = opts.optouts ?? (opts.optoutsFile ? (await readOptOutList(opts.optoutsFile, { defaultCountry: opts.defaultCountry, missing: 'empty' })).numbers : undefined);
   const view = new ReportView();
   const read = await streamJournal(journalPath, (e) => view.add(e), { lenient: true });
   if (read.header === null && view.reducer.recipients.size === 0 && read.unreadable > 0) {
