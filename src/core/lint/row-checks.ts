@@ -88,7 +88,8 @@ export function compileRowChecks(t: Template, binding: ColumnBinding): RowChecke
   const headerCache = new Map<string, Finding[]>();
 
   const scanValue = (value: string) =>
-    remember(valueCache, value, () => ({ findings: scanText(value), hasLink: extractLinks(value).length > 0 }));
+    // A link needs a dot or a scheme: most values (names, cities) are spared the link scan.
+    remember(valueCache, value, () => ({ findings: scanText(value), hasLink: /[.:]/.test(value) && extractLinks(value).length > 0 }));
 
   /** The offline link rules on the rendered message, reporting only links the data built. */
   const bodyLinkFindings = (record: Record<string, string>, text: string, columns: string[]) => {
