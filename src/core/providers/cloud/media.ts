@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { HttpClient } from '../http.js';
-import { isRecord } from '../shared.js';
+import { isRecord } from '../common.js';
 import type { MediaUpload, UploadResult } from '../types.js';
 
 /** The types the Cloud API takes for template header media (providers.md §1.11), by extension. */

@@ -1,5 +1,5 @@
 import { createHttpClient, type HttpClient } from '../http.js';
-import { createProviderFrom, defaultUserAgent, isRecord, readBaseUrl, readCode, requireEnv, secretValues, toDigits } from '../shared.js';
+import { createProviderFrom, defaultUserAgent, isRecord, readBaseUrl, readCode, requireEnv, secretValues, toDigits } from '../common.js';
 import type { OutboundMessage, Provider, ProviderEnv, ProviderOptions } from '../types.js';
 import { classifyCloud } from './codes.js';
 import { uploadCloudMedia } from './media.js';

@@ -1,5 +1,5 @@
 import { CampaignError } from '../../errors.js';
-import { secretValues } from '../shared.js';
+import { secretValues } from '../common.js';
 import { get, hasPlaceholder, httpError, need, normLang, paramFormat, placeholders, upper } from '../template-fetch.js';
 import type { ApprovedButton, ApprovedTemplate, FetchApprovedTemplate } from '../types.js';
 import { CLOUD_DEFAULT_API_URL, CLOUD_SECRET_VARS } from './send.js';

@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { CLOUD_CODES, CLOUD_TITLE, cloudCodeKey } from '../cloud/codes.js';
 import { describeCode } from '../codes.js';
-import { isRecord } from '../shared.js';
+import { isRecord } from '../common.js';
 import type { SandboxFaults } from '../types.js';
 
 /**

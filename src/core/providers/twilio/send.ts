@@ -1,5 +1,5 @@
 import { formatBasicAuth } from '../http.js';
-import { createProviderFrom, readBaseUrl, readCode, requireEnv, secretValues } from '../shared.js';
+import { createProviderFrom, readBaseUrl, readCode, requireEnv, secretValues } from '../common.js';
 import type { OutboundMessage, Provider, ProviderEnv, ProviderOptions } from '../types.js';
 import { classifyTwilio } from './codes.js';
 

@@ -1,7 +1,7 @@
 import { CampaignError, UsageError } from '../../errors.js';
 import type { TemplateMeta } from '../../template/types.js';
 import { formatBasicAuth } from '../http.js';
-import { secretValues } from '../shared.js';
+import { secretValues } from '../common.js';
 import { get, hasPlaceholder, httpError, need, paramFormat, placeholders, upper } from '../template-fetch.js';
 import type { ApprovedButton, ApprovedTemplate, FetchApprovedTemplate, ProviderEnv } from '../types.js';
 import { TWILIO_SECRET_VARS } from './send.js';

@@ -1,6 +1,6 @@
 import { buildTemplateComponents } from '../cloud/send.js';
 import { formatBasicAuth } from '../http.js';
-import { createProviderFrom, isRecord, readBaseUrl, requireEnv, secretValues, toDigits } from '../shared.js';
+import { createProviderFrom, isRecord, readBaseUrl, requireEnv, secretValues, toDigits } from '../common.js';
 import type { OutboundMessage, Provider, ProviderEnv, ProviderOptions } from '../types.js';
 import { classifyVonage } from './codes.js';
 
