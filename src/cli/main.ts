@@ -41,6 +41,13 @@ async function run(p: ParsedCommand): Promise<number> {
   }
 }
 
+// `campaign --help | head`: a reader that stops early is no error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.OK);
+  });
+}
+
 // The one place that turns errors into exit codes (changesets' src/index.ts).
 try {
   process.exitCode = await run(parseArgv(process.argv.slice(2)));

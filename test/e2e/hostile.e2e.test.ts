@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../helpers/build-once.js';
 import { makeContacts, TEMPLATE } from '../helpers/make-contacts.js';
-import { runCli, tempDir } from '../helpers/run-cli.js';
+import { runCli, startCli, tempDir } from '../helpers/run-cli.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -106,4 +106,15 @@ describe('a journal damaged in the middle', () => {
     const report = JSON.parse((await runCli(['report', 'contacts.journal.jsonl', '--json'], { cwd: d })).stdout);
     expect(report.unreadable_lines).toBe(1);
   }, 60_000);
+});
+
+describe('a reader that stops early', () => {
+  it('`campaign --help | head -1`: no stack trace, exit 0', async () => {
+    const d = dir();
+    const run = startCli(['--help'], { cwd: d });
+    run.child.stdout!.destroy();
+    const r = await run.done;
+    expect(r.stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(r.code).toBe(0);
+  });
 });

@@ -10,6 +10,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../helpers/build-once.js';
 import { makeContacts, TEMPLATE } from '../helpers/make-contacts.js';
 import { readJsonl, runCli, startCli, tempDir, waitFor } from '../helpers/run-cli.js';
+import { startFakeCloud } from '../helpers/fake-cloud.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -55,13 +56,27 @@ describe('the same campaign again', () => {
 
   it('from another folder with a copy of the list: the user-level history sees it', async () => {
     const s = setup();
-    expect((await send(s.a, [], s.env)).code).toBe(0);
-    const other = await send(s.b, [], s.env);
+    const fake = await startFakeCloud();
+    cleanups.push(() => fake.close());
+    const cloud = (dir: string, extra: string[], env: Record<string, string>) =>
+      runCli(['send', 'contacts.csv', '--template', 'message.md', '--yes', '--rate', '100', '--provider', 'cloud', ...extra], { cwd: dir, env: { ...fake.env, ...env } });
+    expect((await cloud(s.a, [], s.env)).code).toBe(0);
+    const other = await cloud(s.b, [], s.env);
     expect(other.code, other.stderr).toBe(0);
-    expect(outbox(s.b)).toEqual([]);
+    expect(fake.tos()).toEqual(s.sendable); // once each, from the first folder
     // Without the shared state directory (another user), the folder alone knows nothing.
-    const stranger = await send(s.b, ['--journal', 'stranger.jsonl'], { CAMPAIGN_HOME: path.join(s.b, 'other-home') });
+    const stranger = await cloud(s.b, ['--journal', 'stranger.jsonl'], { CAMPAIGN_HOME: path.join(s.b, 'other-home') });
     expect(stranger.code).toBe(0);
+    expect(fake.tos()).toEqual([...s.sendable, ...s.sendable]);
+  }, 60_000);
+
+  it('the sandbox keeps its history to the folder: the sample can be tried in a second folder', async () => {
+    const s = setup();
+    expect((await send(s.a, [], s.env)).code).toBe(0);
+    expect((await send(s.b, [], s.env)).code).toBe(0);
+    expect(outbox(s.b)).toEqual(s.sendable);
+    // In the same folder, another journal is still the same campaign again.
+    expect((await send(s.b, ['--journal', 'again.jsonl'], s.env)).code).toBe(0);
     expect(outbox(s.b)).toEqual(s.sendable);
   }, 60_000);
 

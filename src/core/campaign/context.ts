@@ -28,7 +28,10 @@ export async function loadHistoryContext(
   options: Pick<CampaignOptions, 'provider' | 'minInterval' | 'repeatAfter' | 'allowRepeat' | 'store'>,
   template: Template | null,
 ): Promise<HistoryContext> {
-  const files = (await openStateStore(options, cwd, env)).history;
+  // The sandbox sends nothing anywhere: without a store its sends stay in the folder's own
+  // history, so trying the sample in a second folder is not taken for the same campaign again.
+  const stateEnv = options.provider === 'sandbox' && !options.store ? {} : env;
+  const files = (await openStateStore(options, cwd, stateEnv)).history;
   const repeatKey = repeatKeyFor(template, options, env);
   const ctx: HistoryContext = { files, repeatKey, lastMessaged: await loadRecentlyMessaged(files, options.minInterval) };
   if (repeatKey && !options.allowRepeat) {
