@@ -41,10 +41,11 @@ async function run(p: ParsedCommand): Promise<number> {
   }
 }
 
-// `campaign --help | head`: a reader that stops early is no error.
+// `campaign --help | head`, or a closed terminal: a reader that went away is no error, and never
+// a reason to stop before the journal is flushed. What it misses it misses; the work goes on.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.OK);
+    if (err.code !== 'EPIPE' && err.code !== 'EIO') throw err;
   });
 }
 
