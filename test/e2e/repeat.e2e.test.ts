@@ -3,14 +3,14 @@
  * machine, messages nobody again unless asked (--allow-repeat); a different approved template
  * goes out. Opt-outs the webhook receives in one folder protect campaigns in the others.
  */
-import { createHmac } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../helpers/build-once.js';
 import { makeContacts, TEMPLATE } from '../helpers/make-contacts.js';
-import { readJsonl, runCli, startCli, tempDir, waitFor } from '../helpers/run-cli.js';
+import { readJsonl, runCli, tempDir, waitFor } from '../helpers/run-cli.js';
 import { startFakeCloud } from '../helpers/fake-cloud.js';
+import { postMetaReply, startWebhook } from '../helpers/webhook.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -102,20 +102,10 @@ describe('opt-outs across folders', () => {
   it('a "BAJA" received by the webhook in one folder keeps that number out of a lint and a send in another', async () => {
     const s = setup();
     const secret = 'app-secret';
-    const hook = startCli(['webhook', '--port', '0'], { cwd: s.a, env: { ...s.env, WHATSAPP_APP_SECRET: secret }, timeoutMs: 60_000 });
-    cleanups.push(async () => {
-      hook.child.kill('SIGTERM');
-      await hook.done.catch(() => undefined);
-    });
-    await waitFor(() => /listening on (http:\/\/\S+)/.test(hook.stderr()), 10_000, 'the webhook');
-    const url = /listening on (http:\/\/\S+)/.exec(hook.stderr())![1];
+    const hook = await startWebhook([], { cwd: s.a, env: { ...s.env, WHATSAPP_APP_SECRET: secret } });
+    cleanups.push(hook.stop);
     const from = s.sendable[2].slice(1);
-    const body = JSON.stringify({
-      object: 'whatsapp_business_account',
-      entry: [{ id: 'W', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: 'SANDBOX' }, messages: [{ from, id: 'wamid.IN1', timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: 'BAJA' } }] } }] }],
-    });
-    const res = await fetch(`${url}/webhooks/cloud`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` }, body });
-    expect(res.status).toBe(200);
+    expect(await postMetaReply(hook.url, secret, from, 'BAJA')).toBe(200);
     await waitFor(() => {
       try {
         return readFileSync(path.join(s.home, 'optouts.txt'), 'utf8').includes(`+${from}`);

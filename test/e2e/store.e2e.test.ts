@@ -2,7 +2,6 @@
  * Opt-outs and history in a shared Redis store (--store, issue 11), against a real redis-server:
  * folders with nothing in common on disk (each its own CAMPAIGN_HOME) share them only through it.
  */
-import { createHmac } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import { ensureBuilt } from '../helpers/build-once.js';
 import { makeContacts } from '../helpers/make-contacts.js';
 import { hasRedis, startRedis } from '../helpers/redis.js';
 import { readJsonl, runCli, startCli, tempDir, waitFor } from '../helpers/run-cli.js';
+import { postMetaReply, startWebhook } from '../helpers/webhook.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -49,20 +49,10 @@ describe.skipIf(!hasRedis)('opt-outs and history in a Redis store', () => {
   it('an opt-out received by `webhook --store` in one folder is suppressed by `lint --store` in another', async () => {
     const s = setup();
     const secret = 'app-secret';
-    const hook = startCli(['webhook', '--port', '0', '--store', s.store], { cwd: s.a, env: { ...s.envA, WHATSAPP_APP_SECRET: secret }, timeoutMs: 60_000 });
-    cleanups.push(async () => {
-      hook.child.kill('SIGTERM');
-      await hook.done.catch(() => undefined);
-    });
-    await waitFor(() => /listening on (http:\/\/\S+)/.test(hook.stderr()), 10_000, 'the webhook');
-    const url = /listening on (http:\/\/\S+)/.exec(hook.stderr())![1];
+    const hook = await startWebhook(['--store', s.store], { cwd: s.a, env: { ...s.envA, WHATSAPP_APP_SECRET: secret } });
+    cleanups.push(hook.stop);
     const from = s.sendable[2].slice(1);
-    const body = JSON.stringify({
-      object: 'whatsapp_business_account',
-      entry: [{ id: 'W', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: 'SANDBOX' }, messages: [{ from, id: 'wamid.IN1', timestamp: String(Math.floor(Date.now() / 1000)), type: 'text', text: { body: 'BAJA' } }] } }] }],
-    });
-    const res = await fetch(`${url}/webhooks/cloud`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}` }, body });
-    expect(res.status).toBe(200);
+    expect(await postMetaReply(hook.url, secret, from, 'BAJA')).toBe(200);
     expect(hook.stderr()).toContain(`opt-out +${from} (keyword) added to ${s.store}`);
     // Only in the store: neither folder's files hold it, so nothing else can explain the lint below.
     expect(existsSync(path.join(s.a, '.campaign', 'optouts.txt'))).toBe(false);

@@ -115,3 +115,14 @@ export async function waitFor(check: () => boolean, timeoutMs = 10_000, what = '
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** The most times in any 1 s window [t, t + 1000): what a provider counting per second would see. */
+export function fullestSecond(times: number[]): number {
+  const t = [...times].sort((a, b) => a - b);
+  let worst = 0;
+  for (let hi = 0, lo = 0; hi < t.length; hi++) {
+    while (t[hi] - t[lo] >= 1000) lo++;
+    worst = Math.max(worst, hi - lo + 1);
+  }
+  return worst;
+}

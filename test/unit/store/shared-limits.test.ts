@@ -5,6 +5,7 @@ import { GateHaltError } from '../../../src/core/dispatch/rate-gate.js';
 import { businessOf, StoreDailyLimit } from '../../../src/core/store/daily.js';
 import { StoreRateGate } from '../../../src/core/store/rate.js';
 import { redisAvailable, startRedis, type RunningRedis } from '../../helpers/redis.js';
+import { fullestSecond } from '../../helpers/run-cli.js';
 
 let server: RunningRedis;
 const clients: Redis[] = [];
@@ -24,16 +25,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** The most starts in any 1 s window (inclusive of both ends' nearness: [t, t + 1000)). */
-function fullest(times: number[]): number {
-  const t = [...times].sort((a, b) => a - b);
-  let worst = 0;
-  for (let hi = 0, lo = 0; hi < t.length; hi++) {
-    while (t[hi] - t[lo] >= 1000) lo++;
-    worst = Math.max(worst, hi - lo + 1);
-  }
-  return worst;
-}
 
 describe.skipIf(!redisAvailable)('StoreRateGate', () => {
   it('three gates on one sender at --rate 40 each start at most 40 in any 1 s together, and reach most of it', async () => {
@@ -58,7 +49,7 @@ describe.skipIf(!redisAvailable)('StoreRateGate', () => {
       }),
     );
     expect(starts.length).toBe(3 * N);
-    expect(fullest(starts)).toBeLessThanOrEqual(40);
+    expect(fullestSecond(starts)).toBeLessThanOrEqual(40);
     // 180 starts at 40/s: the first 40 at once, then ≥ 3.5 s; most of the rate means under 5 s.
     const span = Math.max(...starts) - Math.min(...starts);
     expect(span).toBeGreaterThanOrEqual(3400);
