@@ -5,6 +5,7 @@ import type { ChalkInstance } from 'chalk';
 import { planSend, runSend as runCampaign, type SendPlan, type PlanRequest, type RunResult } from '../../core/campaign/send.js';
 import type { CampaignOptions } from '../../core/config/load.js';
 import type { DispatchEvent } from '../../core/dispatch/dispatcher.js';
+import { figuresText, type WaveProgress } from '../../core/campaign/ramp.js';
 import { InputError, UsageError } from '../../core/errors.js';
 import { readJournalHeader, standingHalt, summariseJournal } from '../../core/journal/reader.js';
 import { meaningOf, type ProviderName } from '../../core/providers/index.js';
@@ -164,6 +165,7 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: { json?: boolean
         progress = new Progress(total, provider, c, json, oraModule);
       },
       onEvent: (e) => progress?.event(e),
+      onWave: (w) => progress?.wave(w),
     });
   } finally {
     progress?.stop();
@@ -177,6 +179,17 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: { json?: boolean
     return signalExit(stoppedBy ?? 'SIGINT');
   }
   const code = finish(summary, json, c, err, result);
+  if (result.ramp) {
+    const resume = `campaign resume ${display(plan.journalPath)}`;
+    if (result.ramp.reason === 'ramp-blind') {
+      err(c.red.bold(`Stopped: ${result.ramp.detail}.`));
+      err(`Is \`campaign webhook\` running, and is it the callback URL at the provider? Then ${resume} judges the wave with the callbacks that arrived; or ${resume} --ramp-blind goes on without them.`);
+    } else {
+      err(c.red.bold(`Halted for the account's safety (ramp-health): ${result.ramp.detail}.`));
+      err(`The next wave was not sent. Review the wave (campaign report ${display(plan.journalPath)}); ${resume} judges it again with the callbacks then, so to go on anyway raise the threshold it crossed (e.g. --ramp-max-optouts 3%) or send the rest at once with --ramp all.`);
+    }
+    return EXIT.FAILURES;
+  }
   if (result.halted) {
     err(c.red.bold(`Halted for the account's safety: ${result.halted.reason}${result.halted.code ? ` (code ${result.halted.code}: ${meaningOf(o.provider as ProviderName, result.halted.code)})` : ''}.`));
     err(`Fix the cause, then continue with: campaign resume ${display(plan.journalPath)}`);
@@ -204,6 +217,7 @@ function printSummary(plan: SendPlan, o: CampaignOptions, c: ChalkInstance, coll
   err(`  provider   ${o.provider}, at most ${o.rate}/s, ${o.concurrency} in flight${o.window ? `, only ${o.window}${o.tz ? ` ${o.tz}` : ''}` : ''}${o.dailyLimit ? `, ${o.dailyLimit}/24 h` : ''}`);
   const ready = plan.toSend - plan.outsideWindowNow;
   err(`  ETA        ${formatDuration(ready / o.rate)} at the ceiling${plan.outsideWindowNow ? `, and ${count(plan.outsideWindowNow)} outside their sending window now go when it opens` : ''}`);
+  if (o.ramp) err(`  waves      --ramp ${o.ramp}: each wave but the last is watched ${o.rampWait} and judged (halt above ${o.rampMaxOptouts}% opted out or ${o.rampMaxFailed}% failed, or below ${o.rampMinDelivered}% delivered)${o.rampBlind ? '; --ramp-blind: unjudged waves go on' : ''}`);
   err(`  journal    ${display(plan.journalPath)}`);
   const warnings = collector.count('warning') + collector.count('error');
   if (warnings) err(c.dim(`  lint       ${plural(warnings, 'row finding')} (run campaign lint for the list)`));
@@ -329,6 +343,22 @@ class Progress {
     else if (e.type === 'waiting' && e.until) this.note(`everyone left is outside their sending window; resuming at ${e.until.toLocaleString()}`);
   }
 
+  private waveState?: WaveProgress;
+
+  wave(w: WaveProgress): void {
+    const changed = this.waveState?.n !== w.n || this.waveState?.phase !== w.phase;
+    this.waveState = w;
+    if (w.phase === 'sending' && changed) this.note(`wave ${w.n}/${w.of}: sending`);
+    else if (w.phase === 'waiting' && changed) this.note(`wave ${w.n}/${w.of} sent (${w.figures.size}); watching its callbacks for ${formatDuration((w.leftMs ?? 0) / 1000)} before the next wave`);
+    else if (w.phase === 'judged') {
+      const how = w.early ? 'every recipient has a final callback, so the wait ended early; ' : '';
+      const verdict = w.verdict === 'ok' ? this.c.green('healthy') : w.verdict === 'blind' ? this.c.yellow('not judged (no callbacks), going on: --ramp-blind') : this.c.red(w.verdict === 'halt' ? 'halt' : 'cannot be judged');
+      this.note(`wave ${w.n}/${w.of}: ${how}${verdict} (${figuresText(w.figures)})`);
+    }
+    if (this.spinner) this.spinner.text = this.text();
+    else if (w.phase === 'waiting' && changed) process.stderr.write(`${this.text()}\n`);
+  }
+
   private note(line: string): void {
     if (this.spinner) this.spinner.clear();
     process.stderr.write(`${line}\n`);
@@ -344,7 +374,9 @@ class Progress {
     const ready = Math.max(0, remaining - this.deferred);
     const eta = ready === 0 ? (this.deferred ? 'when their window opens' : '…') : avg > 0 ? formatDuration(ready / avg) : '…';
     const later = this.deferred && this.deferredUntil ? ` · ${this.deferred} waiting for their window (first at ${this.deferredUntil.toLocaleTimeString()})` : '';
-    return `${this.sent} sent, ${this.failed} failed${this.uncertain ? `, ${this.uncertain} uncertain` : ''}, ${remaining} remaining · ${this.rate}/s · ETA ${eta}${later}`;
+    const w = this.waveState;
+    const wave = w ? ` · wave ${w.n}/${w.of}${w.phase === 'waiting' ? `, waiting ${formatDuration((w.leftMs ?? 0) / 1000)} more` : ''}: ${figuresText(w.figures)}` : '';
+    return `${this.sent} sent, ${this.failed} failed${this.uncertain ? `, ${this.uncertain} uncertain` : ''}, ${remaining} remaining · ${this.rate}/s · ETA ${eta}${later}${wave}`;
   }
 
   stop(): void {

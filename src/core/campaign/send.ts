@@ -15,6 +15,7 @@ import { loadHistory, recordSends, type HistoryEntry, type HistorySource } from 
 import { loadHistoryContext, type HistoryContext } from './context.js';
 import { JOURNAL_VERSION, type JournalEvent, type JournalHeader, type MediaEvent } from '../journal/format.js';
 import { FeedbackWatcher, type FeedbackVerdict } from './watch.js';
+import { parseRamp, rampWaitMs, readWaveLog, runWaves, type RampOutcome, type RampStep, type WaveLog, type WaveProgress } from './ramp.js';
 import { readJournalHeader, summariseJournal, type JournalSummary, type RecipientRecord } from '../journal/reader.js';
 import { openJournal, type JournalWriter } from '../journal/writer.js';
 import type { ContactCounts, Finding } from '../findings.js';
@@ -54,6 +55,8 @@ export async function sha256File(file: string): Promise<string> {
 const RECORDED: (keyof CampaignOptions)[] = [
   'provider', 'rate', 'concurrency', 'defaultCountry', 'suppress', 'where', 'window', 'tz', 'dailyLimit',
   'encoding', 'phoneColumn', 'consentColumn', 'consentYes', 'international', 'headerLine', 'consentMaxAge', 'minInterval', 'repeatAfter', 'allowRepeat', 'maxRetries', 'timeoutMs', 'maxFailureRate',
+  // A resume goes on with the same wave plan (campaign/ramp.ts).
+  'ramp', 'rampWait', 'rampBlind', 'rampMaxOptouts', 'rampMaxFailed', 'rampMinDelivered',
 ];
 
 export function recordedOptions(o: CampaignOptions): Record<string, unknown> {
@@ -193,6 +196,7 @@ function sendWindowOf(o: CampaignOptions): SendWindow | undefined {
 export async function planSend(req: PlanRequest): Promise<SendPlan> {
   // Everything that can be wrong with the options is said before any work (and any prompt).
   sendWindowOf(req.options);
+  rampOf(req.options);
   if (!req.options.template) {
     throw new UsageError('there is no message to send: no template was given.', {
       hint: 'Pass --template FILE, or set `template:` in campaign.yaml (see `campaign init`).',
@@ -309,6 +313,8 @@ export interface RunHooks {
   onNotice?: (line: string) => void;
   /** Called once the provider is ready, before the first request. `force` drops the requests in flight. */
   onStart?: (info: { provider: string; total: number; outbox?: string; force: () => void }) => void;
+  /** Canary waves: the wave being sent, its wait and its verdict (campaign/ramp.ts). */
+  onWave?: (p: WaveProgress) => void;
 }
 
 export interface RunResult extends DispatchResult {
@@ -316,6 +322,16 @@ export interface RunResult extends DispatchResult {
   skippedWritten: number;
   /** A dry run: where the plan was written, and how many messages it holds. */
   dryRun?: { file: string; messages: number };
+  /** A canary wave's verdict halted the campaign. */
+  ramp?: RampOutcome['halt'];
+}
+
+/** `--ramp` and `--ramp-wait`, checked before any work; null without a ramp (or with `--ramp all`: one wave is no ramp). */
+function rampOf(o: CampaignOptions): { steps: RampStep[]; waitMs: number } | null {
+  if (o.ramp === undefined || o.ramp === '') return null;
+  const steps = parseRamp(o.ramp);
+  const waitMs = rampWaitMs(o.rampWait);
+  return steps.length > 1 ? { steps, waitMs } : null;
 }
 
 /** The header as the report names it: its kind and the URL or the file's name. */
@@ -458,12 +474,21 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     const forward = () => inner.abort(signal.reason);
     signal.addEventListener('abort', forward, { once: true });
     const state = await openStateStore(o, req.cwd, req.env);
+    const watchFrom = (await statOrNull(plan.journalPath))?.size ?? 0;
     const watcher = new FeedbackWatcher(
       plan.journalPath,
-      (await statOrNull(plan.journalPath))?.size ?? 0,
+      watchFrom,
       undefined,
       await state.followOptOuts({ defaultCountry: o.defaultCountry }),
     );
+    const ramp = rampOf(o);
+    // A resume of a ramped journal: where its wave plan stands, and the callbacks it already holds.
+    let waveLog: WaveLog | null = null;
+    if (ramp && !dry && watchFrom > 0) {
+      waveLog = await readWaveLog(plan.journalPath, (line) => {
+        if (line.type === 'status' || line.type === 'optout') watcher.seed(line);
+      });
+    }
     let feedbackHalt: FeedbackVerdict | null = null;
     // Cross-campaign history (--daily-limit, --min-interval of later campaigns) is written as the
     // run goes, about once a second, so a killed run still counts; uncertain ones count as messaged.
@@ -486,28 +511,60 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
         }
       }, () => undefined);
     }, 250);
-    const result = await dispatch(
-      work(),
-      { provider, journal, gate, ...(clock ? { now, sleep: clock.sleep } : {}) },
-      {
-        concurrency: o.concurrency,
-        maxRetries: o.maxRetries,
-        maxFailureRate: o.maxFailureRate,
-        dailyLimit: o.dailyLimit,
-        ...(await dailyLimitOf(o, store, senderId, req.env, ctx.history.files, states)),
-        window,
-        skipReason: (item) => (watcher.optedOut.has(item.to) ? 'opted-out' : null),
-      },
-      inner.signal,
-      (e) => {
-        // A provider's opt-out code: the shared store hears of it at once, for every other sender.
-        if (e.type === 'failed' && e.to && OPT_OUT_CODES.has(String(e.code)) && !dry) void state.optOutFromSend(e.to).catch(() => undefined);
-        if ((e.type === 'sent' || e.type === 'uncertain') && e.to) {
-          if (!dry) historyBuffer.push({ to: e.to, at: nowIso(), campaign: plan.campaign, ...ctx.history.repeatKey, journal: plan.journalPath });
-          if (e.type === 'sent') watcher.noteSent(e.to);
-        }
-        hooks.onEvent?.(e);
-      },
+    const daily = await dailyLimitOf(o, store, senderId, req.env, ctx.history.files, states);
+    const sentTimes = Array.isArray(daily.sentInLast24h) ? (daily.sentInLast24h as number[]) : undefined;
+    const runDispatch = (items: AsyncIterable<WorkItem> | Iterable<WorkItem>) =>
+      dispatch(
+        items,
+        { provider, journal, gate, ...(clock ? { now, sleep: clock.sleep } : {}) },
+        {
+          concurrency: o.concurrency,
+          maxRetries: o.maxRetries,
+          maxFailureRate: o.maxFailureRate,
+          dailyLimit: o.dailyLimit,
+          // Each wave is its own dispatch: it counts the waves before it in this run too.
+          ...daily,
+          ...(sentTimes ? { sentInLast24h: sentTimes } : {}),
+          window,
+          skipReason: (item) => (watcher.optedOut.has(item.to) ? 'opted-out' : null),
+        },
+        inner.signal,
+        (e) => {
+          // A provider's opt-out code: the shared store hears of it at once, for every other sender.
+          if (e.type === 'failed' && e.to && OPT_OUT_CODES.has(String(e.code)) && !dry) void state.optOutFromSend(e.to).catch(() => undefined);
+          if ((e.type === 'sent' || e.type === 'uncertain') && e.to) {
+            if (!dry) historyBuffer.push({ to: e.to, at: nowIso(), campaign: plan.campaign, ...ctx.history.repeatKey, journal: plan.journalPath });
+            if (e.type === 'sent') watcher.noteSent(e.to);
+            if (ramp) sentTimes?.push(now().getTime());
+          }
+          if ((e.type === 'sent' || e.type === 'uncertain' || e.type === 'failed') && e.to) watcher.addToWave(e.to);
+          hooks.onEvent?.(e);
+        },
+      );
+    let rampHalt: RampOutcome['halt'];
+    const result = await (ramp
+      ? runWaves({
+          ...ramp,
+          blind: o.rampBlind,
+          limits: { maxOptOuts: o.rampMaxOptouts, maxFailed: o.rampMaxFailed, minDelivered: o.rampMinDelivered },
+          dry,
+          base: plan.alreadyDone + plan.toSend,
+          reached: [...(states?.values() ?? [])].filter((r) => r.attempts > 0).length,
+          toSend: plan.toSend,
+          log: waveLog,
+          journal,
+          watcher,
+          items: work(),
+          dispatch: runDispatch,
+          now,
+          sleep: clock ? clock.sleep : sleepFor,
+          signal: inner.signal,
+          onWave: hooks.onWave,
+        }).then((r) => {
+          rampHalt = r.halt;
+          return r.result;
+        })
+      : runDispatch(work())
     ).finally(() => {
       clearInterval(watching);
       signal.removeEventListener('abort', forward);
@@ -524,7 +581,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
       await recorder.finish();
       return { ...result, journalPath: plan.journalPath, skippedWritten, dryRun: { file: planFile, messages: recorder.messages } };
     }
-    return { ...result, journalPath: plan.journalPath, skippedWritten };
+    return { ...result, journalPath: plan.journalPath, skippedWritten, ...(rampHalt ? { ramp: rampHalt } : {}) };
   } catch (err) {
     failure = err;
     throw err;
@@ -537,6 +594,22 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     // A full disk mid-send: the journal holds every line up to the fault; say so plainly.
     if (fault) throw (dry ? diskError(fault, planFile, { sending: false }) : diskError(fault, plan.journalPath, { sending: true, journal: plan.journalPath })) ?? fault;
   }
+}
+
+/** The wait between waves: a real sleep that ends early on abort. */
+function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** Uploaded media ids stay valid 30 days: one older than this is uploaded again rather than expire mid-send. */

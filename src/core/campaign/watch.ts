@@ -2,7 +2,7 @@ import { OptOutFollower } from '../contacts/optouts.js';
 import type { OptOutSource } from '../store/state.js';
 import type { JournalLine } from '../journal/format.js';
 import { JournalFollower } from '../journal/reader.js';
-import { JournalReducer } from '../journal/state.js';
+import { JournalReducer, REACHED_DELIVERED, type RecipientRecord } from '../journal/state.js';
 
 /**
  * While a send runs, `campaign webhook` appends `status` and `optout` events to the same
@@ -31,6 +31,38 @@ export interface FeedbackVerdict {
  * delivery here is what `status` and `report` count as failed: a `failed` callback after a
  * `delivered` one is no failure, and repeated callbacks count one recipient once.
  */
+/** What the callbacks say so far about one canary wave's recipients (ramp.ts judges it). */
+export interface WaveFigures {
+  /** Recipients the wave messaged. */
+  size: number;
+  delivered: number;
+  /** Failed at delivery (a `failed` callback not undone by a delivered one). */
+  failed: number;
+  optedOut: number;
+  /** Recipients with any status callback: none at all means the wave cannot be judged. */
+  callbacks: number;
+  /** Recipients with a final callback state (delivered, read or failed): all of them ends the wait early. */
+  final: number;
+}
+
+/** One wave's figures from the reduced records of its recipients: the send's judge and the report count alike. */
+export function countWave(members: Iterable<string>, record: (to: string) => RecipientRecord | undefined, optedOut: (to: string) => boolean = () => false): WaveFigures {
+  const f: WaveFigures = { size: 0, delivered: 0, failed: 0, optedOut: 0, callbacks: 0, final: 0 };
+  for (const to of members) {
+    f.size++;
+    const r = record(to);
+    if (r?.optedOut || optedOut(to)) f.optedOut++;
+    if (!r) continue;
+    const delivered = r.reach >= REACHED_DELIVERED;
+    const failed = r.state === 'failed' && r.callbackFailed;
+    if (delivered) f.delivered++;
+    if (failed) f.failed++;
+    if (r.reach > 0 || r.callbackFailed) f.callbacks++;
+    if (delivered || failed) f.final++;
+  }
+  return f;
+}
+
 type OptOutFile = { path: string; fromOffset: number; defaultCountry?: string };
 
 export class FeedbackWatcher {
@@ -57,6 +89,27 @@ export class FeedbackWatcher {
   ) {
     this.journal = new JournalFollower(path, fromOffset);
     this.optOutLists = (Array.isArray(optOutFiles) ? optOutFiles : [optOutFiles]).map((f) => ('poll' in f ? f : new OptOutFollower(f.path, f)));
+  }
+
+  /** The recipients of the current canary wave (ramp.ts), judged through the same reduction. */
+  private wave = new Set<string>();
+
+  /** A new wave; `members`: recipients an earlier run already sent this wave to. */
+  beginWave(members: Iterable<string> = []): void {
+    this.wave = new Set(members);
+  }
+
+  addToWave(to: string): void {
+    this.wave.add(to);
+  }
+
+  /** A callback line read before this run (resume of a wave): counted as if followed live. */
+  seed(line: JournalLine): void {
+    this.take(line);
+  }
+
+  waveFigures(): WaveFigures {
+    return countWave(this.wave, (to) => this.reduction.recipients.get(to), (to) => this.optedOut.has(to));
   }
 
   get optOuts(): number {

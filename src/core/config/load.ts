@@ -41,6 +41,13 @@ export interface CampaignOptions {
   /** `--store`: the shared Redis store's URL (issue 11). */
   store?: string;
   business?: string;
+  /** Canary waves (issue 12): `--ramp`, `--ramp-wait`, `--ramp-blind`, thresholds in percent. */
+  ramp?: string;
+  rampWait: string;
+  rampBlind: boolean;
+  rampMaxOptouts: number;
+  rampMaxFailed: number;
+  rampMinDelivered: number;
 }
 
 /** Each option's default, from the table. */

@@ -37,6 +37,18 @@ const number = (min: number, what: string) => z.coerce.number({ error: 'must be 
 const whole = (min: number, what: string) => z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(min, `must be ${what}`);
 const text = z.string();
 const duration = z.union([z.string(), z.number()]).transform(String);
+/** `1%`, `0.5%` (or a number of percent in campaign.yaml) → percent. */
+const percent = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const m = typeof v === 'number' ? [String(v), String(v)] : /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(v);
+  const n = m ? Number(m[1]) : NaN;
+  if (!Number.isFinite(n) || n < 0 || n > 100) {
+    ctx.addIssue({ code: 'custom', message: 'must be a percentage such as 1% (0% to 100%)' });
+    return z.NEVER;
+  }
+  return n;
+});
+/** `--ramp 500,5000,all`: a string, or a list in campaign.yaml; parsed strictly by campaign/ramp.ts. */
+const rampList = z.union([z.string(), z.number(), z.array(z.union([z.string(), z.number()]))]).transform((v) => (Array.isArray(v) ? v.join(',') : String(v)));
 const stringList = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
 
 function value<const K extends string, V>(key: K, flag: string, help: string, schema: z.ZodType<V, any>, extra: Omit<Partial<OptionSpec<K, V>>, 'key' | '_value'> = {}): OptionSpec<K, V> {
@@ -98,6 +110,13 @@ export const RUN_OPTIONS = [
   value('timeoutMs', '--timeout <ms>', 'per-request timeout in milliseconds', whole(1, 'above 0'), { default: 15_000 }),
   value('store', '--store <url>', 'shared state on Redis (redis:// or rediss://): rate ceiling per sender, 24 h limit, opt-outs, history', text, { env: 'CAMPAIGN_STORE' }),
   value('business', '--business <id>', 'the business whose 24 h messaging limit is shared across senders (default: the provider account)', text),
+  // Canary waves (issue 12): judged by the callbacks the webhook writes; see campaign/ramp.ts.
+  value('ramp', '--ramp <list>', 'send in canary waves, e.g. 500,5000,all or 1%,10%,all (cumulative: how many of the sendable recipients by the end of each wave)', text, { file: rampList }),
+  value('rampWait', '--ramp-wait <duration>', 'after each wave but the last, watch its callbacks this long before judging it', duration, { default: '15m' }),
+  toggle('rampBlind', '--ramp-blind', 'go on with the next wave even when no callback arrived to judge the last one'),
+  value('rampMaxOptouts', '--ramp-max-optouts <pct>', "halt when more of a wave's recipients than this opted out", percent, { default: 1 }),
+  value('rampMaxFailed', '--ramp-max-failed <pct>', "halt when more of a wave's recipients than this failed at delivery", percent, { default: 5 }),
+  value('rampMinDelivered', '--ramp-min-delivered <pct>', "halt when fewer of a wave's recipients than this were delivered (judged only when callbacks arrive)", percent, { default: 80 }),
   value('sandboxFaults', '--sandbox-faults <spec>', 'sandbox only: inject faults, e.g. 429=0.05,reset=0.01,latency=20', text, { env: 'CAMPAIGN_SANDBOX_FAULTS' }),
 ] as const;
 

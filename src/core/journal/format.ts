@@ -26,7 +26,38 @@ export type JournalEvent =
   | { type: 'status'; to: string; at: string; id: string; status: 'sent' | 'delivered' | 'read' | 'failed'; code?: string | number; provider_at?: string }
   | { type: 'optout'; to: string; at: string; source: string }
   | { type: 'resume'; at: string; pid?: number; changed?: string[] }
-  | MediaEvent;
+  | MediaEvent
+  | WaveEvent;
+
+/**
+ * Canary waves (`--ramp`, issue 12): `start` when a wave begins (its planned `size`, over `base`
+ * sendable recipients), `wait` when its sending is done (watching callbacks until `until`), and
+ * `verdict` with its figures. About no recipient: the reduction ignores it.
+ */
+export interface WaveEvent {
+  type: 'wave';
+  at: string;
+  phase: 'start' | 'wait' | 'verdict';
+  /** 1-based wave number, and how many waves the plan had then. */
+  n: number;
+  of: number;
+  /** start: recipients planned for the wave; verdict: recipients it messaged. */
+  size?: number;
+  base?: number;
+  until?: string;
+  verdict?: WaveVerdict;
+  delivered?: number;
+  failed?: number;
+  opted_out?: number;
+  /** Recipients of the wave with any status callback. */
+  callbacks?: number;
+  /** The wait ended early: every recipient had a final callback. */
+  early?: boolean;
+  detail?: string;
+}
+
+/** ok: next wave; blind: no callback, went on with --ramp-blind; halt: ramp-health; unjudged: no callback, stopped. */
+export type WaveVerdict = 'ok' | 'blind' | 'halt' | 'unjudged' | 'dry-run';
 
 /**
  * A header file uploaded for this campaign (issue 10): every message uses `id`, and a resume
