@@ -40,6 +40,7 @@ export async function runReport(journalPath: string, flags: Record<string, unkno
       `  opted out  ${report.opted_out}`,
     ];
     if (report.halt) lines.push(c.red(`  halted     ${report.halt}`));
+    for (const w of report.waves) lines.push(`  wave ${w.n}     ${w.size} recipients: ${w.delivered} delivered, ${w.failed} failed, ${w.opted_out} opted out · ${w.verdict ?? 'not judged'}`);
     for (const f of report.failures.slice(0, 10)) lines.push(`  ${String(f.count).padStart(6)} × ${f.code}: ${f.meaning}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   }

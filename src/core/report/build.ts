@@ -4,6 +4,8 @@ import type { JournalEvent, JournalHeader, JournalLine } from '../journal/format
 import { streamJournal } from '../journal/reader.js';
 import { countJournal, JournalReducer } from '../journal/state.js';
 import { lookupCode } from '../providers/index.js';
+import { WaveLog } from '../campaign/ramp.js';
+import { countWave } from '../campaign/watch.js';
 
 /** One row of the failures table: recipients whose final outcome is this failure code. */
 export interface FailureGroup {
@@ -76,8 +78,24 @@ export interface Report {
   paused: { reason: string; until: string | null } | null;
   skip_reasons: { reason: string; count: number }[];
   timeline: TimelinePoint[];
+  /** Canary waves (`--ramp`), in order: their figures now, and the verdict the send gave (null: not judged, e.g. the last wave). */
+  waves: ReportWave[];
   /** Unparseable journal lines that were ignored (a torn last line after a crash is normal). */
   unreadable_lines: number;
+}
+
+export interface ReportWave {
+  n: number;
+  /** Recipients the wave messaged. */
+  size: number;
+  started: string | null;
+  judged: string | null;
+  verdict: string | null;
+  /** Counted now, over the wave's recipients, as the send's judge counts them. */
+  delivered: number;
+  failed: number;
+  opted_out: number;
+  detail: string | null;
 }
 
 export interface ReportOptions {
@@ -123,9 +141,11 @@ export async function reduceReport(
 class ReportView {
   readonly reducer = new JournalReducer();
   private readonly perMinute = new Map<number, { sent: number; failed: number }>();
+  private readonly waves = new WaveLog('all');
 
   add(e: JournalEvent): void {
     this.reducer.add(e);
+    this.waves.add(e);
     if (e.type === 'sent' || e.type === 'failed') {
       const ms = Date.parse(e.at);
       if (!Number.isFinite(ms)) return;
@@ -172,8 +192,25 @@ class ReportView {
       timeline: [...this.perMinute.entries()]
         .sort((a, b) => a[0] - b[0])
         .map(([ms, v]) => ({ minute: new Date(ms).toISOString(), sent: v.sent, failed: v.failed })),
+      waves: this.waveRows(optouts),
       unreadable_lines: 0,
     };
+  }
+
+  private waveRows(optouts?: ReadonlySet<string>): ReportWave[] {
+    const members = new Map<number, string[]>();
+    for (const [to, n] of this.waves.waveOf) {
+      const list = members.get(n) ?? [];
+      list.push(to);
+      members.set(n, list);
+    }
+    return this.waves.waves.map((w) => {
+      const f = countWave(members.get(w.n) ?? [], (to) => this.reducer.recipients.get(to), (to) => optouts?.has(to) ?? false);
+      return {
+        n: w.n, size: f.size, started: w.started ?? null, judged: w.judged ?? null, verdict: w.verdict ?? null,
+        delivered: f.delivered, failed: f.failed, opted_out: f.optedOut, detail: w.detail ?? null,
+      };
+    });
   }
 }
 
