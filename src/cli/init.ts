@@ -33,6 +33,9 @@ export interface InitAnswers {
   language: string;
   category: 'marketing' | 'utility' | 'authentication';
   contentSid: string | null;
+  /** Canary waves (`ramp:`, `ramp_wait:`), offered for lists of a few thousand or more. */
+  ramp: string | null;
+  rampWait: string | null;
 }
 
 export interface InitResult {
@@ -152,7 +155,38 @@ async function ask(p: InitPrompt): Promise<InitAnswers> {
     })).trim();
   }
 
-  return { provider, rate, defaultCountry, window: windowRaw === '' ? null : windowRaw, tz, template, language, category, contentSid };
+  // A ban comes from how the first recipients react: past a couple of thousand, send a canary first.
+  let ramp: string | null = null;
+  let rampWait: string | null = null;
+  const size = await p.select({
+    message: 'How many recipients will a campaign have, roughly?',
+    choices: [
+      { name: 'fewer than 2,000', value: 'small' },
+      { name: '2,000 or more', value: 'large' },
+    ],
+    default: 'small',
+  });
+  if (size === 'large') {
+    const plan = await p.select({
+      message: 'Send in canary waves, each judged by its delivery and opt-out callbacks before the next?',
+      choices: [
+        { name: '500, then 5,000, then the rest (recommended)', value: '500,5000,all' },
+        { name: '1%, then 10%, then the rest', value: '1%,10%,all' },
+        { name: 'no waves: everyone at once', value: 'none' },
+      ],
+      default: '500,5000,all',
+    });
+    if (plan !== 'none') {
+      ramp = plan;
+      rampWait = (await p.input({
+        message: 'How long to watch each wave before the next (needs `campaign webhook` receiving callbacks)',
+        default: '15m',
+        validate: (v) => (/^\s*\d+(?:\.\d+)?\s*(ms|s|m|h|d|w)\s*$/i.test(v) ? true : 'A number and a unit, e.g. 15m or 1h.'),
+      })).trim();
+    }
+  }
+
+  return { provider, rate, defaultCountry, window: windowRaw === '' ? null : windowRaw, tz, template, language, category, contentSid, ramp, rampWait };
 }
 
 /** `key: value` with its comment aligned in one column. */
@@ -171,6 +205,9 @@ function configYaml(a: InitAnswers): string {
     a.window ? kv('window', a.window, 'only send inside this local time window') : `${'# window: 09:00-21:00'.padEnd(30)} # only send inside this local time window`,
     kv('tz', a.tz, "the window's time zone"),
     `${'# suppress: [do-not-contact.csv]'.padEnd(30)} # more opt-out lists; .campaign/optouts.txt is always read`,
+    ...(a.ramp
+      ? [kv('ramp', a.ramp, 'canary waves, cumulative; each judged by its callbacks'), kv('ramp_wait', a.rampWait ?? '15m', 'how long each wave is watched')]
+      : [`${'# ramp: 500,5000,all'.padEnd(30)} # canary waves for large lists (README: Canary waves)`]),
     '',
   ].join('\n');
 }

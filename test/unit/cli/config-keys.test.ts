@@ -21,6 +21,7 @@ const SAMPLE: Record<string, string> = {
   template: 'm.md', defaultCountry: 'ES', suppress: 'bajas.txt', where: 'city=Madrid', encoding: 'latin1', phoneColumn: 'movil',
   consentColumn: 'ok', consentMaxAge: '365', minInterval: '7d', repeatAfter: '3d', consentYes: 'Sí, quiero', headerLine: '3', provider: 'cloud', journal: 'j.jsonl', rate: '7', concurrency: '3',
   window: '09:00-21:00', tz: 'Europe/Madrid', dailyLimit: '100', maxRetries: '0', timeoutMs: '900', sandboxFaults: '429=0.1', store: 'redis://127.0.0.1:6379/0', business: 'acme',
+  ramp: '500,5000,all', rampWait: '2s', rampMaxOptouts: '2%', rampMaxFailed: '4.5%', rampMinDelivered: '70%',
 };
 
 const settable = CAMPAIGN_OPTIONS.filter((o) => o.flag && o.file !== false && o.value);

@@ -92,6 +92,30 @@ describe('campaign init', () => {
     expect(frontMatter(readFileSync(join(cwd2, 'message.md'), 'utf8')).content_sid).toBe('TWILIO_CONTENT_SID');
   });
 
+  it('offers canary waves for lists of 2,000 or more and writes ramp / ramp_wait, which campaign.yaml then reads', async () => {
+    const cwd = dir();
+    const prompt = scripted([[/How many recipients/, 'large'], [/canary waves/, '1%,10%,all'], [/watch each wave/, '30m']]);
+    await runInit({ cwd, stdinIsTTY: true, prompt, log: quiet });
+    const config = YAML.parse(readFileSync(join(cwd, 'campaign.yaml'), 'utf8'));
+    expect(config).toMatchObject({ ramp: '1%,10%,all', ramp_wait: '30m' });
+    const { readConfigFile } = await import('../../../src/core/config/load.js');
+    expect(readConfigFile(cwd).values).toMatchObject({ ramp: '1%,10%,all', rampWait: '30m' });
+
+    // A small list: no waves asked for, and the key only as a comment.
+    const small = dir();
+    const asked = scripted([]);
+    await runInit({ cwd: small, stdinIsTTY: true, prompt: asked, log: quiet });
+    expect(asked.asked.some((m) => /canary waves/.test(m))).toBe(false);
+    const text = readFileSync(join(small, 'campaign.yaml'), 'utf8');
+    expect(YAML.parse(text).ramp).toBeUndefined();
+    expect(text).toMatch(/# ramp: 500,5000,all/);
+
+    // Declining the waves for a large list writes none either.
+    const none = dir();
+    await runInit({ cwd: none, stdinIsTTY: true, prompt: scripted([[/How many recipients/, 'large'], [/canary waves/, 'none']]), log: quiet });
+    expect(YAML.parse(readFileSync(join(none, 'campaign.yaml'), 'utf8')).ramp).toBeUndefined();
+  });
+
   it('never overwrites an existing file when the answer is no (the default)', async () => {
     const cwd = dir();
     writeFileSync(join(cwd, 'campaign.yaml'), 'provider: vonage\n');
