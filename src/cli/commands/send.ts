@@ -5,7 +5,7 @@ import type { ChalkInstance } from 'chalk';
 import { planSend, runSend as runCampaign, type SendPlan, type PlanRequest, type RunResult } from '../../core/campaign/send.js';
 import type { CampaignOptions } from '../../core/config/load.js';
 import type { DispatchEvent } from '../../core/dispatch/dispatcher.js';
-import { figuresText, type WaveProgress } from '../../core/campaign/ramp.js';
+import { figuresText, parseRamp, rampTargets, type WaveProgress } from '../../core/campaign/ramp.js';
 import { InputError, UsageError } from '../../core/errors.js';
 import { readJournalHeader, standingHalt, summariseJournal } from '../../core/journal/reader.js';
 import { meaningOf, type ProviderName } from '../../core/providers/index.js';
@@ -202,6 +202,18 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: { json?: boolean
   return code;
 }
 
+/** The wave plan in words: `500, 4,500, then the rest (25,000)` (cumulative steps over the sendable recipients). */
+function waveSizes(ramp: string, base: number, reached: number): string {
+  const targets = rampTargets(parseRamp(ramp), base);
+  const sizes: string[] = [];
+  let prev = 0;
+  for (const t of targets) {
+    sizes.push(t === Infinity ? `then the rest (${count(Math.max(0, base - prev))})` : count(t - prev));
+    prev = t;
+  }
+  return `${plural(targets.length, 'wave')}: ${sizes.join(', ')}${reached ? ` (${count(reached)} already messaged)` : ''}`;
+}
+
 async function summariseJournalIfAny(file: string) {
   return existsSync(file) ? summariseJournal(file) : undefined;
 }
@@ -217,7 +229,8 @@ function printSummary(plan: SendPlan, o: CampaignOptions, c: ChalkInstance, coll
   err(`  provider   ${o.provider}, at most ${o.rate}/s, ${o.concurrency} in flight${o.window ? `, only ${o.window}${o.tz ? ` ${o.tz}` : ''}` : ''}${o.dailyLimit ? `, ${o.dailyLimit}/24 h` : ''}`);
   const ready = plan.toSend - plan.outsideWindowNow;
   err(`  ETA        ${formatDuration(ready / o.rate)} at the ceiling${plan.outsideWindowNow ? `, and ${count(plan.outsideWindowNow)} outside their sending window now go when it opens` : ''}`);
-  if (o.ramp) err(`  waves      --ramp ${o.ramp}: each wave but the last is watched ${o.rampWait} and judged (halt above ${o.rampMaxOptouts}% opted out or ${o.rampMaxFailed}% failed, or below ${o.rampMinDelivered}% delivered)${o.rampBlind ? '; --ramp-blind: unjudged waves go on' : ''}`);
+  if (o.ramp) err(`  waves      ${waveSizes(o.ramp, plan.alreadyDone + plan.toSend, plan.alreadyDone)}`);
+  if (o.ramp) err(`             each wave but the last is watched ${o.rampWait} and judged (halt above ${o.rampMaxOptouts}% opted out or ${o.rampMaxFailed}% failed, or below ${o.rampMinDelivered}% delivered)${o.rampBlind ? '; --ramp-blind: unjudged waves go on' : ''}`);
   err(`  journal    ${display(plan.journalPath)}`);
   const warnings = collector.count('warning') + collector.count('error');
   if (warnings) err(c.dim(`  lint       ${plural(warnings, 'row finding')} (run campaign lint for the list)`));
