@@ -122,7 +122,8 @@ describe('canary waves (--ramp)', () => {
     await waitFor(waiting(s.journal, 1), 30_000, 'the wait after wave 1');
     const wave1 = new Set(s.cloud.tos());
     expect(wave1.size).toBe(5); // 20% of 25
-    expect(send.stderr()).toMatch(/wave 1\/2 sent \(5\); watching its callbacks/);
+    // Printed right after the journal's wait event: waited for, not raced.
+    await waitFor(() => /wave 1\/2 sent \(5\); watching its callbacks/.test(send.stderr()), 10_000, 'the waiting line');
     await deliverAll(s, wave1);
     const r = await send.done;
     expect(r.code, r.stderr).toBe(0);
