@@ -195,7 +195,7 @@ describe('canary waves (--ramp)', () => {
 
   it('(d) kill -9 while a wave is being sent: resume goes on as that wave, up to its size, then waits and judges it', async () => {
     const s = await setup(12);
-    const args = sendArgs(s, '6,all', '3s', ['--rate', '2', '--ramp-min-delivered', '50%']);
+    const args = sendArgs(s, '6,all', '3s', ['--rate', '1', '--ramp-min-delivered', '50%']);
     const send = startCli(args, { cwd: s.dir, env: s.env, timeoutMs: 90_000 });
     await waitFor(() => lines(s.journal).filter((l) => l.type === 'sent').length >= 3, 30_000, 'three sends of wave 1');
     send.child.kill('SIGKILL');
