@@ -12,6 +12,13 @@ import type { HealthOptions, ProviderEnv, SenderHealth } from '../providers/type
 
 /** Statuses that mean the sender may send: the Cloud number's, and the Twilio account's. */
 const SENDING_STATUSES: ReadonlySet<string> = new Set(['CONNECTED', 'ACTIVE']);
+/**
+ * Statuses that mean it may not (Meta's phone-number and account-number enums, providers.md §1.7;
+ * Twilio's account_enum_status). A status in neither list is shown as it is and taken as unknown.
+ */
+const STOPPED_STATUSES: ReadonlySet<string> = new Set([
+  'FLAGGED', 'RESTRICTED', 'BANNED', 'DISCONNECTED', 'UNVERIFIED', 'PENDING', 'DELETED', 'MIGRATED', 'UNLINKED', 'RATE_LIMITED', 'SUSPENDED', 'CLOSED',
+]);
 
 export interface HealthVerdict {
   health: SenderHealth;
@@ -49,7 +56,7 @@ export async function readSenderHealth(provider: string, env: ProviderEnv, opts:
 export function refusalOf(h: SenderHealth): string | undefined {
   if (h.read !== 'ok') return undefined;
   if (h.quality === 'RED') return "the sender number's quality rating is RED: recipients are blocking or reporting its messages, and more of them can get the number restricted or banned";
-  if (h.status !== 'UNKNOWN' && !SENDING_STATUSES.has(h.status)) {
+  if (STOPPED_STATUSES.has(h.status)) {
     return h.provider === 'twilio' ? `the Twilio account is ${h.status}, not active` : `the sender number's status is ${h.status}, not CONNECTED`;
   }
   return undefined;
@@ -62,7 +69,10 @@ export function judgeHealth(h: SenderHealth, input: HealthInput): HealthVerdict 
   const ignored = Boolean(refusal && input.ignoreHealth);
   if (ignored) warnings.push(`--ignore-health: sending although ${refusal}.`);
   if (h.read === 'failed') warnings.push(`Could not read the sender's health (${h.error ?? 'no answer'}); quality, status and limits are unknown.`);
-  if (h.read === 'none') warnings.push(`${h.provider} gives no health signal: quality, status and messaging limit are unknown.`);
+  if (h.read === 'ok' && h.status !== 'UNKNOWN' && !SENDING_STATUSES.has(h.status) && !STOPPED_STATUSES.has(h.status)) {
+    warnings.push(`The sender's status ${h.status} is not one this version knows: taken as unknown, neither connected nor refused.`);
+  }
+    if (h.read === 'none') warnings.push(`${h.provider} gives no health signal: quality, status and messaging limit are unknown.`);
   if (h.quality === 'YELLOW') {
     if (input.rateGiven) {
       warnings.push(`Quality rating YELLOW: recipients are starting to block or report these messages; keeping the --rate ${input.rate}/s given (a lower one is safer).`);
