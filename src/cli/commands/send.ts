@@ -295,6 +295,7 @@ function finish(
         skipped: summary.skipped,
         halt: standingHalt(summary)?.reason ?? null,
         interrupted: result?.interrupted ?? false,
+        health: summary.health ? (({ type: _type, ...rest }) => rest)(summary.health) : null,
         failures: failures.map(([code, count]) => ({ code, count, meaning: meaningOf(summary.header.provider as ProviderName, code) })),
       })}\n`,
     );
