@@ -38,10 +38,10 @@ export async function runAccount(flags: CommandOptions['account']): Promise<numb
     return code;
   }
   const c = colourFor(process.stdout, process.env, flags.color === false);
-  const lines = [c.bold(`Sender (${module.name})`), `  health     ${v.refusal ? c.red.bold(healthLine(health)) : healthLine(health)}`];
+  const lines = [c.bold(`Sender (${module.name})`), `  health     ${v.refusal ? c.red.bold(shown(healthLine(health))) : shown(healthLine(health))}`];
   if (health.nameStatus) lines.push(`  name       ${health.nameStatus}`);
   if (v.refusal) lines.push(c.red.bold(`  REFUSED    a send would stop before the first message: ${v.refusal}.`), '             Wait for the number to recover, or send with --ignore-health at your own risk.');
-  for (const w of v.warnings) lines.push(c.yellow(`  warning    ${w}`));
+  for (const w of v.warnings) lines.push(c.yellow(`  warning    ${shown(w)}`));
   if (templates.read === 'ok') {
     lines.push(c.bold(`Templates (${templates.templates.length})`));
     for (const t of templates.templates) {
@@ -50,7 +50,7 @@ export async function runAccount(flags: CommandOptions['account']): Promise<numb
       lines.push(paint(`  ${shown(t.name)}/${shown(t.language ?? '?')}  ${t.status ?? 'status unknown'}, ${quality}${t.category ? `, ${t.category}` : ''}`));
     }
   } else {
-    lines.push(`Templates: ${templates.read === 'none' ? `not available from ${module.name}` : `could not be read (${templates.error ?? 'no answer'})`}`);
+    lines.push(`Templates: ${templates.read === 'none' ? `not available from ${module.name}` : `could not be read (${shown(templates.error ?? 'no answer')})`}`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   return code;

@@ -228,9 +228,10 @@ function printSummary(plan: SendPlan, given: CampaignOptions, c: ChalkInstance, 
 function printHealth(plan: SendPlan, o: CampaignOptions, c: ChalkInstance, err: (l?: string) => void): void {
   const v = plan.health!;
   const bad = v.refusal ? c.red.bold : v.health.quality === 'YELLOW' || v.health.read !== 'ok' ? c.yellow : (s: string) => s;
-  err(`  sender     ${bad(healthLine(v.health))}`);
+  // The provider's own error text is data: shown, never interpreted by the terminal.
+  err(`  sender     ${bad(shown(healthLine(v.health)))}`);
   if (v.refusal && o.dryRun && !v.ignored) err(c.red.bold(`  REFUSED    a real send would stop here: ${v.refusal} (--ignore-health to send anyway).`));
-  for (const w of v.warnings) err(v.ignored && w.startsWith('--ignore-health') ? c.red.bold(`  WARNING    ${w}`) : c.yellow(`  warning    ${w}`));
+  for (const w of v.warnings) err(v.ignored && w.startsWith('--ignore-health') ? c.red.bold(`  WARNING    ${shown(w)}`) : c.yellow(`  warning    ${shown(w)}`));
   const over = tierNote(v, plan.toSend);
   if (over) err(c.yellow(`  limit      ${over}`));
 }
