@@ -1,6 +1,10 @@
 /** The one policy over the sender's health (core/campaign/health.ts). */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { healthLine, judgeHealth, refusalOf, refusedError, tierNote } from '../../../src/core/campaign/health.js';
+import { healthEvent, healthLine, judgeHealth, refusalOf, refusedError, tierNote } from '../../../src/core/campaign/health.js';
+import { summariseJournal } from '../../../src/core/journal/reader.js';
 import type { SenderHealth } from '../../../src/core/providers/types.js';
 
 const healthy: SenderHealth = { provider: 'cloud', read: 'ok', quality: 'GREEN', status: 'CONNECTED', tier: 'TIER_UNLIMITED', limit: 'unlimited', throughput: 'STANDARD', perSecond: 80 };
@@ -66,5 +70,26 @@ describe('judgeHealth', () => {
     const none: SenderHealth = { ...healthy, provider: 'vonage', read: 'none', quality: 'UNKNOWN', status: 'UNKNOWN' };
     expect(judgeHealth(none, base).warnings).toEqual(['vonage gives no health signal: quality, status and messaging limit are unknown.']);
     expect(healthLine(none)).toBe('unknown (vonage gives no health signal)');
+  });
+});
+
+describe('the health event in the journal', () => {
+  it('is about no recipient: the reduction ignores it, the summary keeps the latest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'health-journal-'));
+    try {
+      const file = join(dir, 'j.jsonl');
+      const header = { type: 'header', version: 1, campaign: 'c', at: '2025-01-01T10:00:00.000Z', contacts: { path: 'c.csv', sha256: 'x' }, template: null, provider: 'cloud', options: {} };
+      const first = healthEvent(judgeHealth({ ...healthy, quality: 'YELLOW' }, base), '2025-01-01T09:00:00.000Z');
+      const second = { ...healthEvent(judgeHealth({ ...healthy, tier: 'TIER_250', limit: 250 }, base), '2025-01-01T09:30:00.000Z'), to: '+34600000001' };
+      const sent = { type: 'sent', to: '+34600000002', at: '2025-01-01T10:00:01.000Z', id: 'wamid.1' };
+      writeFileSync(file, [header, first, sent, second].map((l) => JSON.stringify(l)).join('\n') + '\n');
+      const s = await summariseJournal(file);
+      expect(s.recipients).toBe(1);
+      expect(s.sent).toBe(1);
+      expect(s.firstAt).toBe('2025-01-01T10:00:01.000Z');
+      expect(s.health).toMatchObject({ type: 'health', tier: 'TIER_250', limit: 250, quality: 'GREEN', ignored: false });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
