@@ -25,6 +25,8 @@ async function run(p: ParsedCommand): Promise<number> {
       return (await import('./commands/send.js')).runResume(p.args[0], p.options);
     case 'status':
       return (await import('./commands/status.js')).runStatus(p.args[0], p.options);
+    case 'account':
+      return (await import('./commands/account.js')).runAccount(p.options);
     case 'report':
       return (await import('./commands/report.js')).runReport(p.args[0], p.options);
     case 'optout':

@@ -37,6 +37,8 @@ const SEND_OPTIONS = [...SELECTION_OPTIONS, ...CHECK_OPTIONS, JOURNAL_OPTION, ..
 /** Everything of send's that paces or steers the run; the journal is the argument. */
 const RESUME_OPTIONS = [...CHECK_OPTIONS, ...RUN_OPTIONS, ...OUTPUT] as const;
 const STATUS_OPTIONS = OUTPUT;
+const PROVIDER_OPTION = SELECTION_OPTIONS.find((o) => o.key === 'provider') as OptionSpec<'provider', string>;
+const ACCOUNT_OPTIONS = [PROVIDER_OPTION, ...RUN_OPTIONS.filter((o) => o.key === 'timeoutMs' || o.key === 'sandboxFaults'), ...OUTPUT] as const;
 const INIT_OPTIONS = [DEBUG_OPTION] as const;
 const WEBHOOK_OPTIONS = [
   { key: 'port', flag: '--port <n>', help: 'port (default 8787; 0 picks a free one)', value: z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0).max(65535, 'must be a port number') } as OptionSpec<'port', number>,
@@ -64,6 +66,7 @@ export const COMMANDS = {
     refused: { options: SELECTION_OPTIONS, reason: RESUME_REFUSAL },
   },
   status: { description: 'progress and outcome of a send, from its journal alone', args: JOURNAL, options: STATUS_OPTIONS },
+  account: { description: "the sender's health (quality, status, messaging limit, throughput) and the templates' status", args: [], options: ACCOUNT_OPTIONS },
   init: { description: 'interactive: write campaign.yaml and a template skeleton', args: [], options: INIT_OPTIONS },
   webhook: { description: 'receive provider status callbacks and opt-outs', args: [], options: WEBHOOK_OPTIONS },
   report: { description: 'funnel, failures and timeline of a campaign', args: JOURNAL, options: REPORT_OPTIONS },

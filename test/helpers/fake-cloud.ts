@@ -2,7 +2,7 @@
  * A fake WhatsApp Cloud API (and Twilio) on 127.0.0.1, built on startFakeServer: records the
  * recipient of every request and answers like the real API unless `decide` says otherwise.
  */
-import { startFakeServer, type FakeResponse, type FakeServer, type RecordedRequest } from './fake-servers.js';
+import { startFakeServer, type FakeResponse, type FakeServer, type FakeServerOptions, type RecordedRequest } from './fake-servers.js';
 
 export interface FakeCloud {
   server: FakeServer;
@@ -44,7 +44,7 @@ export function cloudError(code: number, status = 400, message = 'error'): FakeR
  * requests this recipient had before this one. A response that is not an error status counts as
  * accepted (a hanging or reset request too: the provider may have taken it).
  */
-export async function startFakeCloud(decide: Decide = () => undefined, opts: { token?: string; delayMs?: number } = {}): Promise<FakeCloud> {
+export async function startFakeCloud(decide: Decide = () => undefined, opts: { token?: string; delayMs?: number; health?: FakeServerOptions['health'] } = {}): Promise<FakeCloud> {
   const seen = new Map<string, number>();
   const accepted = new Map<string, number>();
   const server = await startFakeServer((req, index) => {
@@ -54,7 +54,7 @@ export async function startFakeCloud(decide: Decide = () => undefined, opts: { t
     const answer = decide({ to, index, seen: n, req }) ?? cloudOk(index, to);
     if ((answer.status ?? 200) < 300) accepted.set(to, (accepted.get(to) ?? 0) + 1);
     return opts.delayMs && !answer.delayMs ? { ...answer, delayMs: opts.delayMs } : answer;
-  });
+  }, { health: opts.health });
   return {
     server,
     env: {

@@ -66,8 +66,10 @@ export interface FakeServer {
   /** `http://127.0.0.1:PORT` */
   url: string;
   port: number;
-  /** Every request so far, in arrival order. */
+  /** Every request so far, in arrival order (health reads apart: see `healthReads`). */
   requests: RecordedRequest[];
+  /** The sender-health reads a send makes first (Cloud phone-number fields, Twilio account), kept out of `requests`. */
+  healthReads: RecordedRequest[];
   /** TCP connections accepted so far. */
   connections(): number;
   /** Resolves once `n` requests have arrived. */
@@ -76,7 +78,27 @@ export interface FakeServer {
   close(): Promise<void>;
 }
 
-export async function startFakeServer(script: FakeHandler | FakeResponse[] = []): Promise<FakeServer> {
+/** A Cloud phone-number read or a Twilio account read: what the send's health pre-flight asks (issue 12). */
+export function isHealthRead(method: string, url: string): boolean {
+  return method === 'GET' && (/^\/[^?]*\?fields=[^&]*quality_rating/.test(url) || /^\/2010-04-01\/Accounts\/[^/]+\.json$/.test(url));
+}
+
+/** A healthy answer to either read: GREEN, CONNECTED, unlimited tier; an active Twilio account. */
+export const HEALTHY: FakeResponse = {
+  json: { quality_rating: 'GREEN', status: 'CONNECTED', messaging_limit_tier: 'TIER_UNLIMITED', throughput: { level: 'STANDARD' } },
+};
+const HEALTHY_TWILIO: FakeResponse = { json: { sid: 'AC00000000000000000000000000000000', status: 'active' } };
+
+export interface FakeServerOptions {
+  /**
+   * How health reads are answered (default: healthy), apart from the script and from `requests`,
+   * so that a test of sends sees only its sends.
+   */
+  health?: FakeResponse | ((req: RecordedRequest) => FakeResponse);
+}
+
+export async function startFakeServer(script: FakeHandler | FakeResponse[] = [], opts: FakeServerOptions = {}): Promise<FakeServer> {
+  const healthReads: RecordedRequest[] = [];
   const scripted = (i: number): FakeResponse => (Array.isArray(script) ? script[Math.min(i, script.length - 1)] : undefined) ?? { json: {} };
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -94,6 +116,17 @@ export async function startFakeServer(script: FakeHandler | FakeResponse[] = [])
   };
 
   const serve = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (isHealthRead(req.method ?? '', req.url ?? '')) {
+      for await (const _ of req);
+      const record: RecordedRequest = {
+        method: 'GET', url: req.url ?? '', headers: req.headers, body: '', json: undefined,
+        startedAt: performance.now(), receivedAt: Date.now(), connection: connectionIds.get(req.socket) ?? 0, index: healthReads.length,
+      };
+      healthReads.push(record);
+      const twilio = (req.url ?? '').startsWith('/2010-04-01/');
+      const action = typeof opts.health === 'function' ? opts.health(record) : (opts.health ?? (twilio ? HEALTHY_TWILIO : HEALTHY));
+      return answerWith(req, res, action);
+    }
     const index = requests.length;
     const record: RecordedRequest = {
       method: req.method ?? '',
@@ -127,6 +160,9 @@ export async function startFakeServer(script: FakeHandler | FakeResponse[] = [])
       req.socket.destroy();
       return;
     }
+    return answerWith(req, res, action);
+  };
+  const answerWith = async (req: http.IncomingMessage, res: http.ServerResponse, action: FakeResponse) => {
     if (action.delayMs) await new Promise((r) => setTimeout(r, action.delayMs));
     if (action.hang) return;
     if (action.reset) {
@@ -160,6 +196,7 @@ export async function startFakeServer(script: FakeHandler | FakeResponse[] = [])
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
+    healthReads,
     connections: () => connectionCount,
     waitForRequests(n, timeoutMs = 5000) {
       if (requests.length >= n) return Promise.resolve();

@@ -9,6 +9,7 @@ import { figuresText, parseRamp, rampTargets, type WaveProgress } from '../../co
 import { InputError, UsageError } from '../../core/errors.js';
 import { readJournalHeader, standingHalt, summariseJournal } from '../../core/journal/reader.js';
 import { meaningOf, type ProviderName } from '../../core/providers/index.js';
+import { healthLine, tierNote } from '../../core/campaign/health.js';
 import { ruleFix } from '../../core/lint/rules-catalog.js';
 import { count, colourFor, FindingCollector, formatFindings, plural, shown } from '../output.js';
 import { confirm } from '../prompt.js';
@@ -28,11 +29,11 @@ const BUCKET_LABEL: Record<string, string> = {
 };
 
 export async function runSend(contactsPath: string, flags: CommandOptions['send']): Promise<number> {
-  const { options, env } = resolveOptions(flags);
+  const { options, env, given } = resolveOptions(flags);
   if (!existsSync(contactsPath)) {
     throw new InputError('no such file.', { file: contactsPath, hint: 'Check the path of the contacts CSV.' });
   }
-  return send({ contactsPath, options, env, cwd: process.cwd(), journalPath: options.journal }, flags);
+  return send({ contactsPath, options, env, cwd: process.cwd(), journalPath: options.journal, given }, flags);
 }
 
 /**
@@ -55,8 +56,8 @@ export async function runResume(journalPath: string, flags: CommandOptions['resu
   const workdir = typeof header.workdir === 'string' && existsSync(header.workdir) ? header.workdir : process.cwd();
   const journal = path.resolve(journalPath);
   const recorded = { ...pickCampaignOptions(header), template: h.template?.path, provider: h.provider as CampaignOptions['provider'], journal };
-  const { options, env } = resolveOptions(flags, workdir, recorded);
-  return send({ contactsPath: h.contacts.path, options, env, cwd: workdir, journalPath: journal }, flags);
+  const { options, env, given } = resolveOptions(flags, workdir, recorded);
+  return send({ contactsPath: h.contacts.path, options, env, cwd: workdir, journalPath: journal, given }, flags);
 }
 
 async function send(req: Omit<PlanRequest, 'onFinding'>, flags: { json?: boolean; color?: boolean }): Promise<number> {
@@ -218,7 +219,9 @@ async function summariseJournalIfAny(file: string) {
   return existsSync(file) ? summariseJournal(file) : undefined;
 }
 
-function printSummary(plan: SendPlan, o: CampaignOptions, c: ChalkInstance, collector: FindingCollector, err: (l?: string) => void): void {
+function printSummary(plan: SendPlan, given: CampaignOptions, c: ChalkInstance, collector: FindingCollector, err: (l?: string) => void): void {
+  // The pace the run will have: the health read may halve the rate and set the 24 h limit.
+  const o = plan.health ? { ...given, ...plan.health.options } : given;
   const k = plan.counts;
   err(c.bold(`Campaign ${plan.campaign}`));
   err(`  contacts   ${plural(k.rows, 'row')}, ${count(k.sendable)} sendable`);
@@ -232,6 +235,7 @@ function printSummary(plan: SendPlan, o: CampaignOptions, c: ChalkInstance, coll
   if (o.ramp) err(`  waves      ${waveSizes(o.ramp, plan.alreadyDone + plan.toSend, plan.alreadyDone)}`);
   if (o.ramp) err(`             each wave but the last is watched ${o.rampWait} and judged (halt above ${o.rampMaxOptouts}% opted out or ${o.rampMaxFailed}% failed, or below ${o.rampMinDelivered}% delivered)${o.rampBlind ? '; --ramp-blind: unjudged waves go on' : ''}`);
   err(`  journal    ${display(plan.journalPath)}`);
+  if (plan.health) printHealth(plan, o, c, err);
   const warnings = collector.count('warning') + collector.count('error');
   if (warnings) err(c.dim(`  lint       ${plural(warnings, 'row finding')} (run campaign lint for the list)`));
   if (plan.first) {
@@ -245,6 +249,18 @@ function printSummary(plan: SendPlan, o: CampaignOptions, c: ChalkInstance, coll
     for (const line of below) err(c.dim(`  │ ${shown(line)}`));
   }
   err('');
+}
+
+/** The sender's health: one line, then what it changes or refuses, loudest first. */
+function printHealth(plan: SendPlan, o: CampaignOptions, c: ChalkInstance, err: (l?: string) => void): void {
+  const v = plan.health!;
+  const bad = v.refusal ? c.red.bold : v.health.quality === 'YELLOW' || v.health.read !== 'ok' ? c.yellow : (s: string) => s;
+  // The provider's own error text is data: shown, never interpreted by the terminal.
+  err(`  sender     ${bad(shown(healthLine(v.health)))}`);
+  if (v.refusal && o.dryRun && !v.ignored) err(c.red.bold(`  REFUSED    a real send would stop here: ${v.refusal} (--ignore-health to send anyway).`));
+  for (const w of v.warnings) err(v.ignored && w.startsWith('--ignore-health') ? c.red.bold(`  WARNING    ${shown(w)}`) : c.yellow(`  warning    ${shown(w)}`));
+  const over = tierNote(v, plan.toSend);
+  if (over) err(c.yellow(`  limit      ${over}`));
 }
 
 /** The first message's header (above the body), footer and buttons (below), as the recipient will see them. */
@@ -307,6 +323,7 @@ function finish(
         skipped: summary.skipped,
         halt: standingHalt(summary)?.reason ?? null,
         interrupted: result?.interrupted ?? false,
+        health: summary.health ? (({ type: _type, ...rest }) => rest)(summary.health) : null,
         failures: failures.map(([code, count]) => ({ code, count, meaning: meaningOf(summary.header.provider as ProviderName, code) })),
       })}\n`,
     );

@@ -3,7 +3,8 @@ import { InputError } from '../../core/errors.js';
 import { optOutsPath, readOptOutList } from '../../core/contacts/optouts.js';
 import { summariseJournal } from '../../core/journal/reader.js';
 import { meaningOf, type ProviderName } from '../../core/providers/index.js';
-import { count, colourFor } from '../output.js';
+import { count, colourFor, shown } from '../output.js';
+import { healthLine, healthOfEvent } from '../../core/campaign/health.js';
 
 /** `campaign status <journal>`: progress and outcome from the journal alone (it never contacts a provider). */
 export async function runStatus(journalPath: string, flags: Record<string, unknown>): Promise<number> {
@@ -40,6 +41,8 @@ export async function runStatus(journalPath: string, flags: Record<string, unkno
     first_at: s.firstAt ?? null,
     last_at: s.lastAt ?? null,
     complete: remaining === 0 && s.uncertain === 0 && !pause,
+    // What the sender's health read said before the latest run (issue 12).
+    health: s.health ? (({ type: _type, ...rest }) => rest)(s.health) : null,
   };
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
@@ -54,6 +57,7 @@ export async function runStatus(journalPath: string, flags: Record<string, unkno
       `  skipped    ${s.skipped}`,
       `  remaining  ${remaining}`,
     ];
+    if (s.health) lines.push(`  sender     ${shown(healthLine(healthOfEvent(s.health)))}${s.health.ignored ? c.red(' (sent with --ignore-health)') : ''}`);
     if (halt) lines.push(c.red(`  halted     ${halt.reason}${halt.code ? ` (code ${halt.code})` : ''}`));
     if (pause) lines.push(c.yellow(`  paused     ${pause.reason}${pause.until ? ` until ${new Date(pause.until).toLocaleString()}` : ''} (resumable)`));
     for (const f of failures.slice(0, 10)) lines.push(`  ${String(f.count).padStart(6)} × ${f.code}: ${f.meaning}`);

@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream, existsSync, type WriteStream } fro
 import { once, setMaxListeners } from 'node:events';
 import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { CampaignOptions } from '../config/load.js';
+import { DEFAULTS, type CampaignOptions } from '../config/load.js';
 import type { ClassifiedRow, FindingSink } from '../contacts/types.js';
 import { dispatch, type DispatchEvent, type DispatchOptions, type DispatchResult, type WorkItem } from '../dispatch/dispatcher.js';
 import { RateGate, type Gate } from '../dispatch/rate-gate.js';
@@ -16,6 +16,7 @@ import { loadHistoryContext, type HistoryContext } from './context.js';
 import { JOURNAL_VERSION, type JournalEvent, type JournalHeader, type MediaEvent } from '../journal/format.js';
 import { FeedbackWatcher, type FeedbackVerdict } from './watch.js';
 import { parseRamp, rampWaitMs, readWaveLog, runWaves, type RampOutcome, type RampStep, type WaveLog, type WaveProgress } from './ramp.js';
+import { healthEvent, judgeHealth, readSenderHealth, refusedError, type HealthVerdict } from './health.js';
 import { readJournalHeader, summariseJournal, type JournalSummary, type RecipientRecord } from '../journal/reader.js';
 import { openJournal, type JournalWriter } from '../journal/writer.js';
 import type { ContactCounts, Finding } from '../findings.js';
@@ -155,6 +156,8 @@ export interface SendPlan {
   storeWarning?: string;
   /** What planning loaded (history for --min-interval), reused by the send pass. */
   context?: PlanContext;
+  /** The sender's health read before planning, and what it changes of the run (core/campaign/health.ts). */
+  health?: HealthVerdict;
 }
 
 export interface PlanRequest {
@@ -164,6 +167,8 @@ export interface PlanRequest {
   env: Record<string, string | undefined>;
   journalPath?: string;
   onFinding: FindingSink;
+  /** Options the user set (flags, campaign.yaml, environment) rather than their defaults: a YELLOW rating halves only the default rate. */
+  given?: ReadonlySet<string>;
 }
 
 interface PlanContext {
@@ -204,6 +209,8 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
   }
   // Missing credentials: a usage error now, not after the confirmation. Creating a provider makes no request.
   await createProvider(req.options.provider, req.env, { sandbox: { outbox: path.join(req.cwd, DEFAULT_SANDBOX_OUTBOX) } }).close();
+  // The sender's health before anything else: a RED or flagged number sends nothing (issue 12).
+  const health = await preflightHealth(req);
   const journalPath = path.resolve(req.journalPath ?? req.options.journal ?? defaultJournalPath(req.contactsPath));
   const prepared = await preparer(req)(true);
   // A store that forgets its opt-outs on restart would message them again: said before the confirmation.
@@ -238,6 +245,7 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
     counts: tally.counts, toSend: 0, alreadyDone: 0, uncertain: 0, recent: 0, outsideWindowNow: 0, templateErrors, changed, existing,
     skippedByReason: tally.skipped,
     ...(persistence ? { storeWarning: persistence } : {}),
+    health,
   };
   // The rows the second pass acts on, so that it does not parse and classify the file again
   // (resume of a million-row list would otherwise pay for the lint twice before its first send).
@@ -292,6 +300,16 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
   plan.rows = cache;
   plan.context = ctx;
   return plan;
+}
+
+/** Reads and judges the sender's health; a refusal throws (exit 1) unless --ignore-health, or on a dry run, which sends nothing. */
+async function preflightHealth(req: PlanRequest): Promise<HealthVerdict> {
+  const o = req.options;
+  const reading = await readSenderHealth(o.provider, req.env, { timeoutMs: Math.min(o.timeoutMs, 10_000), sandboxFaults: o.sandboxFaults });
+  const rateGiven = Boolean(req.given?.has('rate')) || o.rate !== DEFAULTS.rate;
+  const verdict = judgeHealth(reading, { rate: o.rate, rateGiven, dailyLimit: o.dailyLimit, ignoreHealth: Boolean(o.ignoreHealth) });
+  if (verdict.refusal && !verdict.ignored && !o.dryRun) throw refusedError(verdict);
+  return verdict;
 }
 
 /** What of the history the verdict consults. */
@@ -354,7 +372,8 @@ export function dryRunPlanPath(journalPath: string): string {
  * lock and records no history.
  */
 export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSignal, hooks: RunHooks = {}): Promise<RunResult> {
-  const o = req.options;
+  // The health read's pace (a halved rate, the tier's 24 h limit) for this run only: the header records what the user chose.
+  const o = plan.health ? { ...req.options, ...plan.health.options } : req.options;
   const dry = Boolean(o.dryRun);
   const clock = dry ? new VirtualClock() : undefined;
   const now = clock ? () => clock.date() : () => new Date();
@@ -375,7 +394,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     provider: o.provider,
     // workdir: where `.campaign/` (opt-outs, history, sandbox outbox) lives, for a resume run from elsewhere.
     options: {
-      ...recordedOptions(o),
+      ...recordedOptions(req.options),
       workdir: path.resolve(req.cwd),
       counts: plan.counts,
       selected: plan.counts.sendable,
@@ -432,6 +451,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
   let failure: unknown;
   try {
     if (plan.existing) journal.append({ type: 'resume', at: nowIso(), pid: process.pid, ...(plan.changed.length ? { changed: plan.changed } : {}) });
+    if (plan.health) journal.append(healthEvent(plan.health, nowIso()));
     if (media.uploaded) await journal.appendDurable([media.uploaded]);
     const senderId = providerModule(o.provider).senderId(req.env);
     const gate: Gate = store

@@ -35,6 +35,7 @@ export interface CampaignOptions {
   timeoutMs: number;
   maxFailureRate: number;
   resendUncertain: boolean;
+  ignoreHealth: boolean;
   dryRun: boolean;
   yes: boolean;
   sandboxFaults?: string;
@@ -177,11 +178,14 @@ export interface ResolveRequest {
 }
 
 /** What a command runs with: defaults < campaign.yaml (or the journal's record) < .env / environment < flags. */
-export function resolveOptions(req: ResolveRequest): { options: CampaignOptions; env: Record<string, string | undefined>; configFile?: string } {
+export function resolveOptions(req: ResolveRequest): { options: CampaignOptions; env: Record<string, string | undefined>; configFile?: string; given: ReadonlySet<string> } {
   const file = req.recorded ? { values: req.recorded, file: undefined } : readConfigFile(req.cwd);
   const env = loadEnv(req.cwd, req.base);
-  const options = mergeOptions(file.values, envOptions(env, req.cwd), resolvePaths(req.flags, req.cwd));
-  return { options, env, configFile: file.file };
+  const layers = [envOptions(env, req.cwd), resolvePaths(req.flags, req.cwd)];
+  const options = mergeOptions(file.values, ...layers);
+  // What the user set now (campaign.yaml, environment, flags), apart from the defaults and a journal's record.
+  const given = new Set([...(req.recorded ? [] : [file.values]), ...layers].flatMap((l) => Object.keys(l).filter((k) => (l as Record<string, unknown>)[k] !== undefined)));
+  return { options, env, configFile: file.file, given };
 }
 
 /**

@@ -106,6 +106,8 @@ export const RUN_OPTIONS = [
   toggle('dryRun', '--dry-run', 'render every message and write the plan, without any request'),
   toggle('yes', '--yes', 'do not ask for confirmation'),
   toggle('resendUncertain', '--resend-uncertain', 'send again to recipients whose outcome is unknown after a crash'),
+  // One run's decision, never a standing setting (like --allow-repeat): campaign.yaml cannot set it.
+  toggle('ignoreHealth', '--ignore-health', "send even when the sender's health refuses it (RED quality, a FLAGGED or RESTRICTED number)"),
   value('maxRetries', '--max-retries <n>', 'retries of a transient provider error', whole(0, '0 or more'), { default: 5 }),
   value('timeoutMs', '--timeout <ms>', 'per-request timeout in milliseconds', whole(1, 'above 0'), { default: 15_000 }),
   value('store', '--store <url>', 'shared state on Redis (redis:// or rediss://): rate ceiling per sender, 24 h limit, opt-outs, history', text, { env: 'CAMPAIGN_STORE' }),

@@ -213,6 +213,7 @@ export async function dispatch(
     opts.dailyLimit !== undefined && typeof opts.sentInLast24h !== 'function' ? new DailyCounter(opts.sentInLast24h ?? []) : null;
   const dailyFn = typeof opts.sentInLast24h === 'function' ? opts.sentInLast24h : null;
   let startedThisRun = 0;
+  let stopScheduling = false;
 
   const deferred = new DeferredQueue();
   const iso = () => now().toISOString();
@@ -267,7 +268,10 @@ export async function dispatch(
     result.paused = { reason, until };
     append({ type: 'pause', at: iso(), reason, until: until.toISOString() });
     emit({ type: 'halt', reason, until });
-    stop.abort(new DOMException(`paused: ${reason}`, 'AbortError'));
+    // The daily limit admitted the recipients already in flight: they still go (waiting for a rate
+    // slot is no reason to drop them), so the limit is reached rather than missed by `concurrency`.
+    if (reason === 'daily-limit') stopScheduling = true;
+    else stop.abort(new DOMException(`paused: ${reason}`, 'AbortError'));
     wake();
   };
 
@@ -395,7 +399,7 @@ export async function dispatch(
   const iterator = toIterator(items);
   let sourceDone = false;
   try {
-    schedule: while (!stop.signal.aborted) {
+    schedule: while (!stop.signal.aborted && !stopScheduling) {
       if (inFlight >= concurrency) {
         await new Promise<void>((resolve) => {
           slotWaiter = resolve;

@@ -27,7 +27,8 @@ export type JournalEvent =
   | { type: 'optout'; to: string; at: string; source: string }
   | { type: 'resume'; at: string; pid?: number; changed?: string[] }
   | MediaEvent
-  | WaveEvent;
+  | WaveEvent
+  | HealthEvent;
 
 /**
  * Canary waves (`--ramp`, issue 12): `start` when a wave begins (its planned `size`, over `base`
@@ -106,3 +107,26 @@ export function asPause(e: { type: string; at?: unknown; reason?: unknown; until
 
 /** Per-recipient state after reducing the journal. */
 export type RecipientState = 'pending' | 'uncertain' | 'sent' | 'failed' | 'failed-retryable' | 'skipped';
+
+/**
+ * What the sender's health read said before this run (issue 12), right after the header (or the
+ * `resume` line). About no recipient: the reduction ignores it; `status --json` shows the latest.
+ */
+export interface HealthEvent {
+  type: 'health';
+  at: string;
+  provider: string;
+  /** `ok`, `failed` (see `error`) or `none` (the provider gives no health signal). */
+  read: 'ok' | 'failed' | 'none';
+  error?: string;
+  quality: string;
+  status: string;
+  tier: string;
+  limit: number | 'unlimited' | 'unknown';
+  throughput: string;
+  per_second: number | 'unknown';
+  name_status?: string;
+  /** Why the reading refuses a send; present with `ignored: true` when --ignore-health sent anyway. */
+  refusal?: string;
+  ignored: boolean;
+}

@@ -1,6 +1,6 @@
 import { access, open } from 'node:fs/promises';
 import { InputError } from '../errors.js';
-import type { HaltEvent, JournalEvent, JournalHeader, JournalLine, MediaEvent, PauseEvent } from './format.js';
+import type { HaltEvent, HealthEvent, JournalEvent, JournalHeader, JournalLine, MediaEvent, PauseEvent } from './format.js';
 import { countJournal, JournalReducer, type JournalCounts, type RecipientRecord } from './state.js';
 import { LineTail } from './tail.js';
 
@@ -202,14 +202,18 @@ export interface JournalSummary extends Omit<JournalCounts, 'failed' | 'skipReas
   pause?: PauseEvent;
   /** Header files uploaded for this campaign, in journal order (a resume reuses their ids). */
   media: MediaEvent[];
+  /** The latest health read (issue 12), if any run recorded one. */
+  health?: HealthEvent;
 }
 
 /** The strict read and the one reduction, summarised: what `status`, `send` and `resume` show and plan from. */
 export async function summariseJournal(path: string, opts: { optOutList?: ReadonlySet<string> } = {}): Promise<JournalSummary> {
   const red = new JournalReducer();
   const media: MediaEvent[] = [];
+  let health: HealthEvent | undefined;
   const { header, torn } = await streamJournal(path, (e) => {
     if (e.type === 'media') media.push(e);
+    if (e.type === 'health') health = e;
     red.add(e);
   });
   const c = countJournal(red, header, opts.optOutList);
@@ -222,6 +226,7 @@ export async function summariseJournal(path: string, opts: { optOutList?: Readon
     header,
     torn,
     media,
+    ...(health ? { health } : {}),
     recipients: red.recipients.size,
     selected: c.selected,
     sent: c.sent,

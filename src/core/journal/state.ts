@@ -115,6 +115,8 @@ export class JournalReducer {
   }
 
   add(e: JournalEvent): void {
+    // The health read is about the sender, not a recipient, nor the campaign's timeline.
+    if (e.type === 'health') return;
     const at = typeof e.at === 'string' ? e.at : undefined;
     if (at !== undefined) {
       if (this.firstAt === undefined) this.firstAt = at;

@@ -252,6 +252,8 @@ export type FetchApprovedTemplate = (env: ProviderEnv, meta: TemplateMeta, opts:
 // ---------------------------------------------------------------- the registry's entries
 
 export interface SandboxFaults {
+  /** The health read's answer (issue 12): `quality=red`, `status=flagged`, `tier=250`, `health=fail`. */
+  health?: { quality?: string; status?: string; tier?: string; fail?: boolean };
   /** Fixed delay before every answer. */
   latencyMs: number;
   /** Per request, at most one of these fires; probabilities add up. */
@@ -293,6 +295,57 @@ export interface ProviderModule {
    * see Provider.uploadMedia), or `text`. A kind or source not listed is refused at planning.
    */
   readonly headers: Partial<Record<HeaderKind, readonly HeaderSource[]>>;
+  /** The sender's health as the provider reports it (issue 12). Never throws: a failed read comes back `read: 'failed'`. */
+  health?(env: ProviderEnv, opts: HealthOptions): Promise<SenderHealth>;
+  /** The account's templates with their status and quality, for `campaign account`; never throws. */
+  listTemplates?(env: ProviderEnv, opts: HealthOptions): Promise<TemplateList>;
 }
+
+// ---------------------------------------------------------------- the sender's health
+
+export type QualityRating = 'GREEN' | 'YELLOW' | 'RED' | 'UNKNOWN';
+
+/**
+ * What the provider says about the sending number before a send. Every value the provider did not
+ * give, or gave in a spelling we do not know, is `UNKNOWN` / `unknown`: never read as healthy.
+ */
+export interface SenderHealth {
+  provider: ProviderName;
+  /** `ok`: the provider answered; `failed`: it could not be read (`error` says why); `none`: the provider gives no health signal. */
+  read: 'ok' | 'failed' | 'none';
+  /** One line without any secret. */
+  error?: string;
+  quality: QualityRating;
+  /** Upper case as the provider spells it: CONNECTED, FLAGGED, RESTRICTED… (Twilio: the account's ACTIVE, SUSPENDED, CLOSED); UNKNOWN when not given. */
+  status: string;
+  /** TIER_250, TIER_2K… or UNKNOWN. */
+  tier: string;
+  /** Distinct recipients per rolling 24 h the tier allows. */
+  limit: number | 'unlimited' | 'unknown';
+  /** STANDARD, HIGH, NOT_APPLICABLE or UNKNOWN. */
+  throughput: string;
+  /** Messages per second the throughput level allows, when it is known. */
+  perSecond: number | 'unknown';
+  /** The display name's review status (Cloud), when given. */
+  nameStatus?: string;
+}
+
+export interface HealthOptions {
+  timeoutMs?: number;
+  /** Sandbox only: its faults (`--sandbox-faults`). */
+  sandboxFaults?: SandboxFaults | string;
+}
+
+export interface AccountTemplate {
+  name: string;
+  language: string | null;
+  category: string | null;
+  /** APPROVED, PENDING, REJECTED, PAUSED, DISABLED…; null when not given. */
+  status: string | null;
+  /** GREEN, YELLOW, RED or UNKNOWN. */
+  quality: QualityRating;
+}
+
+export type TemplateList = { read: 'ok'; templates: AccountTemplate[] } | { read: 'failed' | 'none'; error?: string; templates: [] };
 
 export type HeaderSource = 'url' | 'file' | 'text';

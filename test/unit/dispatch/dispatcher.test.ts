@@ -293,6 +293,16 @@ describe('dispatch', () => {
     expect(lines.filter((e) => e.type === 'attempt')).toHaveLength(2);
   });
 
+  it('daily limit: recipients admitted before the pause still go while they wait for a rate slot', async () => {
+    // 5/s with 10 in flight: when the 9th is refused, the 6th to 8th are still waiting for the gate.
+    const provider = new FakeProvider();
+    const { result, lines } = await go(provider, items(20), { dailyLimit: 8, concurrency: 10 }, { gate: new RateGate({ rate: 5 }) });
+    expect(result.paused?.reason).toBe('daily-limit');
+    expect(result.sent).toBe(8);
+    expect(provider.calls).toHaveLength(8);
+    expect(lines.filter((e) => e.type === 'attempt')).toHaveLength(8);
+  });
+
   it('window closed and windowWait false: stops resumably, sends nothing', async () => {
     const now = new Date('2025-01-15T22:00:00.000Z'); // 23:00 Madrid
     const provider = new FakeProvider();

@@ -1,11 +1,14 @@
 import type { ProviderModule } from '../types.js';
 import { CLOUD_CODES, CLOUD_TITLE, cloudCodeKey } from './codes.js';
 import { CLOUD_SECRET_VARS, createCloudProvider } from './send.js';
-import { fetchCloudTemplate } from './templates.js';
+import { readCloudHealth } from './health.js';
+import { fetchCloudTemplate, listCloudTemplates } from './templates.js';
 import { cloudWebhook } from './webhook.js';
 
 export { buildCloudMessage, buildTemplateComponents, CLOUD_DEFAULT_API_URL, createCloudProvider, createCloudSender } from './send.js';
 export { CLOUD_CODES, classifyCloud } from './codes.js';
+export { HEALTH_FIELDS, parseCloudHealth, parseTier, readCloudHealth } from './health.js';
+export { listCloudTemplates } from './templates.js';
 export { parseMetaPayload, verifyMetaSignature } from './webhook.js';
 
 /** Meta's WhatsApp Cloud API (providers.md §1). */
@@ -19,5 +22,7 @@ export const cloud: ProviderModule = {
   codeKey: cloudCodeKey,
   webhook: cloudWebhook,
   fetchApprovedTemplate: fetchCloudTemplate,
+  health: readCloudHealth,
+  listTemplates: listCloudTemplates,
   headers: { image: ['url', 'file'], video: ['url', 'file'], document: ['url', 'file'], text: ['text'] },
 };

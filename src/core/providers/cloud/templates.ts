@@ -1,7 +1,8 @@
 import { CampaignError } from '../../errors.js';
-import { secretValues } from '../common.js';
+import { isRecord, secretValues } from '../common.js';
+import { httpFailure, qualityOf, tryGet } from '../health.js';
 import { get, hasPlaceholder, httpError, need, normLang, paramFormat, placeholders, upper } from '../template-fetch.js';
-import type { ApprovedButton, ApprovedTemplate, FetchApprovedTemplate } from '../types.js';
+import type { AccountTemplate, ApprovedButton, ApprovedTemplate, FetchApprovedTemplate, HealthOptions, ProviderEnv, TemplateList } from '../types.js';
 import { CLOUD_DEFAULT_API_URL, CLOUD_SECRET_VARS } from './send.js';
 
 /** The WABA's `message_templates` with the front matter's name; the one in its language wins. */
@@ -70,3 +71,27 @@ export const fetchCloudTemplate: FetchApprovedTemplate = async (env, meta, opts)
     buttons,
   };
 };
+
+/** `campaign account`: the WABA's templates with their status and quality (`quality_score`); never throws. */
+export async function listCloudTemplates(env: ProviderEnv, opts: HealthOptions = {}): Promise<TemplateList> {
+  const token = env.WHATSAPP_TOKEN?.trim();
+  const waba = env.WHATSAPP_BUSINESS_ACCOUNT_ID?.trim();
+  if (!token) return { read: 'failed', error: 'WHATSAPP_TOKEN is not set', templates: [] };
+  if (!waba) return { read: 'failed', error: 'WHATSAPP_BUSINESS_ACCOUNT_ID is not set: it is the WhatsApp Business Account whose templates are listed', templates: [] };
+  const base = (env.WHATSAPP_API_URL?.trim() || CLOUD_DEFAULT_API_URL).replace(/\/+$/, '');
+  const path = `${base}/${encodeURIComponent(waba)}/message_templates`;
+  const res = await tryGet(`${path}?fields=name,language,category,status,quality_score&limit=100`, path, { Authorization: `Bearer ${token}`, Accept: 'application/json' }, { timeoutMs: opts.timeoutMs }, secretValues(env, CLOUD_SECRET_VARS));
+  if ('failed' in res) return { read: 'failed', error: res.failed, templates: [] };
+  if (res.status < 200 || res.status >= 300) return { read: 'failed', error: httpFailure('The Cloud API', res), templates: [] };
+  const data = (res.json as { data?: unknown } | null)?.data;
+  if (!Array.isArray(data)) return { read: 'failed', error: 'the Cloud API answered without a template list', templates: [] };
+  const templates: AccountTemplate[] = data.filter(isRecord).map((t) => ({
+    name: String(t.name ?? ''),
+    language: typeof t.language === 'string' ? t.language : null,
+    category: typeof t.category === 'string' ? t.category.toLowerCase() : null,
+    status: typeof t.status === 'string' ? t.status.toUpperCase() : null,
+    // `quality_score` is `{score, date}` in Graph answers; a bare string is taken too.
+    quality: qualityOf(isRecord(t.quality_score) ? t.quality_score.score : t.quality_score),
+  }));
+  return { read: 'ok', templates };
+}

@@ -1,6 +1,8 @@
 import { CLOUD_CODES, cloudCodeKey } from '../cloud/codes.js';
+import { readCloudHealth } from '../cloud/health.js';
 import { createCloudProvider } from '../cloud/send.js';
-import type { Provider, ProviderModule, ProviderOptions, SandboxFaults } from '../types.js';
+import { listCloudTemplates } from '../cloud/templates.js';
+import type { HealthOptions, Provider, ProviderEnv, ProviderModule, ProviderOptions, SandboxFaults } from '../types.js';
 import { parseSandboxFaults, startSandbox, type SandboxServer } from './server.js';
 
 export { checkCloudMessage, parseSandboxFaults, startSandbox, type SandboxFault, type SandboxFaults, type SandboxServer } from './server.js';
@@ -56,7 +58,21 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
   } satisfies SandboxProvider;
 }
 
-/** Speaks the Cloud API, so it answers with Cloud codes; it has no webhook and no template API. */
+/**
+ * The health read and the template list go through the Cloud API's own readers, against a sandbox
+ * started for the read alone (no outbox: it writes nothing), so `--sandbox-faults` reaches them.
+ */
+async function viaSandbox<T>(env: ProviderEnv, opts: HealthOptions, read: (env: ProviderEnv, opts: HealthOptions) => Promise<T>): Promise<T> {
+  const spec = opts.sandboxFaults ?? env.CAMPAIGN_SANDBOX_FAULTS;
+  const server = await startSandbox({ faults: typeof spec === 'string' || spec === undefined ? parseSandboxFaults(spec) : spec });
+  try {
+    return await read({ WHATSAPP_API_URL: `${server.url}/v23.0`, WHATSAPP_TOKEN: 'sandbox', WHATSAPP_PHONE_NUMBER_ID: 'SANDBOX', WHATSAPP_BUSINESS_ACCOUNT_ID: 'SANDBOX' }, opts);
+  } finally {
+    await server.close();
+  }
+}
+
+/** Speaks the Cloud API, so it answers with Cloud codes; it has no webhook and no template check. */
 export const sandbox: ProviderModule = {
   name: 'sandbox',
   senderId: () => 'sandbox',
@@ -70,5 +86,7 @@ export const sandbox: ProviderModule = {
     }),
   codes: CLOUD_CODES,
   codeKey: cloudCodeKey,
+  health: async (env, opts) => ({ ...(await viaSandbox(env, opts, readCloudHealth)), provider: 'sandbox' }),
+  listTemplates: (env, opts) => viaSandbox(env, opts, listCloudTemplates),
   headers: { image: ['url', 'file'], video: ['url', 'file'], document: ['url', 'file'], text: ['text'] },
 };

@@ -34,10 +34,15 @@ const NAMED_FAULTS = new Set(['reset', 'drop', 'hang']);
 export function parseSandboxFaults(spec: string | undefined): SandboxFaults {
   const faults: SandboxFaults = { latencyMs: 0, rates: [], at: new Map() };
   for (const item of (spec ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const health = /^(quality|status|tier|health)=(.+)$/i.exec(item);
+    if (health) {
+      faults.health = { ...faults.health, ...parseHealthFault(health[1].toLowerCase(), health[2].trim().toLowerCase(), item) };
+      continue;
+    }
     const at = /^([a-z]+|\d+)@(\d+)$/i.exec(item);
     const rate = /^([a-z]+|\d+)=(\d+(?:\.\d+)?)$/i.exec(item);
     const bad = (why: string) => new UsageError(`Invalid sandbox fault "${item}": ${why}.`, {
-      hint: 'Use e.g. 429=0.05,500=0.02,reset=0.01,latency=20,131048@50.',
+      hint: 'Use e.g. 429=0.05,500=0.02,reset=0.01,latency=20,131048@50 (health: quality=red, status=flagged, tier=250, health=fail).',
     });
     if (at) {
       const fault = at[1].toLowerCase();
@@ -60,6 +65,39 @@ export function parseSandboxFaults(spec: string | undefined): SandboxFaults {
   const total = faults.rates.reduce((sum, r) => sum + r.probability, 0);
   if (total > 1) throw new UsageError(`Sandbox fault rates add up to ${total}, more than 1.`);
   return faults;
+}
+
+const HEALTH_FAULTS: Record<string, readonly string[]> = {
+  quality: ['green', 'yellow', 'red', 'unknown'],
+  status: ['connected', 'flagged', 'restricted', 'banned', 'pending', 'unknown'],
+  tier: ['50', '250', '1k', '2k', '10k', '100k', 'unlimited'],
+  health: ['fail'],
+};
+
+/** `quality=red`, `status=flagged`, `tier=250`, `health=fail`: what the sandbox's health read answers. */
+function parseHealthFault(key: string, value: string, item: string): NonNullable<SandboxFaults['health']> {
+  if (!HEALTH_FAULTS[key].includes(value)) {
+    throw new UsageError(`Invalid sandbox fault "${item}": ${key} is one of ${HEALTH_FAULTS[key].join(', ')}.`, {
+      hint: 'Use e.g. quality=red, quality=yellow, status=flagged, tier=250 or health=fail.',
+    });
+  }
+  if (key === 'health') return { fail: true };
+  return { [key]: key === 'tier' ? `TIER_${value.toUpperCase()}` : value.toUpperCase() };
+}
+
+/** The phone-number object the health read gets: healthy unless a health fault says otherwise. */
+export function sandboxHealthAnswer(faults: SandboxFaults): Record<string, unknown> {
+  const h = faults.health ?? {};
+  const tier = h.tier ?? 'TIER_UNLIMITED';
+  return {
+    id: 'SANDBOX',
+    quality_rating: h.quality ?? 'GREEN',
+    status: h.status ?? 'CONNECTED',
+    name_status: 'APPROVED',
+    messaging_limit_tier: tier,
+    whatsapp_business_manager_messaging_limit: { current_limit: tier },
+    throughput: { level: 'STANDARD' },
+  };
 }
 
 function isFault(key: string): boolean {
@@ -156,12 +194,15 @@ export function checkMediaUpload(contentType: string | undefined, body: Buffer):
   return undefined;
 }
 
-/** A Cloud-API-compatible server on 127.0.0.1 that writes every accepted message to `outbox`. */
-export async function startSandbox(opts: { outbox: string; faults?: SandboxFaults; port?: number }): Promise<SandboxServer> {
+/**
+ * A Cloud-API-compatible server on 127.0.0.1 that writes every accepted message to `outbox`.
+ * Without an outbox (the health read of `campaign account`) it writes nothing anywhere.
+ */
+export async function startSandbox(opts: { outbox?: string; faults?: SandboxFaults; port?: number }): Promise<SandboxServer> {
   const faults = opts.faults ?? parseSandboxFaults('');
   const random = createRandom(faults.seed);
-  await mkdir(dirname(opts.outbox), { recursive: true });
-  const outbox: FileHandle = await open(opts.outbox, 'a');
+  if (opts.outbox) await mkdir(dirname(opts.outbox), { recursive: true });
+  const outbox: FileHandle | undefined = opts.outbox ? await open(opts.outbox, 'a') : undefined;
   const sockets = new Set<Socket>();
   let received = 0;
   let accepted = 0;
@@ -210,6 +251,7 @@ export async function startSandbox(opts: { outbox: string; faults?: SandboxFault
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, bytes: Buffer): Promise<void> {
     if (req.method === 'POST' && /^\/[^/]+\/[^/]+\/media\/?(?:\?.*)?$/.test(req.url ?? '')) return handleUpload(req, res, bytes);
+    if (req.method === 'GET') return handleRead(req, res);
     const raw = bytes.toString('utf8');
     const route = /^\/[^/]+\/[^/]+\/messages\/?(?:\?.*)?$/.exec(req.url ?? '');
     if (req.method !== 'POST' || !route) return answerError(res, 100, 404, `Unknown path ${req.method} ${req.url}`);
@@ -246,13 +288,25 @@ export async function startSandbox(opts: { outbox: string; faults?: SandboxFault
       correlation: message.biz_opaque_callback_data,
       request: message,
     };
-    await outbox.appendFile(`${JSON.stringify(line)}\n`);
+    await outbox?.appendFile(`${JSON.stringify(line)}\n`);
     if (fault === 'drop') return void req.socket.destroy();
     answer(res, 200, {
       messaging_product: 'whatsapp',
       contacts: [{ input: to, wa_id: to.replace(/^\+/, '') }],
       messages: [{ id, message_status: 'accepted' }],
     });
+  }
+
+  /** The health read (`GET /{Version}/{Phone-Number-ID}?fields=…`) and the template list (`GET /{Version}/{WABA}/message_templates`). */
+  function handleRead(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    if (!/^Bearer\s+\S+/i.test(req.headers.authorization ?? '')) return answerError(res, 190, 401, 'Missing or malformed access token');
+    if (/^\/[^/]+\/[^/]+\/message_templates\/?$/.test(url.pathname)) {
+      return answer(res, 200, { data: [{ name: 'my_campaign', language: 'es', category: 'MARKETING', status: 'APPROVED', quality_score: { score: faults.health?.quality ?? 'GREEN' } }] });
+    }
+    if (!/^\/[^/]+\/[^/]+\/?$/.test(url.pathname)) return answerError(res, 100, 404, `Unknown path GET ${url.pathname}`);
+    if (faults.health?.fail) return answerError(res, 10, 403, 'Application does not have permission for this action');
+    answer(res, 200, sandboxHealthAnswer(faults));
   }
 
   /** The media upload (providers.md §1.11): multipart with messaging_product, type and a file part. */
@@ -280,7 +334,7 @@ export async function startSandbox(opts: { outbox: string; faults?: SandboxFault
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         for (const socket of sockets) socket.destroy();
         await stopped;
-        await outbox.close();
+        await outbox?.close();
       })();
       return closing;
     },

@@ -1,11 +1,13 @@
 import type { ProviderModule } from '../types.js';
 import { TWILIO_CODES } from './codes.js';
 import { createTwilioProvider, TWILIO_SECRET_VARS } from './send.js';
+import { readTwilioHealth } from './health.js';
 import { fetchTwilioTemplate } from './templates.js';
 import { twilioWebhook } from './webhook.js';
 
 export { buildTwilioForm, createTwilioProvider, TWILIO_DEFAULT_API_URL } from './send.js';
 export { classifyTwilio, TWILIO_CODES } from './codes.js';
+export { parseTwilioAccount, readTwilioHealth } from './health.js';
 export { parseTwilioForm, twilioSignature, verifyTwilioSignature } from './webhook.js';
 
 /** Twilio's Programmable Messaging on the WhatsApp channel (providers.md §2). */
@@ -18,6 +20,8 @@ export const twilio: ProviderModule = {
   codes: TWILIO_CODES,
   webhook: twilioWebhook,
   fetchApprovedTemplate: fetchTwilioTemplate,
+  // The account's state only: the 2010 API has no quality, tier or throughput of the sender; no template list either.
+  health: readTwilioHealth,
   // Media belongs to the Content template (ContentSid); Twilio fetches it from a public URL, so a local file cannot be sent.
   headers: { image: ['url'], video: ['url'], document: ['url'], text: ['text'] },
 };

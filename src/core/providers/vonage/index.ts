@@ -1,3 +1,4 @@
+import { unknownHealth } from '../health.js';
 import type { ProviderModule } from '../types.js';
 import { VONAGE_CODES } from './codes.js';
 import { createVonageProvider, VONAGE_SECRET_VARS } from './send.js';
@@ -16,6 +17,8 @@ export const vonage: ProviderModule = {
   senderId: (env) => `vonage:${(env.VONAGE_WHATSAPP_FROM ?? '').replace(/\D/g, '')}`,
   codes: VONAGE_CODES,
   webhook: vonageWebhook,
+  // The Messages API documents no read of the sender's quality, limit or account state.
+  health: async () => unknownHealth('vonage', 'none'),
   // Meta's native header rides in `custom`; Vonage has no upload of Meta media, so a local file cannot be sent.
   headers: { image: ['url'], video: ['url'], document: ['url'], text: ['text'] },
 };
