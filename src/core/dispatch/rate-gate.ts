@@ -29,6 +29,13 @@ export interface RateGateOptions {
   marginMs?: number;
   /** The adaptive margin's tuning, when `marginMs` is not given. */
   margin?: AdaptiveMarginOptions;
+  /**
+   * A granted slot counts as starting *now* until its `start()` is called: a request held up
+   * between the grant and its write (a journal fsync slowed by a busy disk) must not let its
+   * grant age out while it has not gone yet. The dispatcher always calls start(); tests of the
+   * bare rule leave this off. Default false.
+   */
+  holdUntilStart?: boolean;
   /** Clean period after which a throttled rate recovers by 10%. Default 10 000 ms. */
   recoverEveryMs?: number;
 }
@@ -176,6 +183,9 @@ export class RateGate implements Gate {
   private readonly fixedMargin: number | undefined;
   private readonly adaptive: AdaptiveMargin;
   private readonly recoverEveryMs: number;
+  private readonly holdUntilStart: boolean;
+  /** Granted, not yet started (holdUntilStart): their log entries are kept from ageing out. */
+  private held = new Set<{ at: number }>();
   private ceilingRate: number;
   private effective: number;
   /** Start times, ascending; at most `ceilingRate` kept. */
@@ -194,6 +204,7 @@ export class RateGate implements Gate {
     this.fixedMargin = opts.marginMs;
     this.adaptive = new AdaptiveMargin(opts.margin);
     this.recoverEveryMs = opts.recoverEveryMs ?? 10_000;
+    this.holdUntilStart = opts.holdUntilStart ?? false;
     this.ceilingRate = Math.floor(opts.rate);
     this.effective = this.ceilingRate;
     this.lastAdjustAt = this.clock.now();
@@ -337,6 +348,16 @@ export class RateGate implements Gate {
     const now = this.clock.now();
     this.recover(now);
     const margin = this.fixedMargin ?? this.adaptive.value(now);
+    // Held grants older than half a window move to now: no entry younger than that can age out in
+    // this pump, so each held grant is moved about twice a second at most, not on every pump.
+    if (this.held.size > 0) {
+      for (const h of this.held) {
+        if (h.at < now - this.windowMs / 2) {
+          this.restamp(h.at, now);
+          h.at = now;
+        }
+      }
+    }
     while (this.queue.length > 0) {
       const due = this.nextDue(now, margin);
       if (due > now) {
@@ -346,15 +367,17 @@ export class RateGate implements Gate {
       const w = this.queue.shift()!;
       if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
       this.record(now);
-      let at = now;
+      const entry = { at: now };
+      if (this.holdUntilStart) this.held.add(entry);
       const slot: GateSlot = {
         get at() {
-          return at;
+          return entry.at;
         },
         start: () => {
+          this.held.delete(entry);
           const t = this.clock.now();
-          this.restamp(at, t);
-          at = Math.max(at, t);
+          this.restamp(entry.at, t);
+          entry.at = Math.max(entry.at, t);
         },
       };
       w.resolve(slot);

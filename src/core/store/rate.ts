@@ -129,7 +129,7 @@ export class StoreRateGate implements Gate {
 
   constructor(private readonly opts: StoreRateGateOptions) {
     const floorMs = opts.marginMs ?? 25;
-    this.local = new RateGate({ rate: opts.rate, margin: { floorMs, maxMs: floorMs + MAX_EXTRA_MARGIN_MS } });
+    this.local = new RateGate({ rate: opts.rate, holdUntilStart: true, margin: { floorMs, maxMs: floorMs + MAX_EXTRA_MARGIN_MS } });
     this.redis = scripted(opts.redis);
     this.key = rateKey(opts.senderId);
     this.keepMs = 1000 + floorMs + MAX_EXTRA_MARGIN_MS;

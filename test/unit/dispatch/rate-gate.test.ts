@@ -88,6 +88,22 @@ describe('RateGate (fake clock)', () => {
     expect(releases).toEqual([1000, 1300]);
   });
 
+  it('holdUntilStart: a grant not yet started never ages out, so a slow journal write cannot let the next one in early', async () => {
+    const clock = new FakeClock();
+    const gate = new RateGate({ rate: 1, clock, marginMs: 0, holdUntilStart: true });
+    const s1 = await gate.acquire();
+    const releases: number[] = [];
+    void gate.acquire().then((s) => {
+      releases.push(clock.now());
+      s.start();
+    });
+    await clock.advanceTo(1800);
+    expect(releases).toEqual([]); // without the hold it would have gone at 1000, before s1 went out
+    s1.start(); // s1's request goes out at 1800
+    await clock.advanceTo(5000);
+    expect(releases).toEqual([2800]);
+  });
+
   it('throttle halves the rate (once per window, floor 1), honours Retry-After for everyone, and recovers +10% per clean 10 s up to the ceiling', async () => {
     const clock = new FakeClock();
     const gate = new RateGate({ rate: 100, clock });
