@@ -215,18 +215,29 @@ export async function dispatch(
   let startedThisRun = 0;
 
   const deferred = new DeferredQueue();
-  const iso = () => now().toISOString();
+  // Three journal lines per request carry a time: one ISO string per millisecond is enough.
+  let isoMs = NaN;
+  let isoText = '';
+  const iso = () => {
+    const d = now();
+    const ms = d.getTime();
+    if (ms !== isoMs) {
+      isoMs = ms;
+      isoText = d.toISOString();
+    }
+    return isoText;
+  };
   const emit = (e: Omit<DispatchEvent, 'inFlight' | 'rate' | 'limit' | 'deferred'>) => {
     if (!onEvent) return;
     try {
-      onEvent({
-        ...e,
-        inFlight,
-        rate: gate.recentStarts,
-        limit: gate.rate,
-        deferred: deferred.size,
-        ...(deferred.size ? { deferredUntil: new Date(deferred.nextAt) } : {}),
-      });
+      // `e` is always a fresh literal: filling it in spares a copy per event (several per request).
+      const ev = e as DispatchEvent;
+      ev.inFlight = inFlight;
+      ev.rate = gate.recentStarts;
+      ev.limit = gate.rate;
+      ev.deferred = deferred.size;
+      if (deferred.size) ev.deferredUntil = new Date(deferred.nextAt);
+      onEvent(ev);
     } catch {
       // A progress display must never break a send.
     }

@@ -233,10 +233,16 @@ export class RateGate implements Gate {
 
   /** Starts in the last window. */
   get recentStarts(): number {
+    // Binary search: the dispatcher reads this on every progress event.
     const from = this.clock.now() - this.windowMs;
-    let n = 0;
-    for (let i = this.log.length - 1; i >= 0 && this.log[i] > from; i--) n++;
-    return n;
+    let lo = 0;
+    let hi = this.log.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.log[mid] > from) hi = mid;
+      else lo = mid + 1;
+    }
+    return this.log.length - lo;
   }
 
   get waiting(): number {
