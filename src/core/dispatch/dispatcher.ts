@@ -336,8 +336,11 @@ export async function dispatch(
       }
       n++;
       await journal.attempt({ type: 'attempt', to: item.to, at: iso(), line: item.line, n });
-      // The request goes out now: re-stamp the slot so journal latency cannot bunch arrivals.
-      slot.start();
+      // The request goes out now: re-stamp the slot so journal latency cannot bunch arrivals. It
+      // stays held (it cannot age out) until the provider reports the write: the request may
+      // still wait for a free socket, and a grant ageing out meanwhile let a 1,001st in.
+      if (slot.mark) slot.mark();
+      else slot.start();
       let res: SendResult;
       try {
         // A provider that can tell when the request bytes were handed to the socket calls this:
@@ -346,6 +349,8 @@ export async function dispatch(
         res = await provider.send(item.message, ctx);
       } catch (err) {
         res = { ok: false, class: 'unknown', code: 'exception', message: String((err as Error)?.message ?? err).slice(0, 200) };
+      } finally {
+        slot.done?.();
       }
       if (res.ok) {
         append({ type: 'sent', to: item.to, at: iso(), id: res.id });

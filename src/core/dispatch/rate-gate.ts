@@ -43,7 +43,15 @@ export interface RateGateOptions {
 /** A granted start. `start()` re-stamps it with the moment the request really goes out. */
 export interface GateSlot {
   readonly at: number;
+  /** The request's last byte went to the socket now: the final stamp. */
   start(): void;
+  /**
+   * The request is about to go (its attempt line is on disk): re-stamp it now but keep it held
+   * until start() or done(), since the write itself may still wait for a socket.
+   */
+  mark?(): void;
+  /** The request is over: a slot still held (the provider never reported the write) keeps its last stamp. */
+  done?(): void;
 }
 
 /** What the dispatcher needs of a gate: the local RateGate, or the store's (src/core/store/rate.ts). */
@@ -337,6 +345,12 @@ export class RateGate implements Gate {
     if (this.log.length > this.ceilingRate) this.log.splice(0, this.log.length - this.ceilingRate);
   }
 
+  private stampNow(entry: { at: number }): void {
+    const t = this.clock.now();
+    this.restamp(entry.at, t);
+    entry.at = Math.max(entry.at, t);
+  }
+
   private restamp(from: number, to: number): void {
     if (to <= from) return;
     // Find `from` (search from the end: it is recent) and move it later: the log only gets stricter.
@@ -381,9 +395,11 @@ export class RateGate implements Gate {
         },
         start: () => {
           this.held.delete(entry);
-          const t = this.clock.now();
-          this.restamp(entry.at, t);
-          entry.at = Math.max(entry.at, t);
+          this.stampNow(entry);
+        },
+        mark: () => this.stampNow(entry),
+        done: () => {
+          this.held.delete(entry);
         },
       };
       w.resolve(slot);

@@ -162,6 +162,8 @@ export class StoreRateGate implements Gate {
         // Best effort: the grant already counts; a lost store is noticed by the next draw.
         void withTimeout(this.redis.campaignRateRestamp(this.key, member)).catch(() => undefined);
       },
+      mark: () => localSlot.mark?.(),
+      done: () => localSlot.done?.(),
     };
     return slot;
   }

@@ -104,6 +104,39 @@ describe('RateGate (fake clock)', () => {
     expect(releases).toEqual([2800]);
   });
 
+  it('mark() re-stamps but keeps holding until start() (the write) or done() (no write reported)', async () => {
+    const clock = new FakeClock();
+    const gate = new RateGate({ rate: 1, clock, marginMs: 0, holdUntilStart: true });
+    const s1 = await gate.acquire();
+    const releases: number[] = [];
+    const next = () =>
+      void gate.acquire().then((s) => {
+        releases.push(clock.now());
+        s.start();
+      });
+    next();
+    await clock.advanceTo(100);
+    s1.mark!(); // attempt line on disk at 100; the request waits for a socket
+    await clock.advanceTo(1500);
+    expect(releases).toEqual([]);
+    s1.start(); // written at 1500
+    await clock.advanceTo(2499);
+    expect(releases).toEqual([]);
+    await clock.advanceTo(2500);
+    expect(releases).toEqual([2500]);
+
+    const c2 = new FakeClock();
+    const g2 = new RateGate({ rate: 1, clock: c2, marginMs: 0, holdUntilStart: true });
+    const t1 = await g2.acquire();
+    await c2.advanceTo(100);
+    t1.mark!();
+    t1.done!(); // the provider never reported the write: the mark at 100 is its start
+    let at = -1;
+    void g2.acquire().then(() => (at = c2.now()));
+    await c2.advanceTo(5000);
+    expect(at).toBe(1100);
+  });
+
   it('throttle halves the rate (once per window, floor 1), honours Retry-After for everyone, and recovers +10% per clean 10 s up to the ceiling', async () => {
     const clock = new FakeClock();
     const gate = new RateGate({ rate: 100, clock });
