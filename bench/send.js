@@ -134,7 +134,7 @@ async function floorLoop(n) {
 }
 
 /** `campaign send` of n recipients at --rate 1000 to a local Cloud API server; its CPU and the arrivals. */
-export async function toolSend(n) {
+async function toolSend(n) {
   const csv = path.join(data, `send-${n}.csv`);
   await makeCsv(csv, n);
   const tpl = path.join(data, 'message.md');
