@@ -8,6 +8,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchRate, benchSend } from './send.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const data = path.join(root, 'bench', 'data');
@@ -112,70 +113,6 @@ function maxInWindow(starts, windowMs = 1000) {
   return max;
 }
 
-async function benchSend() {
-  const n = Number(process.env.BENCH_SEND ?? 8000);
-  const rate = 1000;
-  const csv = path.join(data, `send-${n}.csv`);
-  await makeCsv(csv, Math.ceil(n / 0.9));
-  const tpl = path.join(data, 'message.md');
-  writeFileSync(tpl, '---\ntemplate: bench\nlanguage: es\ncategory: marketing\nparams: [nombre, ciudad]\nlinks: []\n---\nHola {{nombre}}, nos vemos en {{ciudad}}.\n');
-
-  // Floor: a bare keep-alive HTTP loop sending the same number of requests at the same ceiling.
-  const a = await startServer(20);
-  const floorScript = `${USAGE}
-    const http = require('node:http');
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 100 });
-    const url = new URL(${JSON.stringify(a.url)} + '/v23.0/1/messages');
-    const N = ${n}, RATE = ${rate};
-    let started = 0, done = 0; const t0 = performance.now();
-    function one(i) {
-      const body = JSON.stringify({ messaging_product: 'whatsapp', recipient_type: 'individual', to: String(34600000000 + i), type: 'template',
-        template: { name: 'bench', language: { code: 'es', policy: 'deterministic' }, components: [{ type: 'body', parameters: [{ type: 'text', text: 'Persona ' + i }, { type: 'text', text: 'Madrid' }] }] } });
-      const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: 'Bearer x', 'content-length': Buffer.byteLength(body) } }, (res) => { res.resume(); res.on('end', () => { if (++done === N) { agent.destroy(); } }); });
-      req.end(body);
-    }
-    function tick() {
-      const due = Math.min(N, Math.floor(((performance.now() - t0) / 1000) * RATE) + 1);
-      while (started < due) one(started++);
-      if (started < N) setTimeout(tick, 1);
-    }
-    tick();`;
-  const floor = await run(process.execPath, ['-e', floorScript], { cwd: root });
-  const floorCpu = usageOf(floor.err).cpu;
-  a.server.close();
-
-  const b = await startServer(20);
-  const journal = path.join(data, `send-${n}.journal.jsonl`);
-  rmSync(journal, { force: true });
-  rmSync(path.join(data, '.campaign'), { recursive: true, force: true });
-  const env = { ...process.env, NO_COLOR: '1', WHATSAPP_API_URL: `${b.url}/v23.0`, WHATSAPP_TOKEN: 'bench', WHATSAPP_PHONE_NUMBER_ID: '1' };
-  const tool = await run(
-    process.execPath,
-    ['--import', `data:text/javascript,${encodeURIComponent(USAGE)}`, cli, 'send', csv, '--template', tpl, '--provider', 'cloud', '--default-country', 'ES', '--rate', String(rate), '--concurrency', '100', '--yes', '--journal', journal],
-    { cwd: data, env },
-  );
-  b.server.close();
-  const toolCpu = usageOf(tool.err).cpu;
-  const s = b.starts;
-  // The sliding window lets start i+N go 1 s after start i at the earliest: the median of those
-  // gaps is the steady-state cycle, whatever the ramp-up at the start (bound by --concurrency).
-  const gaps = [];
-  for (let i = rate; i < s.length; i++) gaps.push(s[i] - s[i - rate]);
-  gaps.sort((x, y) => x - y);
-  const cycle = gaps[gaps.length >> 1];
-  const steady = (rate * 1000) / cycle;
-  const overall = s.length / ((s.at(-1) - s[0]) / 1000 + 1);
-  console.log(
-    `send ${s.length.toLocaleString('en-US')} at --rate ${rate} (20 ms latency): steady state ${steady.toFixed(1)}/s = ${((100 * steady) / rate).toFixed(1)}% of the ceiling (target ≥ 99%), ` +
-      `${overall.toFixed(0)}/s over the whole run incl. ramp-up; max in any 1 s window ${maxInWindow(s)} (limit ${rate}); ` +
-      `CPU ${toolCpu.toFixed(0)} ms vs bare loop ${floorCpu.toFixed(0)} ms → ratio ${(toolCpu / floorCpu).toFixed(2)} (target ≤ 1.50)`,
-  );
-  if (process.env.BENCH_DEBUG) {
-    console.log(`  gaps between start i and i+${rate}: min ${gaps[0]?.toFixed(1)} median ${cycle?.toFixed(1)} max ${gaps.at(-1)?.toFixed(1)} ms; first wave spread ${(s[rate - 1] - s[0]).toFixed(1)} ms`);
-  }
-  if (tool.code !== 0) console.log(`  (send exited ${tool.code}: ${tool.err.split('\n').slice(-4).join(' ')})`);
-}
-
 async function benchResume(lintMs, csv, tpl) {
   // A journal for the 1M list where half the recipients are done: time until the first request.
   const journal = path.join(data, 'resume-1m.journal.jsonl');
@@ -271,4 +208,5 @@ if (!only || only === 'lint' || only === 'resume') {
   if (!only || only === 'resume') await benchResume(l.lintMs, l.csv, l.tpl);
 }
 if (!only || only === 'send') await benchSend();
+if (!only || only === 'rate') await benchRate();
 if (!only || only === 'store') await benchStore();

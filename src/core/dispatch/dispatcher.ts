@@ -216,18 +216,29 @@ export async function dispatch(
   let stopScheduling = false;
 
   const deferred = new DeferredQueue();
-  const iso = () => now().toISOString();
+  // Three journal lines per request carry a time: one ISO string per millisecond is enough.
+  let isoMs = NaN;
+  let isoText = '';
+  const iso = () => {
+    const d = now();
+    const ms = d.getTime();
+    if (ms !== isoMs) {
+      isoMs = ms;
+      isoText = d.toISOString();
+    }
+    return isoText;
+  };
   const emit = (e: Omit<DispatchEvent, 'inFlight' | 'rate' | 'limit' | 'deferred'>) => {
     if (!onEvent) return;
     try {
-      onEvent({
-        ...e,
-        inFlight,
-        rate: gate.recentStarts,
-        limit: gate.rate,
-        deferred: deferred.size,
-        ...(deferred.size ? { deferredUntil: new Date(deferred.nextAt) } : {}),
-      });
+      // `e` is always a fresh literal: filling it in spares a copy per event (several per request).
+      const ev = e as DispatchEvent;
+      ev.inFlight = inFlight;
+      ev.rate = gate.recentStarts;
+      ev.limit = gate.rate;
+      ev.deferred = deferred.size;
+      if (deferred.size) ev.deferredUntil = new Date(deferred.nextAt);
+      onEvent(ev);
     } catch {
       // A progress display must never break a send.
     }
@@ -322,13 +333,18 @@ export async function dispatch(
       // Last look before the request: someone may have opted out since the item was queued.
       const skip = opts.skipReason?.(item);
       if (skip) {
+        // The grant is given up unused; counting it as a start now is the safe side of the ceiling.
+        slot.start();
         append({ type: 'skipped', to: item.to, at: iso(), reason: skip, line: item.line });
         return;
       }
       n++;
       await journal.attempt({ type: 'attempt', to: item.to, at: iso(), line: item.line, n });
-      // The request goes out now: re-stamp the slot so journal latency cannot bunch arrivals.
-      slot.start();
+      // The request goes out now: re-stamp the slot so journal latency cannot bunch arrivals. It
+      // stays held (it cannot age out) until the provider reports the write: the request may
+      // still wait for a free socket, and a grant ageing out meanwhile let a 1,001st in.
+      if (slot.mark) slot.mark();
+      else slot.start();
       let res: SendResult;
       try {
         // A provider that can tell when the request bytes were handed to the socket calls this:
@@ -337,6 +353,8 @@ export async function dispatch(
         res = await provider.send(item.message, ctx);
       } catch (err) {
         res = { ok: false, class: 'unknown', code: 'exception', message: String((err as Error)?.message ?? err).slice(0, 200) };
+      } finally {
+        slot.done?.();
       }
       if (res.ok) {
         append({ type: 'sent', to: item.to, at: iso(), id: res.id });

@@ -23,12 +23,19 @@ export interface RateGateOptions {
   /** Default 1000 ms. */
   windowMs?: number;
   /**
-   * Extra spacing beyond the window (ms), so that jitter between our start and the server's
-   * arrival time (the receiving process descheduled for a moment) cannot squeeze N+1 arrivals
-   * into one of the server's 1 s windows. Default 10: costs 1% at a sustained full rate (5 let a 1,001st start into one server-measured window on an idle machine). (Starts
-   * are stamped when the request is written.)
+   * A fixed spacing beyond the window (ms), instead of the adaptive one (`margin`). The virtual
+   * clock of --dry-run passes 0; tests pass fixed values.
    */
   marginMs?: number;
+  /** The adaptive margin's tuning, when `marginMs` is not given. */
+  margin?: AdaptiveMarginOptions;
+  /**
+   * A granted slot counts as starting *now* until its `start()` is called: a request held up
+   * between the grant and its write (a journal fsync slowed by a busy disk) must not let its
+   * grant age out while it has not gone yet. The dispatcher always calls start(); tests of the
+   * bare rule leave this off. Default false.
+   */
+  holdUntilStart?: boolean;
   /** Clean period after which a throttled rate recovers by 10%. Default 10 000 ms. */
   recoverEveryMs?: number;
 }
@@ -36,7 +43,15 @@ export interface RateGateOptions {
 /** A granted start. `start()` re-stamps it with the moment the request really goes out. */
 export interface GateSlot {
   readonly at: number;
+  /** The request's last byte went to the socket now: the final stamp. */
   start(): void;
+  /**
+   * The request is about to go (its attempt line is on disk): re-stamp it now but keep it held
+   * until start() or done(), since the write itself may still wait for a socket.
+   */
+  mark?(): void;
+  /** The request is over: a slot still held (the provider never reported the write) keeps its last stamp. */
+  done?(): void;
 }
 
 /** What the dispatcher needs of a gate: the local RateGate, or the store's (src/core/store/rate.ts). */
@@ -63,6 +78,92 @@ export class GateHaltError extends Error {
   }
 }
 
+export interface AdaptiveMarginOptions {
+  /** Never less than this (ms): loopback and kernel jitter on an idle machine. Default 2. */
+  floorMs?: number;
+  /** Never more than this (ms): a stalled process costs throughput, not a frozen send. Default 500. */
+  maxMs?: number;
+  /** Margin = floor + factor × the recent high percentile of lateness. Default 2. */
+  factor?: number;
+  /** Which percentile of the recent samples. Default 0.99. */
+  percentile?: number;
+  /** Recent samples kept. Default 512 (about half a second at 1000/s). */
+  samples?: number;
+  /** Time for the margin's excess over its target to halve once the machine calms. Default 10 000 ms. */
+  halfLifeMs?: number;
+}
+
+/**
+ * The spacing the gate adds beyond the window, from measured lateness (how late the gate's timer
+ * fired against its due time). Why: the provider sees a request some time after we stamp it, and
+ * that delay varies with load — on a busy machine both our event loop and the receiving side are
+ * descheduled for longer, so two starts 1 s + 10 ms apart can arrive less than 1 s apart. Our own
+ * timer lateness is the load signal we can measure; the margin follows a high percentile of it,
+ * rising at once and decaying slowly, so load costs throughput and never the ceiling.
+ */
+export class AdaptiveMargin {
+  private readonly floorMs: number;
+  private readonly maxMs: number;
+  private readonly factor: number;
+  private readonly rank: number;
+  private readonly halfLifeMs: number;
+  private readonly ring: Float64Array;
+  private readonly scratch: Float64Array;
+  private count = 0;
+  private next = 0;
+  private dirty = 0;
+  private target: number;
+  private level: number;
+  private levelAt = -Infinity;
+
+  constructor(opts: AdaptiveMarginOptions = {}) {
+    this.floorMs = opts.floorMs ?? 2;
+    this.maxMs = opts.maxMs ?? 500;
+    this.factor = opts.factor ?? 2;
+    const size = Math.max(1, Math.floor(opts.samples ?? 512));
+    this.rank = Math.min(1, Math.max(0, opts.percentile ?? 0.99));
+    this.halfLifeMs = opts.halfLifeMs ?? 10_000;
+    this.ring = new Float64Array(size);
+    this.scratch = new Float64Array(size);
+    this.target = this.floorMs;
+    this.level = this.floorMs;
+  }
+
+  /** One lateness sample (ms, negative counts as 0) observed at clock time `now`. */
+  observe(lateMs: number, now: number): void {
+    const v = lateMs > 0 ? lateMs : 0;
+    this.ring[this.next] = v;
+    this.next = (this.next + 1) % this.ring.length;
+    if (this.count < this.ring.length) this.count++;
+    // A sample above the current target raises it at once; otherwise the percentile is refreshed
+    // every 32 samples (a sort of ≤ 512 numbers), which is cheap at 1000 starts/s.
+    if (this.floorMs + this.factor * v > this.target || ++this.dirty >= 32) this.refresh();
+    this.value(now);
+  }
+
+  private refresh(): void {
+    this.dirty = 0;
+    const n = this.count;
+    const s = this.scratch.subarray(0, n);
+    s.set(this.ring.subarray(0, n));
+    s.sort();
+    const p = s[Math.min(n - 1, Math.floor(this.rank * n))];
+    this.target = Math.min(this.maxMs, this.floorMs + this.factor * p);
+  }
+
+  /** The margin (ms) at clock time `now`. */
+  value(now: number): number {
+    if (this.target >= this.level) {
+      this.level = this.target;
+    } else if (now > this.levelAt) {
+      const dt = this.levelAt === -Infinity ? 0 : now - this.levelAt;
+      this.level = this.target + (this.level - this.target) * 2 ** (-dt / this.halfLifeMs);
+    }
+    this.levelAt = Math.max(this.levelAt, now);
+    return this.level;
+  }
+}
+
 interface Waiter {
   resolve: (slot: GateSlot) => void;
   reject: (err: unknown) => void;
@@ -77,7 +178,8 @@ function abortError(signal: AbortSignal): unknown {
 /**
  * The exact ceiling of the contract's `--rate`: at most `rate` starts in any window of
  * `windowMs`. A sliding log of the most recent start times (sorted) is kept; a start is due when
- * the rate-th most recent one is at least windowMs + marginMs old. bottleneck's minTime would
+ * the rate-th most recent one is at least windowMs + margin old (the margin adapts to measured
+ * lateness: AdaptiveMargin). bottleneck's minTime would
  * space starts by 1000/N and let N+1 into a closed 1 s window (shared/style.md §3.3).
  *
  * Waiters are served FIFO; every start whose slot is already due is released in one batch and a
@@ -86,8 +188,12 @@ function abortError(signal: AbortSignal): unknown {
 export class RateGate implements Gate {
   private readonly clock: GateClock;
   private readonly windowMs: number;
-  private readonly marginMs: number;
+  private readonly fixedMargin: number | undefined;
+  private readonly adaptive: AdaptiveMargin;
   private readonly recoverEveryMs: number;
+  private readonly holdUntilStart: boolean;
+  /** Granted, not yet started (holdUntilStart): their log entries are kept from ageing out. */
+  private held = new Set<{ at: number }>();
   private ceilingRate: number;
   private effective: number;
   /** Start times, ascending; at most `ceilingRate` kept. */
@@ -103,11 +209,23 @@ export class RateGate implements Gate {
     if (!(opts.rate >= 1)) throw new RangeError(`rate must be at least 1, got ${opts.rate}`);
     this.clock = opts.clock ?? realClock;
     this.windowMs = opts.windowMs ?? 1000;
-    this.marginMs = opts.marginMs ?? 10;
+    this.fixedMargin = opts.marginMs;
+    this.adaptive = new AdaptiveMargin(opts.margin);
     this.recoverEveryMs = opts.recoverEveryMs ?? 10_000;
+    this.holdUntilStart = opts.holdUntilStart ?? false;
     this.ceilingRate = Math.floor(opts.rate);
     this.effective = this.ceilingRate;
     this.lastAdjustAt = this.clock.now();
+  }
+
+  /** The spacing (ms) currently added beyond the window. */
+  get marginMs(): number {
+    return this.fixedMargin ?? this.adaptive.value(this.clock.now());
+  }
+
+  /** A lateness sample from outside the gate (ms). */
+  observeLateness(lateMs: number): void {
+    this.adaptive.observe(lateMs, this.clock.now());
   }
 
   /** The configured ceiling (`--rate`). */
@@ -123,10 +241,16 @@ export class RateGate implements Gate {
 
   /** Starts in the last window. */
   get recentStarts(): number {
+    // Binary search: the dispatcher reads this on every progress event.
     const from = this.clock.now() - this.windowMs;
-    let n = 0;
-    for (let i = this.log.length - 1; i >= 0 && this.log[i] > from; i--) n++;
-    return n;
+    let lo = 0;
+    let hi = this.log.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.log[mid] > from) hi = mid;
+      else lo = mid + 1;
+    }
+    return this.log.length - lo;
   }
 
   get waiting(): number {
@@ -204,11 +328,11 @@ export class RateGate implements Gate {
   }
 
   /** Earliest clock time at which one more start is allowed. */
-  private nextDue(now: number): number {
+  private nextDue(now: number, margin: number): number {
     let due = Math.max(now, this.pausedUntil);
     const r = this.effective;
     if (this.log.length >= r) {
-      due = Math.max(due, this.log[this.log.length - r] + this.windowMs + this.marginMs);
+      due = Math.max(due, this.log[this.log.length - r] + this.windowMs + margin);
     }
     return due;
   }
@@ -219,6 +343,12 @@ export class RateGate implements Gate {
     while (i > 0 && this.log[i - 1] > t) i--;
     this.log.splice(i, 0, t);
     if (this.log.length > this.ceilingRate) this.log.splice(0, this.log.length - this.ceilingRate);
+  }
+
+  private stampNow(entry: { at: number }): void {
+    const t = this.clock.now();
+    this.restamp(entry.at, t);
+    entry.at = Math.max(entry.at, t);
   }
 
   private restamp(from: number, to: number): void {
@@ -237,8 +367,19 @@ export class RateGate implements Gate {
   private pump(): void {
     const now = this.clock.now();
     this.recover(now);
+    const margin = this.fixedMargin ?? this.adaptive.value(now);
+    // Held grants older than half a window move to now: no entry younger than that can age out in
+    // this pump, so each held grant is moved about twice a second at most, not on every pump.
+    if (this.held.size > 0) {
+      for (const h of this.held) {
+        if (h.at < now - this.windowMs / 2) {
+          this.restamp(h.at, now);
+          h.at = now;
+        }
+      }
+    }
     while (this.queue.length > 0) {
-      const due = this.nextDue(now);
+      const due = this.nextDue(now, margin);
       if (due > now) {
         this.arm(due, now);
         return;
@@ -246,15 +387,19 @@ export class RateGate implements Gate {
       const w = this.queue.shift()!;
       if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
       this.record(now);
-      let at = now;
+      const entry = { at: now };
+      if (this.holdUntilStart) this.held.add(entry);
       const slot: GateSlot = {
         get at() {
-          return at;
+          return entry.at;
         },
         start: () => {
-          const t = this.clock.now();
-          this.restamp(at, t);
-          at = Math.max(at, t);
+          this.held.delete(entry);
+          this.stampNow(entry);
+        },
+        mark: () => this.stampNow(entry),
+        done: () => {
+          this.held.delete(entry);
         },
       };
       w.resolve(slot);
@@ -270,8 +415,10 @@ export class RateGate implements Gate {
     const ms = due - now;
     this.timer = this.clock.setTimeout(
       () => {
+        const late = this.clock.now() - this.timerAt;
         this.timer = null;
         this.timerAt = Infinity;
+        if (this.fixedMargin === undefined) this.adaptive.observe(late, this.clock.now());
         this.pump();
       },
       ms < 1 ? 0 : Math.floor(ms),

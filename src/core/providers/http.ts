@@ -65,8 +65,15 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
   };
   const clean = (text: string) => redact(text, secrets).replace(/\s+/g, ' ').trim();
 
+  // A sender posts to one URL thousands of times: parse it once.
+  let lastUrl = '';
+  let lastTarget: URL | undefined;
   function post(url: string, postOpts: PostOptions): Promise<PostOutcome> {
-    const target = new URL(url);
+    if (url !== lastUrl || !lastTarget) {
+      lastTarget = new URL(url);
+      lastUrl = url;
+    }
+    const target = lastTarget;
     const agent = target.protocol === 'http:' ? agents['http:'] : target.protocol === 'https:' ? agents['https:'] : undefined;
     if (!agent) {
       return Promise.resolve({ ok: false, class: 'retry', code: 'EPROTO', message: `unsupported URL scheme ${target.protocol}`, written: false });

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { GateHaltError, RateGate, type Gate, type GateSlot } from '../dispatch/rate-gate.js';
 
 /**
  * Grants one start when fewer than ARGV[1] starts lie in the last ARGV[2] ms, by the Redis
  * server's clock (machines' clocks do not matter); else answers how many ms until one frees up.
+ * The span varies with the caller's adaptive margin, so entries are kept for ARGV[4] ms (the
+ * longest span any caller may ask for) and only those inside this caller's span are counted.
  * Entries are start times, not leases: a process that dies holds nothing once they age out.
  */
 const TAKE = `
@@ -12,14 +15,16 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local rate = tonumber(ARGV[1])
 local span = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - span)
-local n = redis.call('ZCARD', KEYS[1])
+local keep = tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - keep)
+local n = redis.call('ZCOUNT', KEYS[1], '(' .. (now - span), '+inf')
 if n < rate then
   redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], math.ceil(span) + 1000)
+  redis.call('PEXPIRE', KEYS[1], math.ceil(keep) + 1000)
   return {1, 0}
 end
-local due = redis.call('ZRANGE', KEYS[1], n - rate, n - rate, 'WITHSCORES')
+local total = redis.call('ZCARD', KEYS[1])
+local due = redis.call('ZRANGE', KEYS[1], total - rate, total - rate, 'WITHSCORES')
 return {0, math.ceil(tonumber(due[2]) + span - now)}
 `;
 
@@ -31,7 +36,7 @@ return redis.call('ZADD', KEYS[1], 'XX', 'GT', now, ARGV[1])
 `;
 
 type Scripted = Redis & {
-  campaignRateTake(key: string, rate: number, spanMs: number, member: string): Promise<[number, number]>;
+  campaignRateTake(key: string, rate: number, spanMs: number, member: string, keepMs: number): Promise<[number, number]>;
   campaignRateRestamp(key: string, member: string): Promise<number>;
 };
 
@@ -86,6 +91,9 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/** How far above its floor the store's margin may grow under load (ms). */
+const MAX_EXTRA_MARGIN_MS = 500;
+
 export interface StoreRateGateOptions {
   redis: Redis;
   /** The store's URL as it may be shown (no password), for the halt's message. */
@@ -95,8 +103,9 @@ export interface StoreRateGateOptions {
   /** `--rate`: the ceiling every process on this sender shares. */
   rate: number;
   /**
-   * Beyond the 1000 ms window: covers the spread between a grant and the request's arrival at the
-   * provider (journal fsync, connection). Default 25.
+   * The least spacing beyond the 1000 ms window: covers the spread between a grant and the
+   * request's arrival at the provider (journal fsync, connection). Default 25. Above it the margin
+   * adapts to measured lateness, as the local gate's does (AdaptiveMargin).
    */
   marginMs?: number;
 }
@@ -112,18 +121,18 @@ export class StoreRateGate implements Gate {
   private readonly local: RateGate;
   private readonly redis: Scripted;
   private readonly key: string;
-  private readonly spanMs: number;
+  private readonly keepMs: number;
   private readonly idPrefix = `${process.pid}:${randomBytes(4).toString('hex')}:`;
   private seq = 0;
   private draws: Promise<unknown> = Promise.resolve();
   private lost: GateHaltError | null = null;
 
   constructor(private readonly opts: StoreRateGateOptions) {
-    const margin = opts.marginMs ?? 25;
-    this.local = new RateGate({ rate: opts.rate, marginMs: margin });
+    const floorMs = opts.marginMs ?? 25;
+    this.local = new RateGate({ rate: opts.rate, holdUntilStart: true, margin: { floorMs, maxMs: floorMs + MAX_EXTRA_MARGIN_MS } });
     this.redis = scripted(opts.redis);
     this.key = rateKey(opts.senderId);
-    this.spanMs = 1000 + margin;
+    this.keepMs = 1000 + floorMs + MAX_EXTRA_MARGIN_MS;
   }
 
   get recentStarts(): number {
@@ -153,6 +162,8 @@ export class StoreRateGate implements Gate {
         // Best effort: the grant already counts; a lost store is noticed by the next draw.
         void withTimeout(this.redis.campaignRateRestamp(this.key, member)).catch(() => undefined);
       },
+      mark: () => localSlot.mark?.(),
+      done: () => localSlot.done?.(),
     };
     return slot;
   }
@@ -165,13 +176,18 @@ export class StoreRateGate implements Gate {
       let granted: number;
       let waitMs: number;
       try {
-        [granted, waitMs] = await withTimeout(this.redis.campaignRateTake(this.key, this.local.ceiling, this.spanMs, member));
+        const spanMs = 1000 + this.local.marginMs;
+        [granted, waitMs] = await withTimeout(this.redis.campaignRateTake(this.key, this.local.ceiling, spanMs, member, this.keepMs));
       } catch (cause) {
         this.lost = storeLost(cause, this.opts.shown);
         throw this.lost;
       }
       if (granted === 1) return member;
-      await sleep(Math.max(1, waitMs), signal);
+      const ms = Math.max(1, waitMs);
+      const due = performance.now() + ms;
+      await sleep(ms, signal);
+      // How late the wake-up came is the same load signal the local gate's timer gives.
+      this.local.observeLateness(performance.now() - due);
     }
   }
 }

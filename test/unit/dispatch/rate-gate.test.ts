@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RateGate } from '../../../src/core/dispatch/rate-gate.js';
+import { AdaptiveMargin, RateGate } from '../../../src/core/dispatch/rate-gate.js';
 import { FakeClock, settle } from './fake-clock.js';
 
 /** Largest number of starts in any window [t - 1000, t] (closed) or (t - 1000, t] (half-open). */
@@ -39,7 +39,8 @@ describe('RateGate (fake clock)', () => {
     const clock2 = new FakeClock();
     const gate2 = new RateGate({ rate: 5, clock: clock2 });
     const r2 = await run(gate2, clock2, [{ at: 0, count: 6 }]);
-    expect(r2.releases.at(-1)).toBe(1010);
+    // No lateness measured yet: the adaptive margin is its 2 ms floor.
+    expect(r2.releases.at(-1)).toBe(1002);
   });
 
   it('bottleneck-style even spacing would fail where the sliding log does not', () => {
@@ -85,6 +86,55 @@ describe('RateGate (fake clock)', () => {
     await clock.advanceTo(5000);
     expect(s2.at).toBe(0);
     expect(releases).toEqual([1000, 1300]);
+  });
+
+  it('holdUntilStart: a grant not yet started never ages out, so a slow journal write cannot let the next one in early', async () => {
+    const clock = new FakeClock();
+    const gate = new RateGate({ rate: 1, clock, marginMs: 0, holdUntilStart: true });
+    const s1 = await gate.acquire();
+    const releases: number[] = [];
+    void gate.acquire().then((s) => {
+      releases.push(clock.now());
+      s.start();
+    });
+    await clock.advanceTo(1800);
+    expect(releases).toEqual([]); // without the hold it would have gone at 1000, before s1 went out
+    s1.start(); // s1's request goes out at 1800
+    await clock.advanceTo(5000);
+    expect(releases).toEqual([2800]);
+  });
+
+  it('mark() re-stamps but keeps holding until start() (the write) or done() (no write reported)', async () => {
+    const clock = new FakeClock();
+    const gate = new RateGate({ rate: 1, clock, marginMs: 0, holdUntilStart: true });
+    const s1 = await gate.acquire();
+    const releases: number[] = [];
+    const next = () =>
+      void gate.acquire().then((s) => {
+        releases.push(clock.now());
+        s.start();
+      });
+    next();
+    await clock.advanceTo(100);
+    s1.mark!(); // attempt line on disk at 100; the request waits for a socket
+    await clock.advanceTo(1500);
+    expect(releases).toEqual([]);
+    s1.start(); // written at 1500
+    await clock.advanceTo(2499);
+    expect(releases).toEqual([]);
+    await clock.advanceTo(2500);
+    expect(releases).toEqual([2500]);
+
+    const c2 = new FakeClock();
+    const g2 = new RateGate({ rate: 1, clock: c2, marginMs: 0, holdUntilStart: true });
+    const t1 = await g2.acquire();
+    await c2.advanceTo(100);
+    t1.mark!();
+    t1.done!(); // the provider never reported the write: the mark at 100 is its start
+    let at = -1;
+    void g2.acquire().then(() => (at = c2.now()));
+    await c2.advanceTo(5000);
+    expect(at).toBe(1100);
   });
 
   it('throttle halves the rate (once per window, floor 1), honours Retry-After for everyone, and recovers +10% per clean 10 s up to the ceiling', async () => {
@@ -141,6 +191,62 @@ describe('RateGate (fake clock)', () => {
     await clock.advanceTo(5000);
     expect(order).toEqual(['next@1000']);
     expect(gate.waiting).toBe(0);
+  });
+});
+
+describe('AdaptiveMargin (injected samples and clock)', () => {
+  it('starts at the floor and rises at once to floor + 2 × the lateness seen', () => {
+    const m = new AdaptiveMargin();
+    expect(m.value(0)).toBe(2);
+    m.observe(10, 5);
+    expect(m.value(5)).toBe(22);
+    m.observe(-3, 6); // early fires count as 0, never lower the target below the floor
+    expect(m.value(6)).toBe(22);
+  });
+
+  it('follows the 99th percentile of recent samples: one stall among many does not set it', () => {
+    const m = new AdaptiveMargin();
+    for (let i = 0; i < 511; i++) m.observe(1, i);
+    expect(m.value(511)).toBe(4);
+    m.observe(100, 512);
+    expect(m.value(512)).toBe(4);
+    // Sustained lateness does: 2% of the window at 30 ms lifts the percentile.
+    for (let i = 0; i < 11; i++) m.observe(30, 513 + i);
+    expect(m.value(524)).toBe(62);
+  });
+
+  it('decays slowly (half the excess per half-life) once the machine calms, and never above maxMs', () => {
+    const m = new AdaptiveMargin({ halfLifeMs: 10_000, samples: 64 });
+    m.observe(20, 0);
+    expect(m.value(0)).toBe(42);
+    for (let i = 0; i < 64; i++) m.observe(0, 0); // the window now holds only calm samples
+    expect(m.value(0)).toBe(42);
+    expect(m.value(10_000)).toBeCloseTo(22, 6);
+    expect(m.value(20_000)).toBeCloseTo(12, 6);
+    expect(m.value(200_000)).toBeCloseTo(2, 3);
+    const capped = new AdaptiveMargin({ maxMs: 50 });
+    capped.observe(1000, 0);
+    expect(capped.value(0)).toBe(50);
+  });
+
+  it('the gate spaces the N+1th start by the adapted margin, and a late timer raises it', async () => {
+    const clock = new FakeClock();
+    const gate = new RateGate({ rate: 2, clock });
+    gate.observeLateness(15);
+    expect(gate.marginMs).toBe(32);
+    const { releases } = await run(gate, clock, [{ at: 0, count: 3 }]);
+    expect(releases).toEqual([0, 0, 1032]);
+
+    // A clock whose timers fire 7 ms late: the gate measures that and widens its spacing.
+    const late = new FakeClock();
+    const orig = late.setTimeout.bind(late);
+    late.setTimeout = (fn, ms) => orig(fn, ms + 7);
+    const g2 = new RateGate({ rate: 1, clock: late });
+    const r = await run(g2, late, [{ at: 0, count: 3 }]);
+    // 1st at 0; the 2nd's timer (due 1002) fires at 1009, 7 ms late: the margin is now 16, so it is
+    // not yet due (1016) and waits for a timer that again fires 7 late (1023); the 3rd: 1023 + 1016 + 7.
+    expect(r.releases).toEqual([0, 1023, 2046]);
+    expect(g2.marginMs).toBe(16);
   });
 });
 
