@@ -3,7 +3,7 @@ import { parse, type CsvError } from 'csv-parse';
 import { InputError, UsageError } from '../errors.js';
 import type { Finding } from '../findings.js';
 import { normaliseName, phoneColumnRank } from './columns.js';
-import type { OpenedCsv, RawRow, ReadCsvOptions } from './types.js';
+import type { OpenedCsv, RawBatch, RawRow, ReadCsvOptions } from './types.js';
 
 type Delimiter = OpenedCsv['delimiter'];
 
@@ -162,11 +162,12 @@ export async function openCsv(path: string, opts: ReadCsvOptions = {}): Promise<
   const first_batch = batch;
   batch = [];
 
-  async function* rows(): AsyncGenerator<RawRow> {
+  // One pass only: either rows() or batches() is read, never both.
+  async function* batches(): AsyncGenerator<RawBatch> {
     try {
       let current = first_batch;
       for (;;) {
-        for (const r of current) yield toRawRow(names, r.fields, r.line);
+        if (current.length) yield current;
         if (eof) return;
         batch = [];
         feed(await nextText(), eof);
@@ -176,8 +177,11 @@ export async function openCsv(path: string, opts: ReadCsvOptions = {}): Promise<
       stream.destroy();
     }
   }
+  async function* rows(): AsyncGenerator<RawRow> {
+    for await (const b of batches()) for (const r of b) yield toRawRow(names, r.fields, r.line);
+  }
 
-  return { path, header: names, headerLine: finder.line!, delimiter, encoding: encoding.name, findings: finder.findings, rows: rows() };
+  return { path, header: names, headerLine: finder.line!, delimiter, encoding: encoding.name, findings: finder.findings, rows: rows(), batches };
 }
 
 /**
@@ -308,7 +312,7 @@ export function unforceText(cell: string): string {
   return m ? m[1].replace(/""/g, '"') : cell;
 }
 
-function toRawRow(names: string[], fields: string[], line: number): RawRow {
+export function toRawRow(names: string[], fields: string[], line: number): RawRow {
   const record: Record<string, string> = {};
   for (let i = 0; i < names.length; i++) record[names[i]] = unforceText(fields[i] ?? '');
   return { line, record, fieldCount: fields.length };

@@ -1,0 +1,116 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { RowStep } from '../contacts/classify.js';
+import { toRawRow } from '../contacts/read.js';
+import type { ClassifyOptions, OpenedCsv, RawBatch, RawRow } from '../contacts/types.js';
+import { UsageError } from '../errors.js';
+import type { Finding } from '../findings.js';
+import type { Template } from '../template/types.js';
+
+/** What a worker needs to do a row's half of the lint: plain data, copied once when it starts. */
+export interface WorkerInit {
+  header: string[];
+  path: string;
+  classify: Omit<ClassifyOptions, 'now'>;
+  now: number;
+  template: Template | null;
+  failedLinks: ReadonlyMap<string, Finding[]>;
+  /** The record columns the caller reads ('all' for a send, which renders and records from them). */
+  keep: 'all' | string[];
+}
+
+/**
+ * Below this size a list is linted on the main thread: starting a worker and copying rows to it
+ * costs more than it saves (about 100,000 rows of a typical export).
+ */
+const POOL_MIN_BYTES = 8 * 1024 * 1024;
+const MAX_WORKERS = 4;
+/** Batches in flight per worker: enough that no worker waits for the next, few enough to keep memory flat. */
+const IN_FLIGHT = 3;
+
+/** Compiled next to this file (dist/core/lint/worker.js); absent when the sources run unbuilt. */
+const WORKER = new URL('./worker.js', import.meta.url);
+
+/**
+ * How many worker threads lint a file of this size: one per spare core for a large list, none for
+ * a small one. CAMPAIGN_LINT_WORKERS sets it (0: none, whatever the size).
+ */
+export function lintWorkerCount(bytes: number): number {
+  const env = process.env.CAMPAIGN_LINT_WORKERS;
+  let n: number;
+  if (env !== undefined && env.trim() !== '') {
+    n = Number(env);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`CAMPAIGN_LINT_WORKERS is "${env}", not a whole number.`, { hint: 'Set it to the number of lint worker threads, or 0 for none.' });
+    n = Math.min(n, 16);
+  } else {
+    n = bytes < POOL_MIN_BYTES ? 0 : Math.min(MAX_WORKERS, availableParallelism() - 1);
+  }
+  return n > 0 && existsSync(fileURLToPath(WORKER)) ? n : 0;
+}
+
+interface Thread {
+  worker: Worker;
+  alive: boolean;
+  pending: Map<number, (steps: RowStep[] | undefined) => void>;
+}
+
+/**
+ * The rows' steps in file order, computed by `count` worker threads from the batches the main
+ * thread parses. A batch a worker could not do (it threw, or the worker died) is done here with
+ * `local`, the same function: the result, or the error, is what it would be without workers.
+ */
+export async function* pooledSteps(csv: OpenedCsv, init: WorkerInit, count: number, local: (row: RawRow) => RowStep): AsyncGenerator<RowStep> {
+  const threads: Thread[] = [];
+  for (let i = 0; i < count; i++) {
+    const t: Thread = { worker: new Worker(WORKER, { workerData: init }), alive: true, pending: new Map() };
+    const lost = () => {
+      t.alive = false;
+      for (const resolve of t.pending.values()) resolve(undefined);
+      t.pending.clear();
+    };
+    t.worker.on('message', (m: { seq: number; steps: RowStep[] | undefined }) => {
+      const resolve = t.pending.get(m.seq);
+      t.pending.delete(m.seq);
+      resolve?.(m.steps);
+    });
+    t.worker.on('error', lost);
+    t.worker.on('exit', lost);
+    threads.push(t);
+  }
+  let seq = 0;
+  const submit = (batch: RawBatch): { batch: RawBatch; steps: Promise<RowStep[] | undefined> } => {
+    let best: Thread | undefined;
+    for (const t of threads) if (t.alive && (!best || t.pending.size < best.pending.size)) best = t;
+    if (!best) return { batch, steps: Promise.resolve(undefined) };
+    const id = seq++;
+    const t = best;
+    const steps = new Promise<RowStep[] | undefined>((resolve) => t.pending.set(id, resolve));
+    try {
+      t.worker.postMessage({ seq: id, batch });
+    } catch {
+      t.pending.get(id)?.(undefined);
+      t.pending.delete(id);
+    }
+    return { batch, steps };
+  };
+  const queue: { batch: RawBatch; steps: Promise<RowStep[] | undefined> }[] = [];
+  async function* drain(slot: { batch: RawBatch; steps: Promise<RowStep[] | undefined> }): AsyncGenerator<RowStep> {
+    const steps = await slot.steps;
+    if (steps) yield* steps;
+    else for (const r of slot.batch) yield local(toRawRow(init.header, r.fields, r.line));
+  }
+  try {
+    for await (const batch of csv.batches()) {
+      queue.push(submit(batch));
+      while (queue.length >= count * IN_FLIGHT) yield* drain(queue.shift()!);
+    }
+    while (queue.length) yield* drain(queue.shift()!);
+  } finally {
+    for (const t of threads) {
+      t.alive = false;
+      void t.worker.terminate();
+    }
+  }
+}
