@@ -238,8 +238,10 @@ export class ClassifyState {
   /** Numbers some row declined (no / stale consent): a "yes" on another row does not override it. */
   private readonly declined = new PhoneIndex();
 
+  /** `expectedRows`: the most numbers the rows can claim, so that the index is sized once. */
   constructor(private readonly consentColumn: string, expectedRows?: number) {
-    this.seen = new PhoneIndex(expectedRows);
+    this.seen = new PhoneIndex();
+    if (expectedRows) this.seen.reserve(expectedRows);
   }
 
   apply(s: RowStep, sink: FindingSink): ClassifiedRow & { text?: string } {
@@ -295,7 +297,7 @@ export class ClassifyState {
 export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, sink: FindingSink): AsyncGenerator<ClassifiedRow> {
   const classifier = compileClassifier(csv.header, opts, csv.path);
   for (const f of classifier.fileFindings) sink(f);
-  const state = new ClassifyState(classifier.consentColumn);
+  const state = new ClassifyState(classifier.consentColumn, csv.estimatedRows);
   for await (const row of csv.rows) yield state.apply(classifier.step(row), sink);
 }
 

@@ -26,6 +26,8 @@ export interface OpenedCsv {
    * `rows` or `batches()`, once.
    */
   batches: () => AsyncIterable<RawBatch>;
+  /** About how many rows the file has, from the density of its first chunk (sizes the duplicate index). */
+  estimatedRows: number;
 }
 
 /** Parsed records of one chunk of the file: each record's fields and the line it starts on. */

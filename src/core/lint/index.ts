@@ -151,7 +151,7 @@ export async function* classifiedRows(p: PreparedLint, emit: FindingSink, opts: 
   const classifier = compileClassifier(p.csv.header, classify, p.csv.path);
   for (const f of classifier.fileFindings) emit(f);
   const bytes = (await fsp.stat(p.csv.path)).size;
-  const state = new ClassifyState(classifier.consentColumn);
+  const state = new ClassifyState(classifier.consentColumn, p.csv.estimatedRows);
   const workers = lintWorkerCount(bytes);
   if (workers === 0) {
     for await (const row of p.csv.rows) yield state.apply(lintStep(classifier, p, row), emit);

@@ -64,7 +64,7 @@ interface Thread {
 export async function* pooledSteps(csv: OpenedCsv, init: WorkerInit, count: number, local: (row: RawRow) => RowStep): AsyncGenerator<RowStep> {
   const threads: Thread[] = [];
   for (let i = 0; i < count; i++) {
-    const t: Thread = { worker: new Worker(WORKER, { workerData: init }), alive: true, pending: new Map() };
+    const t: Thread = { worker: new Worker(WORKER, { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: Number(process.env.YG ?? 16) } }), alive: true, pending: new Map() };
     const lost = () => {
       t.alive = false;
       for (const resolve of t.pending.values()) resolve(undefined);
