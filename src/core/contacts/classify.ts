@@ -41,6 +41,7 @@ export type RowStep =
 export interface RowClassifier {
   /** Findings about the file as a whole, said before the first row. */
   fileFindings: Finding[];
+  phoneColumn: string;
   consentColumn: string;
   step(row: RawRow): RowStep;
 }
@@ -224,7 +225,7 @@ export function compileClassifier(header: string[], opts: ClassifyOptions, path:
     return { kind: 'candidate', line, phone: e164, consent, raw, numberColumn, record, findings, bucket: 'sendable', claims: true, after };
   };
 
-  return { fileFindings, consentColumn, step };
+  return { fileFindings, phoneColumn, consentColumn, step };
 }
 
 /**

@@ -158,8 +158,9 @@ export async function* classifiedRows(p: PreparedLint, emit: FindingSink, opts: 
     return;
   }
   const { now, ...rest } = classify;
-  const init: WorkerInit = { header: p.csv.header, path: p.csv.path, classify: rest, now: now!.getTime(), template: p.template, failedLinks: p.failedLinks, keep: opts.keep ?? 'all' };
-  for await (const step of pooledSteps(p.csv, init, workers, (row) => lintStep(classifier, p, row))) yield state.apply(step, emit);
+  const init: WorkerInit = { header: p.csv.header, path: p.csv.path, classify: rest, now: now!.getTime(), template: p.template, failedLinks: p.failedLinks };
+  const cols = { header: p.csv.header, phoneColumn: classifier.phoneColumn, consentIndex: p.csv.header.indexOf(classifier.consentColumn), keep: opts.keep ?? ('all' as const) };
+  for await (const step of pooledSteps(p.csv, init, cols, workers, (row) => lintStep(classifier, p, row))) yield state.apply(step, emit);
 }
 
 /**

@@ -8,6 +8,7 @@ import type { ClassifyOptions, OpenedCsv, RawBatch, RawRow } from '../contacts/t
 import { UsageError } from '../errors.js';
 import type { Finding } from '../findings.js';
 import type { Template } from '../template/types.js';
+import { decodeSteps, encodeBatch, type StepColumns, type WireSteps } from './wire.js';
 
 /** What a worker needs to do a row's half of the lint: plain data, copied once when it starts. */
 export interface WorkerInit {
@@ -17,8 +18,6 @@ export interface WorkerInit {
   now: number;
   template: Template | null;
   failedLinks: ReadonlyMap<string, Finding[]>;
-  /** The record columns the caller reads ('all' for a send, which renders and records from them). */
-  keep: 'all' | string[];
 }
 
 /**
@@ -29,12 +28,6 @@ const POOL_MIN_BYTES = 8 * 1024 * 1024;
 const MAX_WORKERS = 4;
 /** Batches in flight per worker: enough that no worker waits for the next, few enough to keep memory flat. */
 const IN_FLIGHT = 3;
-
-/**
- * A worker's garbage is a batch's rows: a small young generation is collected sooner and keeps the
- * process's peak lower (measured: ~35 MB less at 1M rows), at no measurable cost in time.
- */
-const WORKER_YOUNG_MB = 4;
 
 /** Compiled next to this file (dist/core/lint/worker.js); absent when the sources run unbuilt. */
 const WORKER = new URL('./worker.js', import.meta.url);
@@ -59,7 +52,7 @@ export function lintWorkerCount(bytes: number): number {
 interface Thread {
   worker: Worker;
   alive: boolean;
-  pending: Map<number, (steps: RowStep[] | undefined) => void>;
+  pending: Map<number, (steps: WireSteps | undefined) => void>;
 }
 
 /**
@@ -67,44 +60,45 @@ interface Thread {
  * thread parses. A batch a worker could not do (it threw, or the worker died) is done here with
  * `local`, the same function: the result, or the error, is what it would be without workers.
  */
-export async function* pooledSteps(csv: OpenedCsv, init: WorkerInit, count: number, local: (row: RawRow) => RowStep): AsyncGenerator<RowStep> {
+export async function* pooledSteps(csv: OpenedCsv, init: WorkerInit, cols: StepColumns, count: number, local: (row: RawRow) => RowStep): AsyncGenerator<RowStep> {
   const threads: Thread[] = [];
   for (let i = 0; i < count; i++) {
-    const t: Thread = { worker: new Worker(WORKER, { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } }), alive: true, pending: new Map() };
+    const t: Thread = { worker: new Worker(WORKER, { workerData: init }), alive: true, pending: new Map() };
     const lost = () => {
       t.alive = false;
       for (const resolve of t.pending.values()) resolve(undefined);
       t.pending.clear();
     };
-    t.worker.on('message', (m: { seq: number; steps: RowStep[] | undefined }) => {
+    t.worker.on('message', (m: WireSteps | { seq: number; failed: true }) => {
       const resolve = t.pending.get(m.seq);
       t.pending.delete(m.seq);
-      resolve?.(m.steps);
+      resolve?.('failed' in m ? undefined : m);
     });
     t.worker.on('error', lost);
     t.worker.on('exit', lost);
     threads.push(t);
   }
   let seq = 0;
-  const submit = (batch: RawBatch): { batch: RawBatch; steps: Promise<RowStep[] | undefined> } => {
+  const submit = (batch: RawBatch): { batch: RawBatch; steps: Promise<WireSteps | undefined> } => {
     let best: Thread | undefined;
     for (const t of threads) if (t.alive && (!best || t.pending.size < best.pending.size)) best = t;
     if (!best) return { batch, steps: Promise.resolve(undefined) };
     const id = seq++;
     const t = best;
-    const steps = new Promise<RowStep[] | undefined>((resolve) => t.pending.set(id, resolve));
+    const steps = new Promise<WireSteps | undefined>((resolve) => t.pending.set(id, resolve));
     try {
-      t.worker.postMessage({ seq: id, batch });
+      const wire = encodeBatch(id, batch);
+      t.worker.postMessage(wire, [wire.counts.buffer as ArrayBuffer, wire.lines.buffer as ArrayBuffer]);
     } catch {
       t.pending.get(id)?.(undefined);
       t.pending.delete(id);
     }
     return { batch, steps };
   };
-  const queue: { batch: RawBatch; steps: Promise<RowStep[] | undefined> }[] = [];
-  async function* drain(slot: { batch: RawBatch; steps: Promise<RowStep[] | undefined> }): AsyncGenerator<RowStep> {
-    const steps = await slot.steps;
-    if (steps) yield* steps;
+  const queue: { batch: RawBatch; steps: Promise<WireSteps | undefined> }[] = [];
+  async function* drain(slot: { batch: RawBatch; steps: Promise<WireSteps | undefined> }): AsyncGenerator<RowStep> {
+    const wire = await slot.steps;
+    if (wire) yield* decodeSteps(wire, slot.batch, cols);
     else for (const r of slot.batch) yield local(toRawRow(init.header, r.fields, r.line));
   }
   try {

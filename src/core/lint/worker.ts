@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { compileClassifier, type RowStep } from '../contacts/classify.js';
 import { toRawRow } from '../contacts/read.js';
-import type { RawBatch } from '../contacts/types.js';
+import { decodeBatch, encodeSteps, type WireBatch } from './wire.js';
 import { compileRowWork, lintStep } from './row-work.js';
 import type { WorkerInit } from './pool.js';
 
@@ -13,28 +13,21 @@ import type { WorkerInit } from './pool.js';
 const init = workerData as WorkerInit;
 const classifier = compileClassifier(init.header, { ...init.classify, now: new Date(init.now) }, init.path);
 const work = compileRowWork(init.template, init.header, init.failedLinks);
-const keep = init.keep;
 // Tests make a worker fail to prove the main thread finishes the work the same way (CAMPAIGN_LINT_WORKER_FAULT).
 const fault = process.env.CAMPAIGN_LINT_WORKER_FAULT;
 
-function trimmed(s: RowStep): RowStep {
-  if (keep === 'all') return s;
-  // Only what the caller reads travels back: copying every record would cost what the worker saves.
-  const record: Record<string, string> = {};
-  for (const k of keep) if (s.record[k] !== undefined) record[k] = s.record[k];
-  s.record = record;
-  return s;
-}
-
-parentPort!.on('message', (m: { seq: number; batch: RawBatch }) => {
+parentPort!.on('message', (m: WireBatch) => {
   if (fault === 'exit') process.exit(3);
   try {
     if (fault === 'throw') throw new Error('injected fault');
-    const steps: RowStep[] = new Array(m.batch.length);
-    for (let i = 0; i < m.batch.length; i++) steps[i] = trimmed(lintStep(classifier, work, toRawRow(init.header, m.batch[i].fields, m.batch[i].line)));
-    parentPort!.postMessage({ seq: m.seq, steps });
+    const batch = decodeBatch(m);
+    if (!batch) throw new Error('a field holds the separator');
+    const steps: RowStep[] = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++) steps[i] = lintStep(classifier, work, toRawRow(init.header, batch[i].fields, batch[i].line));
+    const out = encodeSteps(m.seq, steps, classifier.phoneColumn);
+    parentPort!.postMessage(out, [out.codes.buffer as ArrayBuffer]);
   } catch {
     // The main thread does this batch itself: an error there is said as it would be without workers.
-    parentPort!.postMessage({ seq: m.seq, steps: undefined });
+    parentPort!.postMessage({ seq: m.seq, failed: true });
   }
 });
