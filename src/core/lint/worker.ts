@@ -17,7 +17,9 @@ const work = compileRowWork(init.template, init.header, init.failedLinks);
 const fault = process.env.CAMPAIGN_LINT_WORKER_FAULT;
 
 parentPort!.on('message', (m: WireBatch) => {
-  if (fault === 'exit') process.exit(3);
+  // An exception outside the handler's try ends the worker, as a crash would.
+  if (fault === 'exit') setImmediate(() => { throw new Error('injected crash'); });
+  if (fault === 'exit') return;
   try {
     if (fault === 'throw') throw new Error('injected fault');
     const batch = decodeBatch(m);
