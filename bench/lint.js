@@ -91,16 +91,19 @@ export async function benchLint() {
   const floors = [];
   const lints = [];
   for (let i = 0; i < 2; i++) {
-    floors.push((await run(process.execPath, ['-e', floorScript(csv)], { cwd: root })).ms);
+    const f = await run(process.execPath, ['-e', floorScript(csv)], { cwd: root });
+    floors.push({ ms: f.ms, cpu: usageOf(f.err).cpu });
     lints.push(await lintOnce(csv, tpl));
   }
-  const floor = Math.min(...floors);
+  const floor = Math.min(...floors.map((f) => f.ms));
+  const floorCpu = Math.min(...floors.map((f) => f.cpu));
   const lint = best(lints, 'ms');
   const rss = Math.max(...lints.map((l) => l.rss));
   const single = await lintOnce(csv, tpl, { CAMPAIGN_LINT_WORKERS: '0' });
   console.log(
     `lint ${rows.toLocaleString('en-US')} rows: ${s(lint.ms)} vs bare csv-parse ${s(floor)} → ratio ${(lint.ms / floor).toFixed(2)} (target ≤ 1.50), ` +
-      `peak RSS ${rss.toFixed(0)} MB (target < 250); without workers ${s(single.ms)} (${(single.ms / floor).toFixed(2)}), ${single.rss.toFixed(0)} MB`,
+      `peak RSS ${rss.toFixed(0)} MB (target < 250); without workers ${s(single.ms)} (${(single.ms / floor).toFixed(2)}), ${single.rss.toFixed(0)} MB; ` +
+      `CPU time (all threads) ${s(lint.cpu)}, without workers ${s(single.cpu)}, floor ${s(floorCpu)}`,
   );
   if (big > 0) {
     const bigCsv = path.join(data, `lint-${big}.csv`);
