@@ -86,13 +86,16 @@ export async function* pooledSteps(csv: OpenedCsv, init: WorkerInit, cols: StepC
     threads.push(t);
   }
   let seq = 0;
-  const submit = (batch: RawBatch): { batch: RawBatch; steps: Promise<WireSteps | undefined> } => {
+  /** A batch in order: sent to a worker, or done here (`steps`, or the error to throw in its turn). */
+  interface Slot { batch: RawBatch; wire?: Promise<WireSteps | undefined>; ready: boolean; steps?: RowStep[]; error?: { cause: unknown } }
+  const submit = (batch: RawBatch): Slot | undefined => {
     let best: Thread | undefined;
     for (const t of threads) if (t.alive && (!best || t.pending.size < best.pending.size)) best = t;
-    if (!best) return { batch, steps: Promise.resolve(undefined) };
+    if (!best) return undefined;
     const id = seq++;
     const t = best;
-    const steps = new Promise<WireSteps | undefined>((resolve) => t.pending.set(id, resolve));
+    const slot: Slot = { batch, ready: false };
+    slot.wire = new Promise<WireSteps | undefined>((resolve) => t.pending.set(id, resolve)).then((w) => ((slot.ready = true), w));
     try {
       const wire = encodeBatch(id, batch);
       t.worker.postMessage(wire, [wire.counts.buffer as ArrayBuffer, wire.lines.buffer as ArrayBuffer]);
@@ -100,18 +103,31 @@ export async function* pooledSteps(csv: OpenedCsv, init: WorkerInit, cols: StepC
       t.pending.get(id)?.(undefined);
       t.pending.delete(id);
     }
-    return { batch, steps };
+    return slot;
   };
-  const queue: { batch: RawBatch; steps: Promise<WireSteps | undefined> }[] = [];
-  async function* drain(slot: { batch: RawBatch; steps: Promise<WireSteps | undefined> }): AsyncGenerator<RowStep> {
-    const wire = await slot.steps;
+  const here = (batch: RawBatch): Slot => {
+    try {
+      return { batch, ready: true, steps: batch.map((r) => local(toRawRow(init.header, r.fields, r.line))) };
+    } catch (cause) {
+      return { batch, ready: true, error: { cause } };
+    }
+  };
+  const queue: Slot[] = [];
+  async function* drain(slot: Slot): AsyncGenerator<RowStep> {
+    if (slot.error) throw slot.error.cause;
+    if (slot.steps) return yield* slot.steps;
+    const wire = await slot.wire;
     if (wire) yield* decodeSteps(wire, slot.batch, cols);
     else for (const r of slot.batch) yield local(toRawRow(init.header, r.fields, r.line));
   }
+  const full = count * IN_FLIGHT;
   try {
     for await (const batch of csv.batches()) {
-      queue.push(submit(batch));
-      while (queue.length >= count * IN_FLIGHT) yield* drain(queue.shift()!);
+      // The main thread takes a batch itself when the workers are behind (a busy machine, or fewer
+      // cores than threads) rather than wait: every thread stays busy, the order is kept by the queue.
+      const behind = queue.length >= full && !queue[0].ready;
+      queue.push((!behind && submit(batch)) || here(batch));
+      while (queue.length > 0 && (queue[0].ready ? queue.length >= full : queue.length >= 2 * full)) yield* drain(queue.shift()!);
     }
     while (queue.length) yield* drain(queue.shift()!);
   } finally {
