@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchRate, benchSend } from './send.js';
+import { benchLint, benchResume } from './lint.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const data = path.join(root, 'bench', 'data');
@@ -27,61 +28,6 @@ function run(cmd, args, opts = {}) {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, out, err, ms: Number(process.hrtime.bigint() - t0) / 1e6 }));
   });
-}
-
-/** Runs a node script under /usr/bin/time-like accounting: the child prints its own usage. */
-const USAGE = `process.on('exit',()=>{const u=process.resourceUsage();process.stderr.write('\\n@@usage '+JSON.stringify({cpu:(u.userCPUTime+u.systemCPUTime)/1000,maxRSSMB:u.maxRSS/1024})+'\\n')});`;
-function usageOf(stderr) {
-  const m = /@@usage (\{.*\})/.exec(stderr);
-  return m ? JSON.parse(m[1]) : { cpu: NaN, maxRSSMB: NaN };
-}
-
-async function makeCsv(file, rows) {
-  if (existsSync(file)) return;
-  const ws = createWriteStream(file);
-  ws.write('nombre;ciudad;Teléfono;Consentimiento;consent_at;consent_source\r\n');
-  const cities = ['Madrid', 'Sevilla', 'Valencia', 'Bilbao', 'Málaga', 'Zaragoza'];
-  for (let i = 0; i < rows; i++) {
-    const phone = `6${String(10_000_000 + i).padStart(8, '0')}`;
-    const line = `Persona ${i};${cities[i % cities.length]};${phone};${i % 10 === 0 ? 'no' : 'sí'};2026-01-0${(i % 9) + 1};formulario web\r\n`;
-    if (!ws.write(line)) await once(ws, 'drain');
-  }
-  ws.end();
-  await once(ws, 'finish');
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-async function benchLint() {
-  const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
-  const csv = path.join(data, `contacts-${rows}.csv`);
-  await makeCsv(csv, rows);
-  const tpl = path.join(data, 'message.md');
-  writeFileSync(tpl, '---\ntemplate: bench\nlanguage: es\ncategory: marketing\nparams: [nombre, ciudad]\nlinks: []\n---\nHola {{nombre}}, nos vemos en {{ciudad}}.\n');
-  const floorScript = `${USAGE}
-    import('csv-parse').then(({ parse }) => {
-      const fs = require('node:fs');
-      let n = 0;
-      fs.createReadStream(${JSON.stringify(csv)}).pipe(parse({ delimiter: ';', bom: true, info: true, columns: true, relax_column_count: true }))
-        .on('data', () => n++).on('end', () => console.log(n));
-    });`;
-  const floors = [];
-  const lints = [];
-  let rss = 0;
-  for (let i = 0; i < 3; i++) {
-    const f = await run(process.execPath, ['-e', floorScript], { cwd: root });
-    floors.push(f.ms);
-    const l = await run(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(USAGE)}`, cli, 'lint', csv, '--template', tpl, '--default-country', 'ES', '--json'], { cwd: data });
-    if (l.code !== 0) throw new Error(`lint exited ${l.code}: ${l.err.slice(-500)}`);
-    lints.push(l.ms);
-    rss = Math.max(rss, usageOf(l.err).maxRSSMB);
-  }
-  const ratio = median(lints) / median(floors);
-  console.log(`lint ${rows.toLocaleString('en-US')} rows: ${(median(lints) / 1000).toFixed(2)} s vs bare csv-parse ${(median(floors) / 1000).toFixed(2)} s → ratio ${ratio.toFixed(2)} (target ≤ 2.00), peak RSS ${rss.toFixed(0)} MB (target < 300)`);
-  return { lintMs: median(lints), csv, tpl };
 }
 
 /** A Cloud-API-compatible server answering after `latency` ms; records request start times. */
@@ -113,41 +59,6 @@ function maxInWindow(starts, windowMs = 1000) {
   return max;
 }
 
-async function benchResume(lintMs, csv, tpl) {
-  // A journal for the 1M list where half the recipients are done: time until the first request.
-  const journal = path.join(data, 'resume-1m.journal.jsonl');
-  const s = await startServer(5);
-  const env = { ...process.env, NO_COLOR: '1', WHATSAPP_API_URL: `${s.url}/v23.0`, WHATSAPP_TOKEN: 'bench', WHATSAPP_PHONE_NUMBER_ID: '1' };
-  if (!existsSync(journal)) {
-    // Build it with --dry-run's plan? No: write the journal the way send would, half sent.
-    const { createHash } = await import('node:crypto');
-    const { readFileSync } = await import('node:fs');
-    const sha = (f) => createHash('sha256').update(readFileSync(f)).digest('hex');
-    const ws = createWriteStream(journal);
-    ws.write(JSON.stringify({ type: 'header', version: 1, campaign: 'bench', at: new Date().toISOString(), contacts: { path: csv, sha256: sha(csv) }, template: { path: tpl, sha256: sha(tpl) }, provider: 'cloud', options: { provider: 'cloud', defaultCountry: 'ES', rate: 1000, concurrency: 50 } }) + '\n');
-    const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
-    const at = new Date().toISOString();
-    for (let i = 0; i < rows / 2; i++) {
-      const to = `+346${String(10_000_000 + i).padStart(8, '0')}`;
-      if (!ws.write(`{"type":"attempt","to":"${to}","at":"${at}","line":${i + 2}}\n{"type":"sent","to":"${to}","at":"${at}","id":"wamid.${i}"}\n`)) await once(ws, 'drain');
-    }
-    ws.end();
-    await once(ws, 'finish');
-  }
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [cli, 'resume', journal, '--yes'], { cwd: data, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  while (s.starts.length === 0 && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
-  const ready = performance.now() - t0;
-  child.kill('SIGKILL');
-  await once(child, 'close');
-  s.server.close();
-  rmSync(`${journal}.lock`, { force: true });
-  rmSync(journal, { force: true });
-  if (!s.starts.length) return console.log(`resume: no request was made: ${err.slice(-300)}`);
-  console.log(`resume of a 1,000,000-recipient journal (half done): first request after ${(ready / 1000).toFixed(2)} s vs lint ${(lintMs / 1000).toFixed(2)} s → ratio ${(ready / lintMs).toFixed(2)} (target ≤ 2.00)`);
-}
 
 /**
  * Several processes on one number through a local Redis (--store): the combined starts at the

@@ -4,20 +4,50 @@ import { findColumn, phoneColumnRank, resolveColumns } from './columns.js';
 import { consentReader, isFlagSet } from './consent.js';
 import { parseCountry } from './country.js';
 import { normalisePhone, type PhoneOptions } from './phone.js';
-import type { ClassifiedRow, ClassifyOptions, FindingSink, OpenedCsv } from './types.js';
+import type { ClassifiedRow, ClassifyOptions, FindingSink, OpenedCsv, RawRow } from './types.js';
+import type { Bucket } from '../findings.js';
 import { compileWhere } from './where.js';
 
 const DAY_MS = 86_400_000;
 
 /**
- * One streamed pass: every row lands in exactly one bucket, checked in the order
- * filtered_out → no_consent → invalid_phone → suppressed → duplicate → missing_variable → sendable.
- * A number that any row declines is not messaged: a later "yes" row for it is no_consent, and a
- * later "no" row marks the earlier sendable row as revoked (`revokes`) for the caller to undo.
- * Only the numbers already seen are kept, not the rows.
+ * What one row is before the numbers seen so far are consulted. Computing it needs nothing but the
+ * row, so it may run anywhere (the lint's worker threads, too); `ClassifyState.apply` then adds,
+ * in file order, what depends on the rows above: consent conflicts and duplicates.
+ * `findings` are the row's findings up to that point; a candidate's `after` are those that follow
+ * (landline, missing variable...) and are said only if the number is neither declined nor a duplicate.
  */
-export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, sink: FindingSink): AsyncGenerator<ClassifiedRow> {
-  const { phoneColumn, consentColumn, phoneFallbacks = [], doNotContact = [], countryColumn } = resolveColumns(csv.header, opts, csv.path);
+export type RowStep =
+  | { kind: 'final'; line: number; bucket: Bucket; phone?: string; record: Record<string, string>; findings?: Finding[] }
+  | { kind: 'decline'; line: number; bucket: 'no_consent' | 'filtered_out' | 'suppressed'; phone: string; consent: string; record: Record<string, string>; findings?: Finding[] }
+  | {
+      kind: 'candidate';
+      line: number;
+      phone: string;
+      consent: string;
+      raw: string;
+      numberColumn: string;
+      record: Record<string, string>;
+      findings?: Finding[];
+      /** The bucket if the number is new and not declined. */
+      bucket: 'sendable' | 'missing_variable';
+      /** Whether this row claims its number (a later row with it is a duplicate): classify's sendable. */
+      claims: boolean;
+      after?: Finding[];
+      text?: string;
+    };
+
+/** The per-row half of classification, compiled once for a file's header. */
+export interface RowClassifier {
+  /** Findings about the file as a whole, said before the first row. */
+  fileFindings: Finding[];
+  phoneColumn: string;
+  consentColumn: string;
+  step(row: RawRow): RowStep;
+}
+
+export function compileClassifier(header: string[], opts: ClassifyOptions, path: string): RowClassifier {
+  const { phoneColumn, consentColumn, phoneFallbacks = [], doNotContact = [], countryColumn } = resolveColumns(header, opts, path);
   const isExplicitYes = consentReader(opts.consentYes);
   /** The first do-not-contact column set in this row, with its value. */
   const flagged = (record: Record<string, string>): [string, string] | undefined => {
@@ -31,19 +61,16 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
     for (const c of phoneFallbacks) if ((record[c] ?? '').trim() !== '') return { raw: record[c], column: c };
     return { raw, column: phoneColumn };
   };
-  const filter = compileWhere(opts.where ?? [], csv.header, csv.path);
+  const filter = compileWhere(opts.where ?? [], header, path);
   const required = (opts.requiredVariables ?? [])
-    .map((v) => findColumn(csv.header, v))
+    .map((v) => findColumn(header, v))
     .filter((c): c is string => c !== undefined && c !== phoneColumn);
-  const { consentDateColumn: dateColumn, consentSourceColumn: sourceColumn } = resolveColumns(csv.header, opts, csv.path);
+  const { consentDateColumn: dateColumn, consentSourceColumn: sourceColumn } = resolveColumns(header, opts, path);
   const maxAgeMs = opts.consentMaxAgeDays !== undefined ? opts.consentMaxAgeDays * DAY_MS : undefined;
   const now = (opts.now ?? new Date()).getTime();
   const suppressed = opts.suppressed;
   const defaultCountry = opts.defaultCountry;
-  const width = csv.header.length;
-  const seen = new PhoneIndex();
-  /** Numbers some row declined (no / stale consent): a "yes" on another row does not override it. */
-  const declined = new PhoneIndex();
+  const width = header.length;
   // One options object for every row: the row's country (its country column) decides a national
   // number, --default-country is the fallback.
   const phoneOpts: PhoneOptions = { defaultCountry, international: opts.international };
@@ -53,46 +80,29 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
     phoneOpts.country = cell ? (parseCountry(cell) ?? cell) : undefined;
     return normalisePhone(raw, phoneOpts);
   };
-  const declinedNumber = (raw: string, record: Record<string, string>): string | undefined => {
-    const p = readPhone(raw, record);
-    return p.ok ? p.e164 : undefined;
-  };
-  const decline = (line: number, record: Record<string, string>, bucket: 'no_consent' | 'filtered_out' | 'suppressed' = 'no_consent'): ClassifiedRow => {
-    const phone = declinedNumber(numberOf(record).raw, record);
-    if (!phone) return { line, bucket, record };
-    const first = declined.get(phone) === undefined;
-    if (first) declined.set(phone, line);
-    const yesLine = seen.get(phone);
-    // Only the first "no" revokes the earlier "yes": further ones have nothing left to take back.
-    if (yesLine !== undefined && first) {
-      sink({
-        rule: 'consent-conflict',
-        severity: 'warning',
-        message: `${phone} has consent on line ${yesLine} but not here: the "no" wins and the number is not messaged.`,
-        line,
-        column: consentColumn,
-        value: record[consentColumn] ?? '',
-      });
-      return { line, bucket, phone, record, revokes: yesLine };
-    }
-    return { line, bucket, phone, record };
+  const decline = (line: number, record: Record<string, string>, findings: Finding[] | undefined, bucket: 'no_consent' | 'filtered_out' | 'suppressed' = 'no_consent'): RowStep => {
+    const p = readPhone(numberOf(record).raw, record);
+    if (!p.ok) return { kind: 'final', line, bucket, record, findings };
+    return { kind: 'decline', line, bucket, phone: p.e164, consent: record[consentColumn] ?? '', record, findings };
   };
 
+  const fileFindings: Finding[] = [];
   if (!dateColumn && !sourceColumn) {
-    sink({
+    fileFindings.push({
       rule: 'consent-evidence-missing',
       severity: 'warning',
       message: `The file has no column recording when or where consent was given (e.g. consent_at, consent_source); the "${consentColumn}" column alone is weak proof of opt-in.`,
     });
   }
 
-  for await (const row of csv.rows) {
+  const step = (row: RawRow): RowStep => {
     const { line, record } = row;
+    let findings: Finding[] | undefined;
+    const sink = (f: Finding) => void (findings ??= []).push(f);
     if (filter && !filter(record)) {
       // A "no" (or a do-not-contact flag) outside the segment still counts: it withdraws consent for the number everywhere.
       const consent = record[consentColumn] ?? '';
-      yield isExplicitYes(consent) && !flagged(record) ? { line, bucket: 'filtered_out', record } : decline(line, record, 'filtered_out');
-      continue;
+      return isExplicitYes(consent) && !flagged(record) ? { kind: 'final', line, bucket: 'filtered_out', record } : decline(line, record, undefined, 'filtered_out');
     }
     if (row.fieldCount !== undefined && row.fieldCount !== width) {
       sink({
@@ -114,8 +124,7 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
         column: flag[0],
         value: flag[1],
       });
-      yield decline(line, record, 'suppressed');
-      continue;
+      return decline(line, record, findings, 'suppressed');
     }
 
     const consent = record[consentColumn] ?? '';
@@ -128,8 +137,7 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
         column: consentColumn,
         value: consent,
       });
-      yield decline(line, record);
-      continue;
+      return decline(line, record, findings);
     }
     const dateValue = dateColumn ? (record[dateColumn] ?? '').trim() : '';
     if (maxAgeMs !== undefined && dateValue !== '') {
@@ -145,8 +153,7 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
           column: dateColumn,
           value: dateValue,
         });
-        yield decline(line, record);
-        continue;
+        return decline(line, record, findings);
       }
     }
     if ((dateColumn || sourceColumn) && dateValue === '' && (!sourceColumn || (record[sourceColumn] ?? '').trim() === '')) {
@@ -173,56 +180,37 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
     const phone = readPhone(raw, record);
     if (!phone.ok) {
       sink(phoneFinding(phone.reason, phone.detail, raw, line, numberColumn, countryColumn));
-      yield { line, bucket: 'invalid_phone', record };
-      continue;
+      return { kind: 'final', line, bucket: 'invalid_phone', record, findings };
     }
     const e164 = phone.e164;
     if (phone.kind === 'not-whatsapp') {
       sink({ rule: 'not-whatsapp-number', severity: 'warning', message: `${e164} is a premium-rate, toll-free or other service number that cannot have WhatsApp.`, line, column: numberColumn, value: raw });
-      yield { line, bucket: 'invalid_phone', phone: e164, record };
-      continue;
+      return { kind: 'final', line, bucket: 'invalid_phone', phone: e164, record, findings };
     }
     if (suppressed?.has(e164)) {
       sink({ rule: 'suppressed', severity: 'info', message: `${e164} is on a suppression (opt-out) list.`, line, column: numberColumn, value: raw });
-      yield { line, bucket: 'suppressed', phone: e164, record };
-      continue;
+      return { kind: 'final', line, bucket: 'suppressed', phone: e164, record, findings };
     }
-    const noLine = declined.get(e164);
-    if (noLine !== undefined) {
-      sink({
-        rule: 'consent-conflict',
-        severity: 'warning',
-        message: `${e164} has no consent on line ${noLine}: the "no" wins over this row's yes and the number is not messaged.`,
-        line,
-        column: consentColumn,
-        value: record[consentColumn] ?? '',
-      });
-      yield { line, bucket: 'no_consent', phone: e164, record };
-      continue;
-    }
-    const firstLine = seen.get(e164);
-    if (firstLine !== undefined) {
-      sink({ rule: 'duplicate', severity: 'warning', message: `${e164} is the same number as line ${firstLine}; it gets one message.`, line, column: numberColumn, value: raw });
-      yield { line, bucket: 'duplicate', phone: e164, record };
-      continue;
-    }
+
+    // What follows is said only for a number that is neither declined nor a duplicate.
+    let after: Finding[] | undefined;
     if (phone.hint === 'argentina-mobile-9' && phoneColumnRank(numberColumn) >= 2) {
       // In a WhatsApp or mobile column, an Argentine "landline" is a mobile written without its 9.
-      sink({
+      after = [{
         rule: 'argentina-mobile-9',
         severity: 'warning',
         message: `${e164} reads as an Argentine landline, but this is a mobile column: WhatsApp numbers in Argentina carry a 9 after +54 (${phone.suggestion}). Add the 9 if it is a mobile.`,
         line,
         column: numberColumn,
         value: raw,
-      });
+      }];
     } else if (phone.kind === 'fixed') {
-      sink({ rule: 'landline', severity: 'warning', message: `${e164} is a landline: it only works if it is registered on WhatsApp.`, line, column: numberColumn, value: raw });
+      after = [{ rule: 'landline', severity: 'warning', message: `${e164} is a landline: it only works if it is registered on WhatsApp.`, line, column: numberColumn, value: raw }];
     }
 
     const missing = required.filter((c) => (record[c] ?? '').trim() === '');
     if (missing.length > 0) {
-      sink({
+      (after ??= []).push({
         rule: 'missing-variable',
         severity: 'warning',
         message: `The template needs ${missing.map((c) => `"${c}"`).join(', ')}, empty in this row.`,
@@ -230,14 +218,88 @@ export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, s
         column: missing[0],
         value: '',
       });
-      yield { line, bucket: 'missing_variable', phone: e164, record };
-      continue;
+      return { kind: 'candidate', line, phone: e164, consent, raw, numberColumn, record, findings, bucket: 'missing_variable', claims: false, after };
     }
     // Only a sendable row claims its number: a later complete row for it is not a "duplicate"
     // of one that could not be sent.
-    seen.set(e164, line);
-    yield { line, bucket: 'sendable', phone: e164, record };
+    return { kind: 'candidate', line, phone: e164, consent, raw, numberColumn, record, findings, bucket: 'sendable', claims: true, after };
+  };
+
+  return { fileFindings, phoneColumn, consentColumn, step };
+}
+
+/**
+ * The half of classification that depends on the rows above, applied to each row's step in file
+ * order. A number that any row declines is not messaged: a later "yes" row for it is no_consent,
+ * and a later "no" row marks the earlier sendable row as revoked (`revokes`) for the caller to
+ * undo. Only the numbers already seen are kept, not the rows.
+ */
+export class ClassifyState {
+  private readonly seen: PhoneIndex;
+  /** Numbers some row declined (no / stale consent): a "yes" on another row does not override it. */
+  private readonly declined = new PhoneIndex();
+
+  /** `expectedRows`: the most numbers the rows can claim, so that the index is sized once. */
+  constructor(private readonly consentColumn: string, expectedRows?: number) {
+    this.seen = new PhoneIndex();
+    if (expectedRows) this.seen.reserve(expectedRows);
   }
+
+  apply(s: RowStep, sink: FindingSink): ClassifiedRow & { text?: string } {
+    if (s.findings) for (const f of s.findings) sink(f);
+    const { line, record } = s;
+    if (s.kind === 'final') return s.phone === undefined ? { line, bucket: s.bucket, record } : { line, bucket: s.bucket, phone: s.phone, record };
+    const phone = s.phone;
+    if (s.kind === 'decline') {
+      const first = this.declined.get(phone) === undefined;
+      if (first) this.declined.set(phone, line);
+      const yesLine = this.seen.get(phone);
+      // Only the first "no" revokes the earlier "yes": further ones have nothing left to take back.
+      if (yesLine !== undefined && first) {
+        sink({
+          rule: 'consent-conflict',
+          severity: 'warning',
+          message: `${phone} has consent on line ${yesLine} but not here: the "no" wins and the number is not messaged.`,
+          line,
+          column: this.consentColumn,
+          value: s.consent,
+        });
+        return { line, bucket: s.bucket, phone, record, revokes: yesLine };
+      }
+      return { line, bucket: s.bucket, phone, record };
+    }
+    const noLine = this.declined.get(phone);
+    if (noLine !== undefined) {
+      sink({
+        rule: 'consent-conflict',
+        severity: 'warning',
+        message: `${phone} has no consent on line ${noLine}: the "no" wins over this row's yes and the number is not messaged.`,
+        line,
+        column: this.consentColumn,
+        value: s.consent,
+      });
+      return { line, bucket: 'no_consent', phone, record };
+    }
+    const firstLine = this.seen.get(phone);
+    if (firstLine !== undefined) {
+      sink({ rule: 'duplicate', severity: 'warning', message: `${phone} is the same number as line ${firstLine}; it gets one message.`, line, column: s.numberColumn, value: s.raw });
+      return { line, bucket: 'duplicate', phone, record };
+    }
+    if (s.after) for (const f of s.after) sink(f);
+    if (s.claims) this.seen.set(phone, line);
+    return s.text === undefined ? { line, bucket: s.bucket, phone, record } : { line, bucket: s.bucket, phone, record, text: s.text };
+  }
+}
+
+/**
+ * One streamed pass: every row lands in exactly one bucket, checked in the order
+ * filtered_out → no_consent → invalid_phone → suppressed → duplicate → missing_variable → sendable.
+ */
+export async function* classifyContacts(csv: OpenedCsv, opts: ClassifyOptions, sink: FindingSink): AsyncGenerator<ClassifiedRow> {
+  const classifier = compileClassifier(csv.header, opts, csv.path);
+  for (const f of classifier.fileFindings) sink(f);
+  const state = new ClassifyState(classifier.consentColumn, csv.estimatedRows);
+  for await (const row of csv.rows) yield state.apply(classifier.step(row), sink);
 }
 
 function phoneFinding(reason: 'needs-country' | 'invalid' | 'empty', detail: string | undefined, raw: string, line: number, column: string, countryColumn?: string): Finding {

@@ -3,7 +3,7 @@ import { parse, type CsvError } from 'csv-parse';
 import { InputError, UsageError } from '../errors.js';
 import type { Finding } from '../findings.js';
 import { normaliseName, phoneColumnRank } from './columns.js';
-import type { OpenedCsv, RawRow, ReadCsvOptions } from './types.js';
+import type { OpenedCsv, RawBatch, RawRow, ReadCsvOptions } from './types.js';
 
 type Delimiter = OpenedCsv['delimiter'];
 
@@ -50,7 +50,7 @@ export function resolveEncoding(encoding: string | undefined): { name: string; l
  */
 export async function openCsv(path: string, opts: ReadCsvOptions = {}): Promise<OpenedCsv> {
   let encoding = resolveEncoding(opts.encoding);
-  await checkReadable(path);
+  const fileBytes = await checkReadable(path);
 
   const stream = createReadStream(path, { highWaterMark: CHUNK_BYTES });
   const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -74,6 +74,7 @@ export async function openCsv(path: string, opts: ReadCsvOptions = {}): Promise<
   const decoder = new TextDecoder(encoding.label, { fatal: encoding.name === 'utf-8' });
   let pending: Buffer | undefined = first;
   let eof = false;
+  let bytesRead = first.length;
 
   async function nextText(): Promise<string | undefined> {
     if (eof) return undefined;
@@ -87,6 +88,7 @@ export async function openCsv(path: string, opts: ReadCsvOptions = {}): Promise<
         throw readError(path, err);
       }
       buf = r.done ? undefined : r.value;
+      if (buf) bytesRead += buf.length;
     }
     try {
       if (buf) return decoder.decode(buf, { stream: true });
@@ -161,12 +163,15 @@ export async function openCsv(path: string, opts: ReadCsvOptions = {}): Promise<
   const names = nameColumns(header.map(unforceText));
   const first_batch = batch;
   batch = [];
+  // From the rows in what was read so far: lets the duplicate index be sized once, not grown.
+  const estimatedRows = eof ? first_batch.length : Math.ceil((fileBytes * Math.max(1, first_batch.length)) / bytesRead);
 
-  async function* rows(): AsyncGenerator<RawRow> {
+  // One pass only: either rows() or batches() is read, never both.
+  async function* batches(): AsyncGenerator<RawBatch> {
     try {
       let current = first_batch;
       for (;;) {
-        for (const r of current) yield toRawRow(names, r.fields, r.line);
+        if (current.length) yield current;
         if (eof) return;
         batch = [];
         feed(await nextText(), eof);
@@ -176,8 +181,11 @@ export async function openCsv(path: string, opts: ReadCsvOptions = {}): Promise<
       stream.destroy();
     }
   }
+  async function* rows(): AsyncGenerator<RawRow> {
+    for await (const b of batches()) for (const r of b) yield toRawRow(names, r.fields, r.line);
+  }
 
-  return { path, header: names, headerLine: finder.line!, delimiter, encoding: encoding.name, findings: finder.findings, rows: rows() };
+  return { path, header: names, headerLine: finder.line!, delimiter, encoding: encoding.name, findings: finder.findings, rows: rows(), batches, estimatedRows };
 }
 
 /**
@@ -308,7 +316,7 @@ export function unforceText(cell: string): string {
   return m ? m[1].replace(/""/g, '"') : cell;
 }
 
-function toRawRow(names: string[], fields: string[], line: number): RawRow {
+export function toRawRow(names: string[], fields: string[], line: number): RawRow {
   const record: Record<string, string> = {};
   for (let i = 0; i < names.length; i++) record[names[i]] = unforceText(fields[i] ?? '');
   return { line, record, fieldCount: fields.length };
@@ -439,7 +447,7 @@ function countOutsideQuotes(line: string, d: string): number {
   return n;
 }
 
-async function checkReadable(path: string): Promise<void> {
+async function checkReadable(path: string): Promise<number> {
   let st;
   try {
     st = await fsp.stat(path);
@@ -449,6 +457,7 @@ async function checkReadable(path: string): Promise<void> {
   if (st.isDirectory()) {
     throw new InputError('This is a directory, not a CSV file.', { file: path, hint: 'Pass the path of the contacts CSV itself.' });
   }
+  return st.size;
 }
 
 function readError(path: string, err: unknown): InputError {

@@ -20,7 +20,18 @@ export interface OpenedCsv {
   delimiter: ',' | ';' | '\t';
   encoding: string;
   rows: AsyncIterable<RawRow>;
+  /**
+   * The same rows as parsed, a chunk of the file at a time, before they become records: what the
+   * lint's worker pool ships to its workers (`toRawRow` makes the records there). Read either
+   * `rows` or `batches()`, once.
+   */
+  batches: () => AsyncIterable<RawBatch>;
+  /** About how many rows the file has, from the density of its first chunk (sizes the duplicate index). */
+  estimatedRows: number;
 }
+
+/** Parsed records of one chunk of the file: each record's fields and the line it starts on. */
+export type RawBatch = { fields: string[]; line: number }[];
 
 export interface ReadCsvOptions {
   /** Text encoding of the file: utf-8 (default), windows-1252, latin1 / iso-8859-1, utf-16le, utf-16be. */

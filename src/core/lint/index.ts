@@ -1,11 +1,15 @@
 import type { CampaignOptions } from '../config/load.js';
-import { classifyContacts, looksInternational, openCsv, parseWhere, readOptOutList, resolveColumns } from '../contacts/index.js';
+import { promises as fsp } from 'node:fs';
+import { compileClassifier, ClassifyState } from '../contacts/classify.js';
+import { lintStep } from './row-work.js';
+import { lintWorkerCount, pooledSteps, type WorkerInit } from './pool.js';
+import { looksInternational, openCsv, parseWhere, readOptOutList, resolveColumns } from '../contacts/index.js';
 import { unreadableFinding } from '../contacts/optouts.js';
 import type { ClassifiedRow, ClassifyOptions, ContactSourceInfo, FindingSink, OpenedCsv } from '../contacts/types.js';
 import { readTemplate } from '../template/parse.js';
 import { bindColumns, compileTemplate } from '../template/render.js';
 import type { Template } from '../template/types.js';
-import { lintTemplate, checkRenderedLength } from './template-rules.js';
+import { lintTemplate } from './template-rules.js';
 import type { ContactCounts, Finding } from '../findings.js';
 import { decide, Tally, verdictFinding, type VerdictContext } from '../campaign/verdict.js';
 import { UsageError } from '../errors.js';
@@ -136,43 +140,27 @@ export async function prepareLint(req: Omit<LintRequest, 'onFinding'>, opts: { c
 
 /**
  * One streamed pass over the contacts: every row classified into exactly one bucket, findings to
- * `emit` as they are found. A row whose message would be too long after substitution, whose values
- * trip an error rule (a banned term, a shortener link...) or whose link failed online is not sent:
- * it goes to `missing_variable`, the bucket of rows whose values make no sendable message.
+ * `emit` as they are found, in file order. A large list is done on every core: the main thread
+ * parses and applies what depends on the rows above (duplicates, consent conflicts), worker
+ * threads do each row's own half (lintStep); a small one is done here. Both give the same rows.
+ * `keep` names the record columns the caller reads (all of them by default).
  */
-export async function* classifiedRows(p: PreparedLint, emit: FindingSink): AsyncGenerator<ClassifiedRow & { text?: string }> {
-  for await (const row of classifyContacts(p.csv, p.classify, emit)) {
-    if (row.bucket === 'sendable' && p.render && p.template) {
-      const text = p.render(row.record);
-      const tooLong = checkRenderedLength(p.template, text);
-      if (tooLong) {
-        emit({ ...tooLong, line: row.line });
-        yield { ...row, bucket: 'missing_variable' };
-        continue;
-      }
-      if (p.rowChecks && !rowPasses(p, row.line, p.rowChecks.check(row.record, text), emit)) {
-        yield { ...row, bucket: 'missing_variable' };
-        continue;
-      }
-      yield { ...row, text };
-      continue;
-    }
-    yield row;
+export async function* classifiedRows(p: PreparedLint, emit: FindingSink, opts: { keep?: string[] } = {}): AsyncGenerator<ClassifiedRow & { text?: string }> {
+  // One "now" for every thread: the consent age must not depend on which thread read the row.
+  const classify: ClassifyOptions = { ...p.classify, now: p.classify.now ?? new Date() };
+  const classifier = compileClassifier(p.csv.header, classify, p.csv.path);
+  for (const f of classifier.fileFindings) emit(f);
+  const bytes = (await fsp.stat(p.csv.path)).size;
+  const state = new ClassifyState(classifier.consentColumn, p.csv.estimatedRows);
+  const workers = lintWorkerCount(bytes);
+  if (workers === 0) {
+    for await (const row of p.csv.rows) yield state.apply(lintStep(classifier, p, row), emit);
+    return;
   }
-}
-
-/** Emits a row's findings with its line; false when one is an error. */
-function rowPasses(p: PreparedLint, line: number, check: ReturnType<RowChecker['check']>, emit: FindingSink): boolean {
-  let ok = true;
-  const say = (f: Finding) => {
-    if (f.severity === 'error') ok = false;
-    emit({ ...f, line });
-  };
-  for (const f of check.findings) say(f);
-  for (const l of check.links) {
-    for (const f of p.failedLinks.get(l.url) ?? []) say({ ...f, column: l.column, message: `column "${l.column}": ${f.message}` });
-  }
-  return ok;
+  const { now, ...rest } = classify;
+  const init: WorkerInit = { header: p.csv.header, path: p.csv.path, classify: rest, now: now!.getTime(), template: p.template, failedLinks: p.failedLinks };
+  const cols = { header: p.csv.header, phoneColumn: classifier.phoneColumn, consentIndex: p.csv.header.indexOf(classifier.consentColumn), keep: opts.keep ?? ('all' as const) };
+  for await (const step of pooledSteps(p.csv, init, cols, workers, (row) => lintStep(classifier, p, row))) yield state.apply(step, emit);
 }
 
 /**
@@ -199,7 +187,7 @@ export async function lint(req: LintRequest): Promise<LintResult> {
   // Numbers written without + that may start with their country code (WhatsApp IDs, CRM exports).
   const samples: string[] = [];
   const phoneColumn = prepared.columns.phoneColumn;
-  for await (const row of classifiedRows(prepared, emit)) {
+  for await (const row of classifiedRows(prepared, emit, { keep: [phoneColumn] })) {
     const v = decide(row, verdicts);
     const finding = verdictFinding(v, verdicts, req.options.minInterval);
     if (finding) emit(finding);

@@ -30,7 +30,7 @@ export interface RowCheck {
 export const HEADER_LINK_KIND: Record<Exclude<HeaderKind, 'text'>, LinkKind> = { image: 'image', video: 'video', document: 'pdf' };
 
 // Past this many entries a cache starts again: memory stays bounded on lists of unique values.
-const CACHE_LIMIT = 200_000;
+const CACHE_LIMIT = 32_768;
 const PATH_MARK = '\u0000row';
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 

@@ -29,4 +29,15 @@ describe('PhoneIndex', () => {
     index.set('+999999999999999', 3);
     expect([index.get('+999999999999998'), index.get('+999999999999999'), index.get('+999999999999997')]).toEqual([2, 3, undefined]);
   });
+
+  it('reserve sizes the table once and keeps what it holds; filling past the estimate still grows', () => {
+    const index = new PhoneIndex(4);
+    index.set('+34600000000', 1);
+    index.reserve(10_000);
+    for (let i = 1; i < 30_000; i++) index.set(`+346${String(i).padStart(8, '0')}`, i + 1);
+    expect(index.size).toBe(30_000);
+    expect(index.get('+34600000000')).toBe(1);
+    expect(index.get('+34600029999')).toBe(30_000);
+    expect(index.get('+34600030000')).toBeUndefined();
+  });
 });

@@ -1,0 +1,179 @@
+// npm run bench lint | resume: lint of 1M and 10M rows against bare csv-parse, and resume of a
+// 1M journal to its first request against the lint. Imported by bench/run.js.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const data = path.join(root, 'bench', 'data');
+const cli = path.join(root, 'bin', 'campaign.js');
+
+function run(cmd, args, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+    let err = '';
+    let bytes = 0;
+    // lint --json of 10M rows is ~100 MB: counted, not kept.
+    child.stdout.on('data', (d) => (bytes += d.length));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, bytes, err, ms: Number(process.hrtime.bigint() - t0) / 1e6 }));
+  });
+}
+
+/** The child prints its own CPU time and peak RSS (the whole process: every thread). */
+const USAGE = `process.on('exit',()=>{const u=process.resourceUsage();process.stderr.write('\\n@@usage '+JSON.stringify({cpu:(u.userCPUTime+u.systemCPUTime)/1000,maxRSSMB:u.maxRSS/1024})+'\\n')});`;
+const usageOf = (stderr) => JSON.parse(/@@usage (\{.*\})/.exec(stderr)?.[1] ?? '{"cpu":null,"maxRSSMB":null}');
+
+/**
+ * A comma-separated list (so that the floor needs no option but columns): phone, consent, two
+ * variables, consent evidence. One row in ten says no; one in fifty repeats an earlier number
+ * (a duplicate or, for a "no", a consent conflict). Written once: the 10M file is ~700 MB.
+ */
+async function makeCsv(file, rows) {
+  if (existsSync(file)) return;
+  const tmp = `${file}.part`;
+  const ws = createWriteStream(tmp);
+  ws.write('nombre,ciudad,telefono,consentimiento,consent_at,consent_source\n');
+  const cities = ['Madrid', 'Sevilla', 'Valencia', 'Bilbao', 'Málaga', 'Zaragoza'];
+  let chunk = '';
+  for (let i = 0; i < rows; i++) {
+    const n = i % 50 === 49 ? i - 17 : i;
+    chunk += `Persona ${i},${cities[i % cities.length]},6${String(10_000_000 + n).padStart(8, '0')},${i % 10 === 0 ? 'no' : 'sí'},2026-01-0${(i % 9) + 1},formulario web\n`;
+    if (chunk.length > 1 << 20) {
+      if (!ws.write(chunk)) await once(ws, 'drain');
+      chunk = '';
+    }
+  }
+  ws.end(chunk);
+  await once(ws, 'finish');
+  renameSync(tmp, file);
+}
+
+const TEMPLATE = '---\ntemplate: bench\nlanguage: es\ncategory: marketing\nparams: [nombre, ciudad]\nlinks: []\n---\nHola {{nombre}}, nos vemos en {{ciudad}}.\n';
+
+/** The floor: csv-parse streaming the file into objects, with no option but `columns: true`. */
+function floorScript(csv) {
+  return `${USAGE}
+    import('csv-parse').then(({ parse }) => {
+      let n = 0;
+      require('node:fs').createReadStream(${JSON.stringify(csv)}).pipe(parse({ columns: true }))
+        .on('data', () => n++).on('end', () => console.log(n));
+    });`;
+}
+
+async function lintOnce(csv, tpl, env = {}) {
+  const l = await run(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(USAGE)}`, cli, 'lint', csv, '--template', tpl, '--default-country', 'ES', '--json'], {
+    cwd: data,
+    env: { ...process.env, ...env },
+  });
+  if (l.code !== 0 && l.code !== 1) throw new Error(`lint exited ${l.code}: ${l.err.slice(-500)}`);
+  return { ms: l.ms, rss: usageOf(l.err).maxRSSMB, cpu: usageOf(l.err).cpu, bytes: l.bytes };
+}
+
+const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
+const best = (xs, k) => xs.reduce((a, b) => (b[k] < a[k] ? b : a));
+
+export async function benchLint() {
+  const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
+  const big = Number(process.env.BENCH_BIG_ROWS ?? 10_000_000);
+  const csv = path.join(data, `lint-${rows}.csv`);
+  await makeCsv(csv, rows);
+  const tpl = path.join(data, 'message.md');
+  writeFileSync(tpl, TEMPLATE);
+
+  // Floor and tool alternate, twice each; the faster of each is kept (the machine may be shared).
+  const floors = [];
+  const lints = [];
+  for (let i = 0; i < 2; i++) {
+    const f = await run(process.execPath, ['-e', floorScript(csv)], { cwd: root });
+    floors.push({ ms: f.ms, cpu: usageOf(f.err).cpu });
+    lints.push(await lintOnce(csv, tpl));
+  }
+  const floor = Math.min(...floors.map((f) => f.ms));
+  const floorCpu = Math.min(...floors.map((f) => f.cpu));
+  const lint = best(lints, 'ms');
+  const rss = Math.max(...lints.map((l) => l.rss));
+  const single = await lintOnce(csv, tpl, { CAMPAIGN_LINT_WORKERS: '0' });
+  console.log(
+    `lint ${rows.toLocaleString('en-US')} rows: ${s(lint.ms)} vs bare csv-parse ${s(floor)} → ratio ${(lint.ms / floor).toFixed(2)} (target ≤ 1.50), ` +
+      `peak RSS ${rss.toFixed(0)} MB (target < 250); without workers ${s(single.ms)} (${(single.ms / floor).toFixed(2)}), ${single.rss.toFixed(0)} MB; ` +
+      `CPU time (all threads) ${s(lint.cpu)}, without workers ${s(single.cpu)}, floor ${s(floorCpu)}`,
+  );
+  if (big > 0) {
+    const bigCsv = path.join(data, `lint-${big}.csv`);
+    await makeCsv(bigCsv, big);
+    const l = await lintOnce(bigCsv, tpl);
+    console.log(
+      `lint ${big.toLocaleString('en-US')} rows: ${s(l.ms)} = ${(l.ms / lint.ms).toFixed(2)}x the ${rows.toLocaleString('en-US')}-row time (target ≤ ${((10.5 * big) / rows / 10).toFixed(1)}), ` +
+        `peak RSS ${l.rss.toFixed(0)} MB = ${(l.rss / rss).toFixed(2)}x (target ≤ 1.30)`,
+    );
+  }
+  return { lintMs: lint.ms, csv, tpl };
+}
+
+/** A Cloud-API-compatible server answering after `latency` ms; records request start times. */
+async function startServer(latency) {
+  const starts = [];
+  const server = http.createServer((req, res) => {
+    starts.push(performance.now());
+    req.resume();
+    req.on('end', () =>
+      setTimeout(() => {
+        res.setHeader('content-type', 'application/json');
+        res.end(`{"messaging_product":"whatsapp","contacts":[{"input":"x","wa_id":"x"}],"messages":[{"id":"wamid.B${starts.length}"}]}`);
+      }, latency),
+    );
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, starts, url: `http://127.0.0.1:${server.address().port}` };
+}
+
+async function sha256(file) {
+  const h = createHash('sha256');
+  for await (const b of createReadStream(file)) h.update(b);
+  return h.digest('hex');
+}
+
+/** A journal for the 1M list with half its recipients done, the way send writes it: time until the first request. */
+export async function benchResume(lintMs, csv, tpl) {
+  const journal = path.join(data, 'resume-1m.journal.jsonl');
+  const srv = await startServer(5);
+  const env = { ...process.env, NO_COLOR: '1', WHATSAPP_API_URL: `${srv.url}/v23.0`, WHATSAPP_TOKEN: 'bench', WHATSAPP_PHONE_NUMBER_ID: '1' };
+  rmSync(journal, { force: true });
+  const ws = createWriteStream(journal);
+  ws.write(JSON.stringify({ type: 'header', version: 1, campaign: 'bench', at: new Date().toISOString(), contacts: { path: csv, sha256: await sha256(csv) }, template: { path: tpl, sha256: await sha256(tpl) }, provider: 'cloud', options: { provider: 'cloud', defaultCountry: 'ES', rate: 1000, concurrency: 50 } }) + '\n');
+  const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
+  const at = new Date().toISOString();
+  let chunk = '';
+  for (let i = 0; i < rows / 2; i++) {
+    if (i % 10 === 0 || i % 50 === 49) continue;
+    const to = `+346${String(10_000_000 + i).padStart(8, '0')}`;
+    chunk += `{"type":"attempt","to":"${to}","at":"${at}","line":${i + 2}}\n{"type":"sent","to":"${to}","at":"${at}","id":"wamid.${i}"}\n`;
+    if (chunk.length > 1 << 20) {
+      if (!ws.write(chunk)) await once(ws, 'drain');
+      chunk = '';
+    }
+  }
+  ws.end(chunk);
+  await once(ws, 'finish');
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [cli, 'resume', journal, '--yes'], { cwd: data, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  while (srv.starts.length === 0 && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+  const ready = performance.now() - t0;
+  child.kill('SIGKILL');
+  await once(child, 'close');
+  srv.server.close();
+  rmSync(`${journal}.lock`, { force: true });
+  rmSync(journal, { force: true });
+  if (!srv.starts.length) return console.log(`resume: no request was made: ${err.slice(-300)}`);
+  console.log(`resume of a ${rows.toLocaleString('en-US')}-row journal (half done): first request after ${s(ready)} vs lint ${s(lintMs)} → ratio ${(ready / lintMs).toFixed(2)} (target ≤ 1.20)`);
+}

@@ -1,0 +1,35 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { compileClassifier, type RowStep } from '../contacts/classify.js';
+import { toRawRow } from '../contacts/read.js';
+import { decodeBatch, encodeSteps, type WireBatch } from './wire.js';
+import { compileRowWork, lintStep } from './row-work.js';
+import type { WorkerInit } from './pool.js';
+
+/**
+ * A lint worker thread: the per-row half of the lint (records, phone numbers, consent, the rules on
+ * each row's values) for batches the main thread parsed, answered in the order asked. What depends
+ * on the rows above (duplicates, consent conflicts) stays in the main thread.
+ */
+const init = workerData as WorkerInit;
+const classifier = compileClassifier(init.header, { ...init.classify, now: new Date(init.now) }, init.path);
+const work = compileRowWork(init.template, init.header, init.failedLinks);
+// Tests make a worker fail to prove the main thread finishes the work the same way (CAMPAIGN_LINT_WORKER_FAULT).
+const fault = process.env.CAMPAIGN_LINT_WORKER_FAULT;
+
+parentPort!.on('message', (m: WireBatch) => {
+  // An exception outside the handler's try ends the worker, as a crash would.
+  if (fault === 'exit') setImmediate(() => { throw new Error('injected crash'); });
+  if (fault === 'exit') return;
+  try {
+    if (fault === 'throw') throw new Error('injected fault');
+    const batch = decodeBatch(m);
+    if (!batch) throw new Error('a field holds the separator');
+    const steps: RowStep[] = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++) steps[i] = lintStep(classifier, work, toRawRow(init.header, batch[i].fields, batch[i].line));
+    const out = encodeSteps(m.seq, steps, classifier.phoneColumn);
+    parentPort!.postMessage(out, [out.codes.buffer as ArrayBuffer]);
+  } catch {
+    // The main thread does this batch itself: an error there is said as it would be without workers.
+    parentPort!.postMessage({ seq: m.seq, failed: true });
+  }
+});
