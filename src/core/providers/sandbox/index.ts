@@ -2,7 +2,9 @@ import { CLOUD_CODES, cloudCodeKey } from '../cloud/codes.js';
 import { createCloudProvider } from '../cloud/send.js';
 import type { Provider, ProviderModule, ProviderOptions, SandboxFaults } from '../types.js';
 import { parseSandboxFaults, startSandbox, type SandboxServer } from './server.js';
+import { createSandboxCallbacks, DEFAULT_CALLBACKS, DEFAULT_CALLBACK_SEED, type SandboxCallbacks } from './callbacks.js';
 
+export { DEFAULT_CALLBACKS, planCallbacks, seededRoll, type SandboxCallbackSettings } from './callbacks.js';
 export { checkCloudMessage, parseSandboxFaults, startSandbox, type SandboxFault, type SandboxFaults, type SandboxServer } from './server.js';
 
 export const DEFAULT_SANDBOX_OUTBOX = '.campaign/sandbox-outbox.jsonl';
@@ -11,6 +13,8 @@ export interface SandboxProviderOptions extends ProviderOptions {
   outbox: string;
   faults?: SandboxFaults | string;
   port?: number;
+  /** A real send's journal and folder: the delivery callbacks go there (none without it: a dry run, planning). */
+  callbacks?: { journal: string; cwd: string; store?: string; log?: (line: string) => void };
 }
 
 export type SandboxProvider = Provider & { received(): number; uploads(): number };
@@ -23,8 +27,11 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
   const faults = typeof opts.faults === 'string' || opts.faults === undefined ? parseSandboxFaults(opts.faults) : opts.faults;
   let started: Promise<{ server: SandboxServer; sender: Provider }> | undefined;
   let running: SandboxServer | undefined;
+  const settings = faults.callbacks ?? DEFAULT_CALLBACKS;
+  const callbacks: SandboxCallbacks | undefined =
+    opts.callbacks && settings.enabled ? createSandboxCallbacks({ ...opts.callbacks, settings, seed: faults.seed ?? DEFAULT_CALLBACK_SEED }) : undefined;
   const start = () =>
-    (started ??= startSandbox({ outbox: opts.outbox, faults, port: opts.port }).then((server) => {
+    (started ??= startSandbox({ outbox: opts.outbox, faults, port: opts.port, onAccepted: callbacks?.accepted }).then((server) => {
       running = server;
       return {
         server,
@@ -47,7 +54,11 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
     },
     received: () => running?.received() ?? 0,
     uploads: () => running?.uploads() ?? 0,
+    async settle(o) {
+      await callbacks?.settle(o);
+    },
     async close() {
+      await callbacks?.close();
       if (!started) return;
       const { server, sender } = await started;
       await sender.close();
@@ -56,7 +67,10 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
   } satisfies SandboxProvider;
 }
 
-/** Speaks the Cloud API, so it answers with Cloud codes; it has no webhook and no template API. */
+/**
+ * Speaks the Cloud API, so it answers with Cloud codes; it has no webhook route and no template
+ * API of its own: its delivery callbacks go through the Cloud route (callbacks.ts).
+ */
 export const sandbox: ProviderModule = {
   name: 'sandbox',
   senderId: () => 'sandbox',
@@ -67,6 +81,7 @@ export const sandbox: ProviderModule = {
       ...opts,
       outbox: opts.sandbox?.outbox ?? (env.CAMPAIGN_SANDBOX_OUTBOX?.trim() || DEFAULT_SANDBOX_OUTBOX),
       faults: opts.sandbox?.faults ?? env.CAMPAIGN_SANDBOX_FAULTS,
+      callbacks: opts.sandbox?.callbacks,
     }),
   codes: CLOUD_CODES,
   codeKey: cloudCodeKey,
