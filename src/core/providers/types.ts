@@ -273,7 +273,7 @@ export interface CreateProviderOptions extends ProviderOptions {
     outbox?: string;
     faults?: SandboxFaults | string;
     /** A real send: the journal and folder its callbacks are written to (through the webhook server). */
-    callbacks?: { journal: string; cwd: string; store?: string; log?: (line: string) => void };
+    callbacks?: { journal: string; cwd: string; store?: string; env?: Record<string, string | undefined>; log?: (line: string) => void };
   };
 }
 

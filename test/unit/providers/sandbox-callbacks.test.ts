@@ -140,7 +140,8 @@ describe('createSandboxCallbacks through the real webhook server', () => {
     const settings = { ...DEFAULT_CALLBACKS, delayMs: 20, undeliverable: 0.2, baja: 0.2 };
     const seed = 11;
     const list = numbers(40);
-    const cb = createSandboxCallbacks({ journal: journalPath, cwd: dir, settings, seed });
+    const home = path.join(dir, 'home');
+    const cb = createSandboxCallbacks({ journal: journalPath, cwd: dir, settings, seed, env: { CAMPAIGN_HOME: home, WHATSAPP_TOKEN: 'not-for-the-webhook' } });
     try {
       for (const [i, to] of list.entries()) {
         const id = `wamid.T${i}`;
@@ -169,6 +170,9 @@ describe('createSandboxCallbacks through the real webhook server', () => {
     expect(new Set(events.filter((e: any) => e.type === 'optout').map((e: any) => e.to))).toEqual(new Set(bajas));
     const optouts = (await readFile(path.join(dir, '.campaign/optouts.txt'), 'utf8')).split('\n').filter(Boolean);
     expect(new Set(optouts)).toEqual(new Set(bajas));
+    // The user-level mirror, as `campaign webhook` writes it.
+    const mirrored = (await readFile(path.join(home, 'optouts.txt'), 'utf8')).split('\n').filter(Boolean);
+    expect(new Set(mirrored)).toEqual(new Set(bajas));
   });
 
   it('settle returns at once when the signal is already aborted, and close drops what is still due', async () => {

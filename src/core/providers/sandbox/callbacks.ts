@@ -129,6 +129,7 @@ export interface SandboxCallbacksOptions {
   cwd: string;
   /** `--store`: opt-outs go to the shared store, as with `campaign webhook --store`. */
   store?: string;
+  /** The run's environment: where the user-level opt-out mirror is (CAMPAIGN_HOME, XDG_STATE_HOME, HOME). */
   env?: Record<string, string | undefined>;
   settings: SandboxCallbackSettings;
   seed: number;
@@ -145,6 +146,12 @@ export interface SandboxCallbacks {
    */
   settle(opts: { signal?: AbortSignal; maxWaitMs?: number; onWait?: (seconds: number) => void }): Promise<void>;
   close(): Promise<void>;
+}
+
+const STATE_VARS = ['CAMPAIGN_HOME', 'XDG_STATE_HOME', 'HOME'];
+
+function pick(env: Record<string, string | undefined>, keys: string[]): Record<string, string | undefined> {
+  return Object.fromEntries(keys.filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
 }
 
 export function createSandboxCallbacks(opts: SandboxCallbacksOptions): SandboxCallbacks {
@@ -164,7 +171,8 @@ export function createSandboxCallbacks(opts: SandboxCallbacksOptions): SandboxCa
       port: 0,
       journals: [opts.journal],
       cwd: opts.cwd,
-      env: { ...opts.env, WHATSAPP_APP_SECRET: secret },
+      // Only what locates the state directories: no other credential of the run goes near it.
+      env: { ...pick(opts.env ?? {}, STATE_VARS), WHATSAPP_APP_SECRET: secret },
       ...(opts.store ? { store: opts.store } : {}),
       // Its notes (each opt-out, ...) are what the report shows afterwards; only failures are said.
       log: (line) => {

@@ -14,7 +14,7 @@ export interface SandboxProviderOptions extends ProviderOptions {
   faults?: SandboxFaults | string;
   port?: number;
   /** A real send's journal and folder: the delivery callbacks go there (none without it: a dry run, planning). */
-  callbacks?: { journal: string; cwd: string; store?: string; log?: (line: string) => void };
+  callbacks?: { journal: string; cwd: string; store?: string; env?: Record<string, string | undefined>; log?: (line: string) => void };
 }
 
 export type SandboxProvider = Provider & { received(): number; uploads(): number };
