@@ -98,7 +98,7 @@ export const RUN_OPTIONS = [
   value('timeoutMs', '--timeout <ms>', 'per-request timeout in milliseconds', whole(1, 'above 0'), { default: 15_000 }),
   value('store', '--store <url>', 'shared state on Redis (redis:// or rediss://): rate ceiling per sender, 24 h limit, opt-outs, history', text, { env: 'CAMPAIGN_STORE' }),
   value('business', '--business <id>', 'the business whose 24 h messaging limit is shared across senders (default: the provider account)', text),
-  value('sandboxFaults', '--sandbox-faults <spec>', 'sandbox only: inject faults, e.g. 429=0.05,reset=0.01,latency=20', text, { env: 'CAMPAIGN_SANDBOX_FAULTS' }),
+  value('sandboxFaults', '--sandbox-faults <spec>', 'sandbox only: inject faults, e.g. 429=0.05,reset=0.01,latency=20; its delivery callbacks: undeliverable=0.02,baja=0.005,read=0.6,callback-delay=1000,seed=7 or callbacks=off', text, { env: 'CAMPAIGN_SANDBOX_FAULTS' }),
 ] as const;
 
 /** Only campaign.yaml sets these. */
