@@ -72,6 +72,8 @@ describe('the sandbox produces the callbacks a real Cloud number would', () => {
 
     const optouts = readFileSync(path.join(dir, '.campaign', 'optouts.txt'), 'utf8').split('\n').filter(Boolean).sort();
     expect(optouts).toEqual(want.baja);
+    // Made-up opt-outs stay in the folder, like the sandbox's history (run-cli's CAMPAIGN_HOME).
+    expect(existsSync(path.join(dir, '.campaign-home', 'optouts.txt'))).toBe(false);
     // Every callback went through the webhook's matching: each status names a message the send journaled.
     const events = readJournal(journal).events;
     const ids = new Set(events.filter((e) => e.type === 'sent').map((e) => e.id));

@@ -382,7 +382,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
       timeoutMs: o.timeoutMs,
       concurrency: o.concurrency,
       // The sandbox's delivery callbacks go to this journal and folder, as `campaign webhook` would write them.
-      sandbox: { outbox, faults: o.sandboxFaults, callbacks: { journal: plan.journalPath, cwd: path.resolve(req.cwd), store: o.store, env: req.env, log: hooks.onNotice } },
+      sandbox: { outbox, faults: o.sandboxFaults, callbacks: { journal: plan.journalPath, cwd: path.resolve(req.cwd), store: o.store, log: hooks.onNotice } },
     });
   }
   let journal: JournalWriter;
