@@ -61,7 +61,7 @@ describe.skipIf(!canMount)('a disk that fills up or cannot be written', () => {
     const disk = path.join(t.dir, 'disk');
     expect(mountTmpfs(disk, 'size=512k')).toBe(true);
     const journal = path.join(disk, 'j.jsonl');
-    const run = startCli(['send', 'contacts.csv', '--template', 'message.md', '--yes', '--rate', '100', '--journal', journal, '--sandbox-faults', 'latency=20'], { cwd: t.dir });
+    const run = startCli(['send', 'contacts.csv', '--template', 'message.md', '--yes', '--rate', '100', '--journal', journal, '--sandbox-faults', 'latency=20,callbacks=off'], { cwd: t.dir });
     await waitFor(() => readJsonl(journal).lines.filter((l) => l.type === 'sent').length >= 20, 15_000, 'twenty sends');
     fill(path.join(disk, 'filler'));
     const r = await run.done;

@@ -30,7 +30,7 @@ describe('interrupting a send', () => {
 
       // 150 ms per answer, 4 in flight: about 25 messages a second, so plenty left when we interrupt.
       const run = startCli(
-        ['send', 'contacts.csv', '--template', 'message.md', '--yes', '--rate', '50', '--concurrency', '4', '--sandbox-faults', 'latency=150'],
+        ['send', 'contacts.csv', '--template', 'message.md', '--yes', '--rate', '50', '--concurrency', '4', '--sandbox-faults', 'latency=150,callbacks=off'],
         { cwd: t.dir },
       );
       await waitFor(() => readJsonl(outbox).lines.length >= 4, 10_000, 'four messages in the outbox');
@@ -74,7 +74,7 @@ describe('interrupting a send', () => {
     const outbox = path.join(t.dir, '.campaign', 'sandbox-outbox.jsonl');
     // The 6th request never gets an answer: the first Ctrl-C would wait for it (until the timeout).
     const run = startCli(
-      ['send', 'contacts.csv', '--template', 'message.md', '--yes', '--rate', '50', '--concurrency', '1', '--timeout', '60000', '--sandbox-faults', 'hang@6'],
+      ['send', 'contacts.csv', '--template', 'message.md', '--yes', '--rate', '50', '--concurrency', '1', '--timeout', '60000', '--sandbox-faults', 'hang@6,callbacks=off'],
       { cwd: t.dir },
     );
     await waitFor(() => readJsonl(outbox).lines.length >= 5, 10_000, 'five answered requests');

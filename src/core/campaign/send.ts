@@ -416,7 +416,8 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     provider = createProvider(o.provider, req.env, {
       timeoutMs: o.timeoutMs,
       concurrency: o.concurrency,
-      sandbox: { outbox, faults: o.sandboxFaults },
+      // The sandbox's delivery callbacks go to this journal and folder, as `campaign webhook` would write them.
+      sandbox: { outbox, faults: o.sandboxFaults, callbacks: { journal: plan.journalPath, cwd: path.resolve(req.cwd), store: o.store, log: hooks.onNotice } },
     });
   }
   let journal: JournalWriter;
@@ -596,6 +597,11 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
       result.halted = { reason: `${halt.reason}: ${halt.detail}` };
     }
     await journal.flush();
+    // The sandbox's callbacks still due, so that a report right after shows the whole funnel.
+    await provider.settle?.({
+      signal,
+      onWait: (seconds) => hooks.onNotice?.(`Waiting ${seconds} s for the sandbox's delivery callbacks (Ctrl-C skips).`),
+    });
     await writeHistory();
     if (recorder) {
       await recorder.finish();

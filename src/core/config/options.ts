@@ -119,7 +119,7 @@ export const RUN_OPTIONS = [
   value('rampMaxOptouts', '--ramp-max-optouts <pct>', "halt when more of a wave's recipients than this opted out", percent, { default: 1 }),
   value('rampMaxFailed', '--ramp-max-failed <pct>', "halt when more of a wave's recipients than this failed at delivery", percent, { default: 5 }),
   value('rampMinDelivered', '--ramp-min-delivered <pct>', "halt when fewer of a wave's recipients than this were delivered (judged only when callbacks arrive)", percent, { default: 80 }),
-  value('sandboxFaults', '--sandbox-faults <spec>', 'sandbox only: inject faults, e.g. 429=0.05,reset=0.01,latency=20', text, { env: 'CAMPAIGN_SANDBOX_FAULTS' }),
+  value('sandboxFaults', '--sandbox-faults <spec>', 'sandbox only: inject faults, e.g. 429=0.05,reset=0.01,latency=20; its delivery callbacks: undeliverable=0.02,baja=0.005,read=0.6,callback-delay=1000,seed=7 or callbacks=off', text, { env: 'CAMPAIGN_SANDBOX_FAULTS' }),
 ] as const;
 
 /** Only campaign.yaml sets these. */

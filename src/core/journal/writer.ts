@@ -119,11 +119,16 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** Writes all of `buf`; on failure the error carries `written`, the bytes that did reach the file. */
 async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
   let off = 0;
-  while (off < buf.length) {
-    const { bytesWritten } = await fh.write(buf, off, buf.length - off);
-    off += bytesWritten;
+  try {
+    while (off < buf.length) {
+      const { bytesWritten } = await fh.write(buf, off, buf.length - off);
+      off += bytesWritten;
+    }
+  } catch (err) {
+    throw Object.assign(err as Error, { written: off });
   }
 }
 
@@ -257,9 +262,6 @@ class Writer implements JournalWriter {
     });
   }
 
-  /** Bytes of the file known to be whole lines: where a failed write is cut back to. */
-  private committed?: number;
-
   private async loop(): Promise<void> {
     while (this.buf.length > 0 || this.waiters.length > 0) {
       const lines = this.buf;
@@ -269,17 +271,18 @@ class Writer implements JournalWriter {
       this.waiters = [];
       try {
         if (lines.length > 0) {
-          this.committed ??= (await this.fh.stat()).size;
           const bytes = Buffer.from(lines.join(''));
           try {
             await writeAll(this.fh, bytes);
           } catch (err) {
             // A write cut short (a full disk) would leave attempt lines for requests that never
             // went out (uncertain, never resent) and a torn line: take the partial write back.
-            await this.fh.truncate(this.committed).catch(() => undefined);
+            // From the size now, not one remembered: the webhook (or the sandbox's callbacks)
+            // appends to this file too, and its lines before ours must stay.
+            const written = (err as { written?: number }).written ?? 0;
+            await this.fh.stat().then((st) => this.fh.truncate(Math.max(0, st.size - written))).catch(() => undefined);
             throw err;
           }
-          this.committed += bytes.length;
           this.stats.writes++;
           this.stats.lines += lines.length;
         }

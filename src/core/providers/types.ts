@@ -1,3 +1,4 @@
+import type { SandboxCallbackSettings } from './sandbox/callbacks.js';
 import type { HeaderKind, TemplateMeta } from '../template/types.js';
 
 /** Environment a provider reads (process.env merged with .env by the caller). */
@@ -97,6 +98,8 @@ export interface Provider {
   uploadMedia?(media: MediaUpload): Promise<UploadResult>;
   /** Closes keep-alive sockets (and the sandbox server). */
   close(): Promise<void>;
+  /** The sandbox: waits for the delivery callbacks still due (bounded; `signal` skips the wait). */
+  settle?(opts: { signal?: AbortSignal; onWait?: (seconds: number) => void }): Promise<void>;
 }
 
 // ---------------------------------------------------------------- error codes
@@ -262,11 +265,18 @@ export interface SandboxFaults {
   at: Map<number, string>;
   /** Makes the rate-based faults reproducible. */
   seed?: number;
+  /** The delivery callbacks the sandbox produces (sandbox/callbacks.ts); absent: the defaults. */
+  callbacks?: SandboxCallbackSettings;
 }
 
 export interface CreateProviderOptions extends ProviderOptions {
   /** Sandbox only; env fallbacks CAMPAIGN_SANDBOX_OUTBOX and CAMPAIGN_SANDBOX_FAULTS. */
-  sandbox?: { outbox?: string; faults?: SandboxFaults | string };
+  sandbox?: {
+    outbox?: string;
+    faults?: SandboxFaults | string;
+    /** A real send: the journal and folder its callbacks are written to (through the webhook server). */
+    callbacks?: { journal: string; cwd: string; store?: string; env?: Record<string, string | undefined>; log?: (line: string) => void };
+  };
 }
 
 /** Everything the rest of the program knows about one provider (src/core/providers/<name>/index.ts). */

@@ -29,7 +29,7 @@ function setup(n: number, provider = 'cloud') {
   writeFileSync(path.join(dir, 'message.md'), '---\ntemplate: cartel\nlanguage: es\ncategory: marketing\nparams: [name]\n---\nHola {{name}}, mira el cartel.\n');
   writeFileSync(path.join(dir, 'cartel.png'), PNG);
   const options = mergeOptions({}, { template: path.join(dir, 'message.md'), provider, rate: 500, concurrency: 8, yes: true });
-  const req: PlanRequest = { contactsPath: path.join(dir, 'contacts.csv'), options, cwd: dir, env: { CAMPAIGN_SANDBOX_OUTBOX: path.join(dir, 'outbox.jsonl') }, onFinding: () => {} };
+  const req: PlanRequest = { contactsPath: path.join(dir, 'contacts.csv'), options, cwd: dir, env: { CAMPAIGN_SANDBOX_OUTBOX: path.join(dir, 'outbox.jsonl'), CAMPAIGN_SANDBOX_FAULTS: 'callbacks=off' }, onFinding: () => {} };
   const journal = path.join(dir, 'contacts.journal.jsonl');
   const events = () => (existsSync(journal) ? readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : []);
   return { dir, req, journal, events, file: path.join(dir, 'cartel.png') };

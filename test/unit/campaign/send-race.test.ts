@@ -18,7 +18,7 @@ function setup() {
     contactsPath: path.join(dir, 'contacts.csv'),
     options,
     cwd: dir,
-    env: { CAMPAIGN_SANDBOX_OUTBOX: path.join(dir, 'outbox.jsonl') },
+    env: { CAMPAIGN_SANDBOX_OUTBOX: path.join(dir, 'outbox.jsonl'), CAMPAIGN_SANDBOX_FAULTS: 'callbacks=off' },
     onFinding: () => {},
   };
   const outbox = () => (existsSync(path.join(dir, 'outbox.jsonl')) ? readFileSync(path.join(dir, 'outbox.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).to) : []);

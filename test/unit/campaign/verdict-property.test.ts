@@ -35,7 +35,7 @@ describe('lint, plan, dry run and send agree', () => {
           template: path.join(dir, 'm.md'), defaultCountry: 'ES', rate: 1000, yes: true,
           ...(segment ? { where: ['city=Madrid'] } : {}), ...(history ? { minInterval: '7d' } : {}),
         });
-        const req: PlanRequest = { contactsPath: path.join(dir, 'c.csv'), options, cwd: dir, env: { CAMPAIGN_SANDBOX_OUTBOX: path.join(dir, 'outbox.jsonl') }, onFinding: () => {} };
+        const req: PlanRequest = { contactsPath: path.join(dir, 'c.csv'), options, cwd: dir, env: { CAMPAIGN_SANDBOX_OUTBOX: path.join(dir, 'outbox.jsonl'), CAMPAIGN_SANDBOX_FAULTS: 'callbacks=off' }, onFinding: () => {} };
 
         const linted = await lint({ ...req });
         const plan = await planSend(req);

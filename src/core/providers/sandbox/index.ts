@@ -4,7 +4,9 @@ import { createCloudProvider } from '../cloud/send.js';
 import { listCloudTemplates } from '../cloud/templates.js';
 import type { HealthOptions, Provider, ProviderEnv, ProviderModule, ProviderOptions, SandboxFaults } from '../types.js';
 import { parseSandboxFaults, startSandbox, type SandboxServer } from './server.js';
+import { createSandboxCallbacks, DEFAULT_CALLBACKS, DEFAULT_CALLBACK_SEED, type SandboxCallbacks } from './callbacks.js';
 
+export { DEFAULT_CALLBACKS, planCallbacks, seededRoll, type SandboxCallbackSettings } from './callbacks.js';
 export { checkCloudMessage, parseSandboxFaults, startSandbox, type SandboxFault, type SandboxFaults, type SandboxServer } from './server.js';
 
 export const DEFAULT_SANDBOX_OUTBOX = '.campaign/sandbox-outbox.jsonl';
@@ -13,6 +15,8 @@ export interface SandboxProviderOptions extends ProviderOptions {
   outbox: string;
   faults?: SandboxFaults | string;
   port?: number;
+  /** A real send's journal and folder: the delivery callbacks go there (none without it: a dry run, planning). */
+  callbacks?: { journal: string; cwd: string; store?: string; env?: Record<string, string | undefined>; log?: (line: string) => void };
 }
 
 export type SandboxProvider = Provider & { received(): number; uploads(): number };
@@ -25,8 +29,11 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
   const faults = typeof opts.faults === 'string' || opts.faults === undefined ? parseSandboxFaults(opts.faults) : opts.faults;
   let started: Promise<{ server: SandboxServer; sender: Provider }> | undefined;
   let running: SandboxServer | undefined;
+  const settings = faults.callbacks ?? DEFAULT_CALLBACKS;
+  const callbacks: SandboxCallbacks | undefined =
+    opts.callbacks && settings.enabled ? createSandboxCallbacks({ ...opts.callbacks, settings, seed: faults.seed ?? DEFAULT_CALLBACK_SEED }) : undefined;
   const start = () =>
-    (started ??= startSandbox({ outbox: opts.outbox, faults, port: opts.port }).then((server) => {
+    (started ??= startSandbox({ outbox: opts.outbox, faults, port: opts.port, onAccepted: callbacks?.accepted }).then((server) => {
       running = server;
       return {
         server,
@@ -49,7 +56,11 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
     },
     received: () => running?.received() ?? 0,
     uploads: () => running?.uploads() ?? 0,
+    async settle(o) {
+      await callbacks?.settle(o);
+    },
     async close() {
+      await callbacks?.close();
       if (!started) return;
       const { server, sender } = await started;
       await sender.close();
@@ -72,7 +83,10 @@ async function viaSandbox<T>(env: ProviderEnv, opts: HealthOptions, read: (env: 
   }
 }
 
-/** Speaks the Cloud API, so it answers with Cloud codes; it has no webhook and no template check. */
+/**
+ * Speaks the Cloud API, so it answers with Cloud codes; it has no webhook route and no template
+ * API of its own: its delivery callbacks go through the Cloud route (callbacks.ts).
+ */
 export const sandbox: ProviderModule = {
   name: 'sandbox',
   senderId: () => 'sandbox',
@@ -83,6 +97,7 @@ export const sandbox: ProviderModule = {
       ...opts,
       outbox: opts.sandbox?.outbox ?? (env.CAMPAIGN_SANDBOX_OUTBOX?.trim() || DEFAULT_SANDBOX_OUTBOX),
       faults: opts.sandbox?.faults ?? env.CAMPAIGN_SANDBOX_FAULTS,
+      callbacks: opts.sandbox?.callbacks,
     }),
   codes: CLOUD_CODES,
   codeKey: cloudCodeKey,

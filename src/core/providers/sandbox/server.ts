@@ -8,6 +8,7 @@ import { CLOUD_CODES, CLOUD_TITLE, cloudCodeKey } from '../cloud/codes.js';
 import { describeCode } from '../codes.js';
 import { isRecord } from '../common.js';
 import type { SandboxFaults } from '../types.js';
+import { parseCallbackFault } from './callbacks.js';
 
 /**
  * A fault is `reset` (connection dropped after the request was read, nothing recorded),
@@ -39,6 +40,7 @@ export function parseSandboxFaults(spec: string | undefined): SandboxFaults {
       faults.health = { ...faults.health, ...parseHealthFault(health[1].toLowerCase(), health[2].trim().toLowerCase(), item) };
       continue;
     }
+    if (parseCallbackFault(item, faults)) continue;
     const at = /^([a-z]+|\d+)@(\d+)$/i.exec(item);
     const rate = /^([a-z]+|\d+)=(\d+(?:\.\d+)?)$/i.exec(item);
     const bad = (why: string) => new UsageError(`Invalid sandbox fault "${item}": ${why}.`, {
@@ -59,7 +61,7 @@ export function parseSandboxFaults(spec: string | undefined): SandboxFaults {
       else if (value > 1) throw bad('a rate is a probability between 0 and 1');
       else faults.rates.push({ fault: key, probability: value });
     } else {
-      throw bad('expected FAULT=probability, FAULT@request, latency=ms or seed=n');
+      throw bad('expected FAULT=probability, FAULT@request, latency=ms, seed=n or a callback key (undeliverable=, baja=, read=, callbacks=off, callback-delay=ms)');
     }
   }
   const total = faults.rates.reduce((sum, r) => sum + r.probability, 0);
@@ -198,7 +200,13 @@ export function checkMediaUpload(contentType: string | undefined, body: Buffer):
  * A Cloud-API-compatible server on 127.0.0.1 that writes every accepted message to `outbox`.
  * Without an outbox (the health read of `campaign account`) it writes nothing anywhere.
  */
-export async function startSandbox(opts: { outbox?: string; faults?: SandboxFaults; port?: number }): Promise<SandboxServer> {
+export async function startSandbox(opts: {
+  outbox?: string;
+  faults?: SandboxFaults;
+  port?: number;
+  /** Each message it accepts (dropped answers too: the provider has it): the callbacks start from here. */
+  onAccepted?: (m: { id: string; to: string; correlation?: string }) => void;
+}): Promise<SandboxServer> {
   const faults = opts.faults ?? parseSandboxFaults('');
   const random = createRandom(faults.seed);
   if (opts.outbox) await mkdir(dirname(opts.outbox), { recursive: true });
@@ -289,6 +297,7 @@ export async function startSandbox(opts: { outbox?: string; faults?: SandboxFaul
       request: message,
     };
     await outbox?.appendFile(`${JSON.stringify(line)}\n`);
+    opts.onAccepted?.({ id, to: line.to, ...(typeof message.biz_opaque_callback_data === 'string' ? { correlation: message.biz_opaque_callback_data } : {}) });
     if (fault === 'drop') return void req.socket.destroy();
     answer(res, 200, {
       messaging_product: 'whatsapp',
