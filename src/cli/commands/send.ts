@@ -187,7 +187,7 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: { json?: boolean
       err(`Is \`campaign webhook\` running, and is it the callback URL at the provider? Then ${resume} judges the wave with the callbacks that arrived; or ${resume} --ramp-blind goes on without them.`);
     } else {
       err(c.red.bold(`Halted for the account's safety (ramp-health): ${result.ramp.detail}.`));
-      err(`The next wave was not sent. Review the wave (campaign report ${display(plan.journalPath)}); ${resume} judges it again with the callbacks then, so to go on anyway raise the threshold it crossed (e.g. --ramp-max-optouts 3%) or send the rest at once with --ramp all.`);
+      err(`The next wave was not sent. Review the wave (campaign report ${display(plan.journalPath)}); ${resume} judges it again with the callbacks then, so to go on anyway raise the threshold it crossed for that run (${resume} ${/--ramp-[a-z-]+/.exec(result.ramp.detail)?.[0] ?? '--ramp-max-optouts'} N%) or send the rest at once with --ramp all.`);
     }
     return EXIT.FAILURES;
   }
