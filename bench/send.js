@@ -57,7 +57,8 @@ async function startServer(latency) {
     try { require('node:os').setPriority(-10); } catch {}
     const starts = [];
     const server = http.createServer((req, res) => {
-      starts.push(performance.now());
+      // Messages only: the send's health read (a GET of the number) is no message and no start.
+      if (req.method === 'POST' && req.url.endsWith('/messages')) starts.push(performance.now());
       req.resume();
       req.on('end', () => setTimeout(() => {
         res.setHeader('content-type', 'application/json');
