@@ -4,27 +4,13 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
-import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { run, startServer } from './common.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const data = path.join(root, 'bench', 'data');
 const cli = path.join(root, 'bin', 'campaign.js');
-
-function run(cmd, args, opts = {}) {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-    let err = '';
-    let bytes = 0;
-    // lint --json of 10M rows is ~100 MB: counted, not kept.
-    child.stdout.on('data', (d) => (bytes += d.length));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, bytes, err, ms: Number(process.hrtime.bigint() - t0) / 1e6 }));
-  });
-}
 
 /** The child prints its own CPU time and peak RSS (the whole process: every thread). */
 const USAGE = `process.on('exit',()=>{const u=process.resourceUsage();process.stderr.write('\\n@@usage '+JSON.stringify({cpu:(u.userCPUTime+u.systemCPUTime)/1000,maxRSSMB:u.maxRSS/1024})+'\\n')});`;
@@ -71,7 +57,7 @@ async function lintOnce(csv, tpl, env = {}) {
   const l = await run(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(USAGE)}`, cli, 'lint', csv, '--template', tpl, '--default-country', 'ES', '--json'], {
     cwd: data,
     env: { ...process.env, ...env },
-  });
+  }, { countOnly: true });
   if (l.code !== 0 && l.code !== 1) throw new Error(`lint exited ${l.code}: ${l.err.slice(-500)}`);
   return { ms: l.ms, rss: usageOf(l.err).maxRSSMB, cpu: usageOf(l.err).cpu, bytes: l.bytes };
 }
@@ -115,25 +101,6 @@ export async function benchLint() {
     );
   }
   return { lintMs: lint.ms, csv, tpl };
-}
-
-/** A Cloud-API-compatible server answering after `latency` ms; records request start times. */
-async function startServer(latency) {
-  const starts = [];
-  const server = http.createServer((req, res) => {
-    // Messages only: the send's health read (a GET of the number) is no message and no start.
-    if (req.method === 'POST' && req.url.endsWith('/messages')) starts.push(performance.now());
-    req.resume();
-    req.on('end', () =>
-      setTimeout(() => {
-        res.setHeader('content-type', 'application/json');
-        res.end(`{"messaging_product":"whatsapp","contacts":[{"input":"x","wa_id":"x"}],"messages":[{"id":"wamid.B${starts.length}"}]}`);
-      }, latency),
-    );
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, starts, url: `http://127.0.0.1:${server.address().port}` };
 }
 
 async function sha256(file) {

@@ -4,51 +4,18 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, createWriteStream, writeFileSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchRate, benchSend } from './send.js';
 import { benchLint, benchResume } from './lint.js';
+import { run, startServer } from './common.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const data = path.join(root, 'bench', 'data');
 const cli = path.join(root, 'bin', 'campaign.js');
 const only = process.argv[2];
 mkdirSync(data, { recursive: true });
-
-function run(cmd, args, opts = {}) {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out, err, ms: Number(process.hrtime.bigint() - t0) / 1e6 }));
-  });
-}
-
-/** A Cloud-API-compatible server answering after `latency` ms; records request start times. */
-async function startServer(latency) {
-  const starts = [];
-  const server = http.createServer((req, res) => {
-    // Messages only: the send's health read (a GET of the number) is no message and no start.
-    if (req.method === 'POST' && req.url.endsWith('/messages')) starts.push(performance.now());
-    req.resume();
-    req.on('end', () =>
-      setTimeout(() => {
-        res.setHeader('content-type', 'application/json');
-        res.end(`{"messaging_product":"whatsapp","contacts":[{"input":"x","wa_id":"x"}],"messages":[{"id":"wamid.B${starts.length}"}]}`);
-      }, latency),
-    );
-  });
-  server.keepAliveTimeout = 60_000;
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, starts, url: `http://127.0.0.1:${server.address().port}` };
-}
 
 function maxInWindow(starts, windowMs = 1000) {
   let max = 0;
