@@ -2,7 +2,7 @@
  * The sender's health before the send (issue 12), through the built CLI against local servers
  * that answer the Graph API's phone-number fields (and Twilio's account) with each case.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../helpers/build-once.js';
@@ -223,6 +223,11 @@ describe('campaign account', () => {
     expect(JSON.parse(failed.stdout).health).toMatchObject({ read: 'failed', quality: 'UNKNOWN' });
     // The health read writes nothing in the folder.
     expect(existsSync(path.join(dir, '.campaign', 'sandbox-outbox.jsonl'))).toBe(false);
+    // The sandbox approves the folder's own template: its list names that one.
+    writeFileSync(path.join(dir, 'tpl.md'), '---\ntemplate: aviso_reunion\nlanguage: es_ES\ncategory: utility\nparams: []\n---\nReunión el lunes.\n');
+    writeFileSync(path.join(dir, 'campaign.yaml'), 'template: tpl.md\n');
+    const own = await runCli(['account', '--json'], { cwd: dir });
+    expect(JSON.parse(own.stdout).templates.items).toEqual([expect.objectContaining({ name: 'aviso_reunion', language: 'es_ES', category: 'utility', status: 'APPROVED' })]);
     const missing = await runCli(['account', '--provider', 'cloud'], { cwd: dir });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/WHATSAPP_TOKEN/);

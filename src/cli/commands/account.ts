@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { healthLine, judgeHealth, readSenderHealth } from '../../core/campaign/health.js';
 import { createProvider, DEFAULT_SANDBOX_OUTBOX, providerModule } from '../../core/providers/index.js';
+import { readTemplate } from '../../core/template/index.js';
 import type { TemplateList } from '../../core/providers/types.js';
 import { colourFor, shown } from '../output.js';
 import { EXIT } from '../exit-codes.js';
@@ -17,7 +18,13 @@ export async function runAccount(flags: CommandOptions['account']): Promise<numb
   const module = providerModule(options.provider);
   // Missing credentials are a usage error (exit 2), as for a send; creating a provider makes no request.
   await createProvider(options.provider, env, { sandbox: { outbox: path.join(process.cwd(), DEFAULT_SANDBOX_OUTBOX) } }).close();
-  const opts = { timeoutMs: Math.min(options.timeoutMs, 10_000), sandboxFaults: options.sandboxFaults };
+  // The sandbox approves whatever the folder's template names, so its list shows that template.
+  const meta = options.provider === 'sandbox' && options.template ? await readTemplate(options.template).then((t) => t.meta, () => null) : null;
+  const opts = {
+    timeoutMs: Math.min(options.timeoutMs, 10_000),
+    sandboxFaults: options.sandboxFaults,
+    ...(meta ? { sandboxTemplate: { name: meta.template, language: meta.language, category: meta.category } } : {}),
+  };
   const [health, templates] = await Promise.all([
     readSenderHealth(options.provider, env, opts),
     module.listTemplates ? module.listTemplates(env, opts) : Promise.resolve<TemplateList>({ read: 'none', templates: [] }),

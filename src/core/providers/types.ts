@@ -344,6 +344,8 @@ export interface HealthOptions {
   timeoutMs?: number;
   /** Sandbox only: its faults (`--sandbox-faults`). */
   sandboxFaults?: SandboxFaults | string;
+  /** Sandbox only: the folder's approved template, which its template list answers as approved. */
+  sandboxTemplate?: { name: string; language: string; category?: string };
 }
 
 export interface AccountTemplate {

@@ -75,7 +75,7 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
  */
 async function viaSandbox<T>(env: ProviderEnv, opts: HealthOptions, read: (env: ProviderEnv, opts: HealthOptions) => Promise<T>): Promise<T> {
   const spec = opts.sandboxFaults ?? env.CAMPAIGN_SANDBOX_FAULTS;
-  const server = await startSandbox({ faults: typeof spec === 'string' || spec === undefined ? parseSandboxFaults(spec) : spec });
+  const server = await startSandbox({ faults: typeof spec === 'string' || spec === undefined ? parseSandboxFaults(spec) : spec, template: opts.sandboxTemplate });
   try {
     return await read({ WHATSAPP_API_URL: `${server.url}/v23.0`, WHATSAPP_TOKEN: 'sandbox', WHATSAPP_PHONE_NUMBER_ID: 'SANDBOX', WHATSAPP_BUSINESS_ACCOUNT_ID: 'SANDBOX' }, opts);
   } finally {

@@ -204,6 +204,8 @@ export async function startSandbox(opts: {
   outbox?: string;
   faults?: SandboxFaults;
   port?: number;
+  /** The template its template list answers (the folder's, for `campaign account`). */
+  template?: { name: string; language: string; category?: string };
   /** Each message it accepts (dropped answers too: the provider has it): the callbacks start from here. */
   onAccepted?: (m: { id: string; to: string; correlation?: string }) => void;
 }): Promise<SandboxServer> {
@@ -311,7 +313,8 @@ export async function startSandbox(opts: {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     if (!/^Bearer\s+\S+/i.test(req.headers.authorization ?? '')) return answerError(res, 190, 401, 'Missing or malformed access token');
     if (/^\/[^/]+\/[^/]+\/message_templates\/?$/.test(url.pathname)) {
-      return answer(res, 200, { data: [{ name: 'my_campaign', language: 'es', category: 'MARKETING', status: 'APPROVED', quality_score: { score: faults.health?.quality ?? 'GREEN' } }] });
+      const t = opts.template ?? { name: 'my_campaign', language: 'es', category: 'marketing' };
+      return answer(res, 200, { data: [{ name: t.name, language: t.language, category: (t.category ?? 'marketing').toUpperCase(), status: 'APPROVED', quality_score: { score: faults.health?.quality ?? 'GREEN' } }] });
     }
     if (!/^\/[^/]+\/[^/]+\/?$/.test(url.pathname)) return answerError(res, 100, 404, `Unknown path GET ${url.pathname}`);
     if (faults.health?.fail) return answerError(res, 10, 403, 'Application does not have permission for this action');
