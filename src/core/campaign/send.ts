@@ -30,6 +30,7 @@ import type { OutboundMessage, Provider, SendResult } from '../providers/types.j
 import { buttonParts, buttonSuffixes, headerTextParams, renderField, templateParams } from '../template/render.js';
 import type { Template } from '../template/types.js';
 import { decide, Tally, verdictFinding, type PlannedRow, type SkipGroup, type VerdictContext } from './verdict.js';
+import { sleep } from '../sleep.js';
 
 /** Where the journal goes unless `--journal` says: beside the contacts file. */
 export function defaultJournalPath(contactsPath: string): string {
@@ -558,7 +559,8 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
             if (e.type === 'sent') watcher.noteSent(e.to);
             if (ramp) sentTimes?.push(now().getTime());
           }
-          if ((e.type === 'sent' || e.type === 'uncertain' || e.type === 'failed') && e.to) watcher.addToWave(e.to);
+          // Only a ramp judges waves: a plain send keeps no set of every recipient for it.
+          if (ramp && (e.type === 'sent' || e.type === 'uncertain' || e.type === 'failed') && e.to) watcher.addToWave(e.to);
           hooks.onEvent?.(e);
         },
       );
@@ -578,7 +580,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
           items: work(),
           dispatch: runDispatch,
           now,
-          sleep: clock ? clock.sleep : sleepFor,
+          sleep: clock ? clock.sleep : sleep,
           signal: inner.signal,
           onWave: hooks.onWave,
         }).then((r) => {
@@ -620,22 +622,6 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     // A full disk mid-send: the journal holds every line up to the fault; say so plainly.
     if (fault) throw (dry ? diskError(fault, planFile, { sending: false }) : diskError(fault, plan.journalPath, { sending: true, journal: plan.journalPath })) ?? fault;
   }
-}
-
-/** The wait between waves: a real sleep that ends early on abort. */
-function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Uploaded media ids stay valid 30 days: one older than this is uploaded again rather than expire mid-send. */

@@ -5,6 +5,7 @@ import type { OutboundMessage, Provider, SendContext, SendResult } from '../prov
 import { DailyCounter } from './daily-limit.js';
 import { GateHaltError, type Gate, type GateSlot } from './rate-gate.js';
 import { isOpen, nextOpen, type SendWindow } from './send-window.js';
+import { sleep as defaultSleep } from '../sleep.js';
 
 export interface WorkItem {
   /** E.164 with `+`. */
@@ -94,21 +95,6 @@ export interface DispatchResult {
   interrupted: boolean;
   paused?: { reason: 'daily-limit' | 'window'; until: Date };
   failuresByCode: Record<string, number>;
-}
-
-function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /**

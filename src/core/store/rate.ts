@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { GateHaltError, RateGate, type Gate, type GateSlot } from '../dispatch/rate-gate.js';
+import { sleep } from '../sleep.js';
 
 /**
  * Grants one start when fewer than ARGV[1] starts lie in the last ARGV[2] ms, by the Redis
@@ -74,21 +75,6 @@ export function withTimeout<T>(p: Promise<T>, ms = STORE_TIMEOUT_MS): Promise<T>
       timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** How far above its floor the store's margin may grow under load (ms). */
