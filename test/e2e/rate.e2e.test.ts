@@ -46,21 +46,26 @@ describe('rate ceiling', () => {
     // e2e files (load average above 2) either process can be descheduled for longer than the
     // gate's 25 ms margin, and a batch then looks bunched. A real ceiling bug repeats on every
     // run; scheduling noise does not. So: up to 3 runs, one must hold the ceiling, and say so.
-    const worsts: number[] = [];
-    let { worst, times } = await measure();
-    worsts.push(worst);
-    while (worst > RATE && worsts.length < 3) {
-      console.warn(`rate e2e: ${worst} arrivals in one 1 s window (machine busy?); measuring again`);
-      ({ worst, times } = await measure());
-      worsts.push(worst);
+    // The same holds for the achieved rate: a descheduled child sends late. So a run counts when
+    // it holds the ceiling and reaches 90% of it; up to 3 runs, and the figures of each are said.
+    const runs: string[] = [];
+    let m = await measure();
+    for (;;) {
+      const span = (m.times.at(-1)! - m.times[0]) / 1000;
+      // With a sliding-window ceiling the first 50 may start at once, so 200 requests need at
+      // least (200 - 50) / 50 = 3 s from first to last arrival; allow 10% over that.
+      const ideal = (m.times.length - RATE) / RATE;
+      runs.push(`worst window ${m.worst}, span ${span.toFixed(2)} s (ideal ${ideal} s)`);
+      // Faster than the ideal means the ceiling itself slipped: never retried away.
+      expect(span, runs.join('; ')).toBeGreaterThanOrEqual(ideal * 0.98);
+      const ok = m.worst <= RATE && span <= ideal / 0.9;
+      if (ok || runs.length === 3) {
+        expect(m.worst, runs.join('; ')).toBeLessThanOrEqual(RATE);
+        expect(span, runs.join('; ')).toBeLessThanOrEqual(ideal / 0.9);
+        break;
+      }
+      console.warn(`rate e2e: ${runs.at(-1)} (machine busy?); measuring again`);
+      m = await measure();
     }
-    expect(worst, `worst 1 s window per run: ${worsts.join(', ')}`).toBeLessThanOrEqual(RATE);
-
-    // Achieved rate: with a sliding-window ceiling the first 50 may start at once, so 200 requests
-    // need at least (200 - 50) / 50 = 3 s from first to last arrival; allow 10% over that.
-    const span = (times.at(-1)! - times[0]) / 1000;
-    const ideal = (times.length - RATE) / RATE;
-    expect(span).toBeGreaterThanOrEqual(ideal * 0.98);
-    expect(span).toBeLessThanOrEqual(ideal / 0.9);
   }, 80_000);
 });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Agent, request } from 'node:http';
+import { request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,8 @@ import { dispatch, type WorkItem } from '../../../src/core/dispatch/dispatcher.j
 import { RateGate } from '../../../src/core/dispatch/rate-gate.js';
 import { readJournal } from '../../../src/core/journal/reader.js';
 import { openJournal } from '../../../src/core/journal/writer.js';
-import type { OutboundMessage, Provider, SendContext, SendResult } from '../../../src/core/providers/types.js';
+import { createHttpClient } from '../../../src/core/providers/http.js';
+import type { OutboundMessage, Provider, SendContext } from '../../../src/core/providers/types.js';
 
 // A provider-like server in its own process, so its arrival clock does not share our event loop.
 const SERVER = `
@@ -41,28 +42,19 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The smallest real provider: one JSON POST per message over keep-alive sockets. */
-function httpProvider(agent: Agent): Provider {
+/** The smallest real provider: one JSON POST per message through the tool's own HTTP client. */
+function httpProvider(): Provider {
+  const client = createHttpClient({ concurrency: 10 });
   return {
     name: 'cloud',
-    send: (msg: OutboundMessage, ctx?: SendContext & { onRequestWritten?: () => void }) =>
-      new Promise<SendResult>((resolve) => {
-        const body = JSON.stringify({ to: msg.to, text: msg.text });
-        const req = request(
-          { host: '127.0.0.1', port, method: 'POST', path: '/messages', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-          (res) => {
-            let data = '';
-            res.setEncoding('utf8');
-            res.on('data', (c) => (data += c));
-            res.on('end', () => resolve(res.statusCode === 200 ? { ok: true, id: JSON.parse(data).id } : { ok: false, class: 'retry', code: String(res.statusCode), message: 'http' }));
-          },
-        );
-        // Lets the gate stamp the start when the bytes leave, after any connection setup.
-        req.on('finish', () => ctx?.onRequestWritten?.());
-        req.on('error', (e) => resolve({ ok: false, class: 'unknown', code: (e as NodeJS.ErrnoException).code ?? 'ERR', message: 'transport' }));
-        req.end(body);
-      }),
-    close: async () => agent.destroy(),
+    send: async (msg: OutboundMessage, ctx?: SendContext) => {
+      // onWritten lets the gate stamp the start when the provider surely has the request.
+      const out = await client.post(`http://127.0.0.1:${port}/messages`, { json: { to: msg.to, text: msg.text }, onWritten: ctx?.onRequestWritten });
+      if (!out.ok) return { ok: false, class: out.class, code: out.code, message: 'transport' };
+      const id = (out.response.json as { id?: string } | undefined)?.id;
+      return out.response.status === 200 && id ? { ok: true, id } : { ok: false, class: 'retry', code: String(out.response.status), message: 'http' };
+    },
+    close: async () => client.close(),
   };
 }
 
@@ -84,8 +76,7 @@ async function measure(rate: number, run: number): Promise<{ worst: number; inFi
   const journal = await openJournal(file, {
     type: 'header', version: 1, campaign: 'rate', at: new Date().toISOString(), contacts: { path: 'c.csv', sha256: 'x' }, template: null, provider: 'cloud', options: { rate },
   });
-  const agent = new Agent({ keepAlive: true, maxSockets: 10 });
-  const provider = httpProvider(agent);
+  const provider = httpProvider();
   const items: WorkItem[] = Array.from({ length: 130 }, (_, i) => {
     const to = `+3460${String(i).padStart(7, '0')}`;
     return { to, line: i + 2, message: { to, text: 'hola', correlation: String(i) } };

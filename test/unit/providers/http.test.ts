@@ -122,4 +122,30 @@ describe('createHttpClient', () => {
     expect(server.connections()).toBe(3);
     expect(server.requests).toHaveLength(13);
   });
+  it('tells the rate gate when the provider surely has the request: at the answer on a new connection, at the write on a reused one', async () => {
+    server = await startFakeServer([{ delayMs: 150, json: {} }]);
+    client = createHttpClient({ concurrency: 1 });
+    const stamp = async () => {
+      const t0 = performance.now();
+      let at = -1;
+      const out = await client!.post(server!.url, { json: {}, onWritten: () => (at = performance.now() - t0) });
+      expect(out.ok).toBe(true);
+      return at;
+    };
+    // A new socket's first request may wait in the provider's accept queue: stamped at its answer.
+    expect(await stamp()).toBeGreaterThanOrEqual(140);
+    // The same socket again: the provider reads it at once, stamped at the write.
+    expect(await stamp()).toBeLessThan(140);
+    expect(server.connections()).toBe(1);
+  });
+
+  it('signals a written request once even when it fails after the write, and never an unwritten one', async () => {
+    client = createHttpClient();
+    let calls = 0;
+    await client.post(`http://127.0.0.1:${await findClosedPort()}/`, { json: {}, onWritten: () => calls++ });
+    expect(calls).toBe(0);
+    server = await startFakeServer([{ reset: true }]);
+    await client.post(server.url, { json: {}, onWritten: () => calls++ });
+    expect(calls).toBe(1);
+  });
 });
