@@ -157,6 +157,10 @@ describe('campaign send reads the sender number first', () => {
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stderr).toMatch(/REFUSED\s+a real send would stop here: the sender number's quality rating is RED/);
     expect(cloud!.server.healthReads).toHaveLength(1);
+    // --json carries the reading and the refusal a real send would meet, as send --json does.
+    const dryJson = await runCli(['send', 'contacts.csv', '--template', 'message.md', '--provider', 'cloud', '--dry-run', '--json', '--journal', 'dry.jsonl'], { cwd: dir, env: red });
+    expect(dryJson.code, dryJson.stderr).toBe(0);
+    expect(JSON.parse(dryJson.stdout).health).toMatchObject({ read: 'ok', quality: 'RED', status: 'CONNECTED', refusal: expect.stringMatching(/quality rating is RED/), ignored: false });
     expect(cloud!.server.requests).toHaveLength(0);
   }, 60_000);
 

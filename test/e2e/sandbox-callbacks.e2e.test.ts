@@ -69,6 +69,10 @@ describe('the sandbox produces the callbacks a real Cloud number would', () => {
     expect(rep.read).toBe(want.read);
     expect(rep.opted_out).toBe(want.baja.length);
     expect(rep.failures).toEqual([expect.objectContaining({ code: '131026', count: want.failed.length })]);
+    // The sandbox's health read, as the send's summary showed it.
+    expect(rep.health).toMatchObject({ provider: 'sandbox', read: 'ok', quality: 'GREEN', status: 'CONNECTED' });
+    const text = await runCli(['report', 'contacts.journal.jsonl'], { cwd: dir });
+    expect(text.stdout).toMatch(/sender\s+quality GREEN, status CONNECTED/);
 
     const optouts = readFileSync(path.join(dir, '.campaign', 'optouts.txt'), 'utf8').split('\n').filter(Boolean).sort();
     expect(optouts).toEqual(want.baja);

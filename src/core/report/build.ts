@@ -1,6 +1,6 @@
 import { readOptOutList } from '../contacts/optouts.js';
 import { InputError } from '../errors.js';
-import type { JournalEvent, JournalHeader, JournalLine } from '../journal/format.js';
+import type { HealthEvent, JournalEvent, JournalHeader, JournalLine } from '../journal/format.js';
 import { streamJournal } from '../journal/reader.js';
 import { countJournal, JournalReducer } from '../journal/state.js';
 import { lookupCode } from '../providers/index.js';
@@ -80,6 +80,8 @@ export interface Report {
   timeline: TimelinePoint[];
   /** Canary waves (`--ramp`), in order: their figures now, and the verdict the send gave (null: not judged, e.g. the last wave). */
   waves: ReportWave[];
+  /** What the sender's health read said before the last run (the journal's latest `health` event, without its type); null: none recorded. */
+  health: Omit<HealthEvent, 'type'> | null;
   /** Unparseable journal lines that were ignored (a torn last line after a crash is normal). */
   unreadable_lines: number;
 }
@@ -142,10 +144,12 @@ class ReportView {
   readonly reducer = new JournalReducer();
   private readonly perMinute = new Map<number, { sent: number; failed: number }>();
   private readonly waves = new WaveLog('all');
+  private health: HealthEvent | null = null;
 
   add(e: JournalEvent): void {
     this.reducer.add(e);
     this.waves.add(e);
+    if (e.type === 'health') this.health = e;
     if (e.type === 'sent' || e.type === 'failed') {
       const ms = Date.parse(e.at);
       if (!Number.isFinite(ms)) return;
@@ -193,6 +197,7 @@ class ReportView {
         .sort((a, b) => a[0] - b[0])
         .map(([ms, v]) => ({ minute: new Date(ms).toISOString(), sent: v.sent, failed: v.failed })),
       waves: this.waveRows(optouts),
+      health: this.health ? (({ type: _type, ...rest }) => rest)(this.health) : null,
       unreadable_lines: 0,
     };
   }
