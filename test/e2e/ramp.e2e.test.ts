@@ -82,7 +82,7 @@ async function deliverAll(s: Setup, who: ReadonlySet<string>): Promise<void> {
 describe('canary waves (--ramp)', () => {
   it('(a) a first wave that draws opt-outs halts before the second: no request for wave 2, halt ramp-health, exit 1; resume judges it again', async () => {
     const s = await setup(30);
-    const send = startCli(sendArgs(s, '10,all', '60s'), { cwd: s.dir, env: s.env, timeoutMs: 90_000 });
+    const send = startCli(sendArgs(s, '10,all', '60s', ['--json']), { cwd: s.dir, env: s.env, timeoutMs: 90_000 });
     await waitFor(waiting(s.journal, 1), 30_000, 'the wait after wave 1');
     const wave1 = new Set(s.cloud.tos());
     expect(wave1.size).toBe(10);
@@ -95,6 +95,8 @@ describe('canary waves (--ramp)', () => {
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/Halted for the account's safety \(ramp-health\): wave 1: 10\/10 delivered, 0 failed, 2 opted out/);
     expect(r.stderr).toMatch(/--ramp-max-optouts/);
+    // --json: the wave with its figures and verdict.
+    expect(JSON.parse(r.stdout)).toMatchObject({ halt: 'ramp-health', waves: [{ n: 1, of: 2, size: 10, delivered: 10, failed: 0, opted_out: 2, verdict: 'halt', detail: expect.stringMatching(/--ramp-max-optouts 1%/) }] });
     expect(s.cloud.tos()).toHaveLength(10);
     const halt = lines(s.journal).filter((l) => l.type === 'halt');
     expect(halt).toHaveLength(1);

@@ -158,6 +158,8 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: { json?: boolean
   let result: RunResult;
   // ora only draws on a terminal; elsewhere it is not even loaded.
   const oraModule = process.stderr.isTTY && !json ? (await import('ora')).default : undefined;
+  // This run's canary waves, their last figures and verdict, for --json.
+  const waves = new Map<number, WaveProgress>();
   try {
     result = await runCampaign(full, plan, controller.signal, {
       onNotice: (line) => err(c.yellow(line)),
@@ -167,7 +169,10 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: { json?: boolean
         progress = new Progress(total, provider, c, json, oraModule);
       },
       onEvent: (e) => progress?.event(e),
-      onWave: (w) => progress?.wave(w),
+      onWave: (w) => {
+        waves.set(w.n, w);
+        progress?.wave(w);
+      },
     });
   } finally {
     progress?.stop();
@@ -177,10 +182,10 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: { json?: boolean
   const summary = await summariseJournal(plan.journalPath);
   if (result.interrupted) {
     err(c.yellow(`Interrupted. The journal is complete up to here; continue with: campaign resume ${display(plan.journalPath)}`));
-    finish(summary, json, c, err, result);
+    finish(summary, json, c, err, result, undefined, waves);
     return signalExit(stoppedBy ?? 'SIGINT');
   }
-  const code = finish(summary, json, c, err, result);
+  const code = finish(summary, json, c, err, result, undefined, waves);
   if (result.ramp) {
     const resume = `campaign resume ${display(plan.journalPath)}`;
     if (result.ramp.reason === 'ramp-blind') {
@@ -316,6 +321,7 @@ function finish(
   err: (l?: string) => void,
   result?: RunResult,
   journalPath = result?.journalPath,
+  waves?: ReadonlyMap<number, WaveProgress>,
 ): number {
   if (!summary) return EXIT.OK;
   const failures = [...summary.failuresByCode.entries()].sort((a, b) => b[1] - a[1]);
@@ -331,6 +337,14 @@ function finish(
         halt: standingHalt(summary)?.reason ?? null,
         interrupted: result?.interrupted ?? false,
         health: summary.health ? jsonHealth(summary.health) : null,
+        ...(waves?.size
+          ? {
+              waves: [...waves.values()].map((w) => ({
+                n: w.n, of: w.of, size: w.figures.size, delivered: w.figures.delivered, failed: w.figures.failed, opted_out: w.figures.optedOut,
+                verdict: w.phase === 'judged' ? (w.verdict ?? null) : null, detail: w.phase === 'judged' ? (w.detail ?? null) : null,
+              })),
+            }
+          : {}),
         failures: failures.map(([code, count]) => ({ code, count, meaning: meaningOf(summary.header.provider as ProviderName, code) })),
       })}\n`,
     );
