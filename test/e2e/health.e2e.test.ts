@@ -241,4 +241,27 @@ describe('campaign account', () => {
     expect(vonage.stdout).toMatch(/Templates: not available from vonage/);
     noSecret(vonage.stdout, vonage.stderr);
   }, 60_000);
+
+  it('campaign account on Twilio: the account status and the Content templates with their WhatsApp approval', async () => {
+    const dir = folder(7);
+    server = await startFakeServer(() => ({ json: {
+      contents: [
+        { sid: 'HXa1', friendly_name: 'invitacion', language: 'es', types: { 'twilio/text': { body: 'Hola {{1}}' } }, approval_requests: { name: 'invitacion', category: 'MARKETING', status: 'approved', rejection_reason: '', type: 'whatsapp' } },
+        { sid: 'HXa2', friendly_name: 'aviso', language: 'es', types: { 'twilio/text': { body: 'Aviso' } }, approval_requests: { name: 'aviso', category: 'UTILITY', status: 'pending', rejection_reason: '' } },
+      ],
+      meta: { page: 0, page_size: 100, next_page_url: null, key: 'contents' },
+    } }), { health: { json: { sid: 'AC123', status: 'active' } } });
+    const env = { TWILIO_API_URL: server.url, TWILIO_CONTENT_API_URL: server.url, TWILIO_ACCOUNT_SID: 'AC123', TWILIO_AUTH_TOKEN: TOKEN, TWILIO_WHATSAPP_FROM: '+14155550000' };
+    const r = await runCli(['account', '--provider', 'twilio', '--json'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.health).toMatchObject({ read: 'ok', status: 'ACTIVE' });
+    expect(out.templates).toEqual({ read: 'ok', items: [
+      { name: 'invitacion', language: 'es', category: 'marketing', status: 'APPROVED', quality: 'UNKNOWN' },
+      { name: 'aviso', language: 'es', category: 'utility', status: 'PENDING', quality: 'UNKNOWN' },
+    ] });
+    const text = await runCli(['account', '--provider', 'twilio'], { cwd: dir, env });
+    expect(text.stdout).toMatch(/Templates \(2\)\n  invitacion\/es  APPROVED, quality unknown, marketing\n  aviso\/es  PENDING, quality unknown, utility/);
+    noSecret(r.stdout, r.stderr, text.stdout, text.stderr);
+  }, 60_000);
 });

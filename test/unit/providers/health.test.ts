@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HEALTH_FIELDS, listCloudTemplates, parseCloudHealth, parseTier, readCloudHealth } from '../../../src/core/providers/cloud/index.js';
-import { parseTwilioAccount, readTwilioHealth } from '../../../src/core/providers/twilio/index.js';
+import { listTwilioTemplates, parseTwilioAccount, readTwilioHealth } from '../../../src/core/providers/twilio/index.js';
 import { PROVIDERS } from '../../../src/core/providers/index.js';
 import { parseSandboxFaults } from '../../../src/core/providers/sandbox/index.js';
 import { findClosedPort, startFakeServer, type FakeResponse, type FakeServer } from '../../helpers/fake-servers.js';
@@ -159,6 +159,54 @@ describe('Twilio: the account status', () => {
     const failed = await readTwilioHealth({ ...env, TWILIO_API_URL: server.url });
     expect(failed.read).toBe('failed');
     expect(JSON.stringify(failed)).not.toContain(AUTH);
+  });
+});
+
+describe('Twilio: the Content templates with their WhatsApp approval', () => {
+  const SID = 'AC0123456789abcdef0123456789abcdef';
+  const AUTH = 'twilio-content-token-9876fedc';
+  // Shaped as Twilio's GET /v1/ContentAndApprovals answers: `contents` with `approval_requests`, paged by `meta`.
+  const content = (sid: string, friendly: string, approval: Record<string, unknown> | null) => ({
+    account_sid: SID, sid, friendly_name: friendly, language: 'es', variables: { 1: 'nombre' },
+    types: { 'twilio/text': { body: 'Hola {{1}}' } }, url: `https://content.twilio.com/v1/Content/${sid}`,
+    date_created: '2026-11-01T10:00:00Z', date_updated: '2026-11-02T10:00:00Z', approval_requests: approval,
+  });
+
+  it('reads every page on the same origin, with Basic auth; status and category from the approval, quality unknown', async () => {
+    server = await startFakeServer((q) => {
+      if (!q.url.includes('Page=1')) {
+        return { json: {
+          contents: [
+            content('HX1', 'invitacion_mitin', { name: 'invitacion_mitin', category: 'MARKETING', content_type: 'twilio/text', status: 'approved', rejection_reason: '', allow_category_change: true, type: 'whatsapp', flows: null }),
+            content('HX2', 'borrador', null),
+          ],
+          meta: { page: 0, page_size: 2, first_page_url: `${server!.url}/v1/ContentAndApprovals?PageSize=2&Page=0`, previous_page_url: null, url: `${server!.url}/v1/ContentAndApprovals?PageSize=2&Page=0`, next_page_url: `${server!.url}/v1/ContentAndApprovals?PageSize=2&Page=1&PageToken=PTabc`, key: 'contents' },
+        } };
+      }
+      return { json: {
+        contents: [content('HX3', 'recordatorio', { name: 'recordatorio', category: 'UTILITY', status: 'rejected', rejection_reason: 'INVALID_FORMAT' })],
+        // A next page elsewhere is never asked for: the credentials would go with it.
+        meta: { page: 1, page_size: 2, next_page_url: 'http://203.0.113.9/v1/ContentAndApprovals?Page=2', key: 'contents' },
+      } };
+    });
+    const list = await listTwilioTemplates({ TWILIO_CONTENT_API_URL: server.url, TWILIO_ACCOUNT_SID: SID, TWILIO_AUTH_TOKEN: AUTH });
+    expect(list).toEqual({ read: 'ok', templates: [
+      { name: 'invitacion_mitin', language: 'es', category: 'marketing', status: 'APPROVED', quality: 'UNKNOWN' },
+      { name: 'borrador', language: 'es', category: null, status: 'UNSUBMITTED', quality: 'UNKNOWN' },
+      { name: 'recordatorio', language: 'es', category: 'utility', status: 'REJECTED', quality: 'UNKNOWN' },
+    ] });
+    expect(server.requests.map((q) => q.url)).toEqual(['/v1/ContentAndApprovals?PageSize=100', '/v1/ContentAndApprovals?PageSize=2&Page=1&PageToken=PTabc']);
+    expect(server.requests[0].headers.authorization).toBe(`Basic ${Buffer.from(`${SID}:${AUTH}`).toString('base64')}`);
+  });
+
+  it('a 401, an answer without contents and missing credentials are failed reads, never the token', async () => {
+    server = await startFakeServer([{ status: 401, json: { code: 20003, message: `Authenticate ${AUTH}`, more_info: 'https://www.twilio.com/docs/errors/20003', status: 401 } }, { json: { message: 'hi' } }]);
+    const env = { TWILIO_CONTENT_API_URL: server.url, TWILIO_ACCOUNT_SID: SID, TWILIO_AUTH_TOKEN: AUTH };
+    const denied = await listTwilioTemplates(env);
+    expect(denied).toMatchObject({ read: 'failed', error: expect.stringMatching(/HTTP 401/), templates: [] });
+    expect(JSON.stringify(denied)).not.toContain(AUTH);
+    expect(await listTwilioTemplates(env)).toMatchObject({ read: 'failed', error: expect.stringMatching(/without a template list/) });
+    expect(await listTwilioTemplates({ TWILIO_ACCOUNT_SID: SID })).toMatchObject({ read: 'failed', error: expect.stringMatching(/TWILIO_AUTH_TOKEN/) });
   });
 });
 

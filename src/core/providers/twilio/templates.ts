@@ -3,7 +3,8 @@ import type { TemplateMeta } from '../../template/types.js';
 import { formatBasicAuth } from '../http.js';
 import { secretValues } from '../common.js';
 import { get, hasPlaceholder, httpError, need, paramFormat, placeholders, upper } from '../template-fetch.js';
-import type { ApprovedButton, ApprovedTemplate, FetchApprovedTemplate, ProviderEnv } from '../types.js';
+import { tryGet, httpFailure } from '../health.js';
+import type { AccountTemplate, ApprovedButton, ApprovedTemplate, FetchApprovedTemplate, HealthOptions, ProviderEnv, TemplateList } from '../types.js';
 import { TWILIO_SECRET_VARS } from './send.js';
 
 const TWILIO_CONTENT_DEFAULT = 'https://content.twilio.com';
@@ -93,4 +94,58 @@ function contentSid(env: ProviderEnv, meta: TemplateMeta): string {
   throw new UsageError(`content_sid names the environment variable ${name}, which is not set.`, {
     hint: `Set ${name} to the template's Content SID (HX…), or put the SID in the front matter.`,
   });
+}
+
+/** Pages of ContentAndApprovals read at most (100 templates a page). */
+const MAX_PAGES = 10;
+
+/**
+ * `campaign account`: the account's Content templates with their WhatsApp approval
+ * (`GET /v1/ContentAndApprovals`, `approval_requests`); never throws. Twilio gives no template
+ * quality, so it is UNKNOWN; a template never submitted to WhatsApp is UNSUBMITTED.
+ */
+export async function listTwilioTemplates(env: ProviderEnv, opts: HealthOptions = {}): Promise<TemplateList> {
+  const account = env.TWILIO_ACCOUNT_SID?.trim();
+  const token = env.TWILIO_AUTH_TOKEN?.trim();
+  if (!account) return { read: 'failed', error: 'TWILIO_ACCOUNT_SID is not set', templates: [] };
+  if (!token) return { read: 'failed', error: 'TWILIO_AUTH_TOKEN is not set', templates: [] };
+  const base = (env.TWILIO_CONTENT_API_URL || TWILIO_CONTENT_DEFAULT).replace(/\/+$/, '');
+  const headers = { Authorization: formatBasicAuth(account, token), Accept: 'application/json' };
+  const secrets = secretValues(env, TWILIO_SECRET_VARS);
+  const templates: AccountTemplate[] = [];
+  let url: string | null = `${base}/v1/ContentAndApprovals?PageSize=100`;
+  for (let page = 0; url && page < MAX_PAGES; page++) {
+    const shown = `${base}/v1/ContentAndApprovals`;
+    const res = await tryGet(url, shown, headers, { timeoutMs: opts.timeoutMs }, secrets);
+    if ('failed' in res) return { read: 'failed', error: res.failed, templates: [] };
+    if (res.status < 200 || res.status >= 300) return { read: 'failed', error: httpFailure('The Twilio Content API', res), templates: [] };
+    const body = res.json as { contents?: unknown; meta?: { next_page_url?: unknown } } | null;
+    if (!Array.isArray(body?.contents)) return { read: 'failed', error: 'the Twilio Content API answered without a template list', templates: [] };
+    for (const c of body.contents) {
+      if (!c || typeof c !== 'object') continue;
+      const content = c as Record<string, unknown>;
+      const ar = content.approval_requests;
+      const wa = ar && typeof ar === 'object' ? (ar as Record<string, unknown>) : {};
+      const name = typeof wa.name === 'string' && wa.name ? wa.name : String(content.friendly_name ?? content.sid ?? '');
+      templates.push({
+        name,
+        language: typeof content.language === 'string' ? content.language : null,
+        category: typeof wa.category === 'string' && wa.category ? wa.category.toLowerCase() : null,
+        status: typeof wa.status === 'string' && wa.status ? wa.status.toUpperCase() : 'UNSUBMITTED',
+        quality: 'UNKNOWN',
+      });
+    }
+    // The next page only on the same origin: the credentials go nowhere else.
+    const next = body.meta?.next_page_url;
+    url = typeof next === 'string' && next && sameOrigin(next, base) ? next : null;
+  }
+  return { read: 'ok', templates };
+}
+
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
 }
