@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PhoneIndex } from '../../../src/core/contacts/phone-index.js';
@@ -39,5 +42,56 @@ describe('PhoneIndex', () => {
     expect(index.get('+34600000000')).toBe(1);
     expect(index.get('+34600029999')).toBe(30_000);
     expect(index.get('+34600030000')).toBeUndefined();
+  });
+
+  it('past its memory the table spills to a file and still behaves like a Map, leaving no file behind', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'phone-index-'));
+    try {
+      fc.assert(
+        fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 999_999_999_999_999 }), fc.integer({ min: 1, max: 4_000_000 })), { minLength: 200, maxLength: 2000 }), fc.integer({ min: 16, max: 100 }), (pairs, memoryEntries) => {
+          const index = new PhoneIndex(4, { memoryEntries, spillDir: dir });
+          const map = new Map<string, number>();
+          for (const [n, line] of pairs) {
+            const e164 = `+${n}`;
+            expect(index.get(e164)).toBe(map.get(e164));
+            if (!map.has(e164)) {
+              index.set(e164, line);
+              map.set(e164, line);
+            }
+          }
+          expect(index.size).toBe(map.size);
+          if (map.size > 2 * memoryEntries) expect(index.spills).toBeGreaterThan(0);
+          for (const [k, v] of map) expect(index.get(k)).toBe(v);
+          // Numbers never set, near the ones that were (same slots, same Bloom blocks).
+          for (const [n] of pairs.slice(0, 50)) if (!map.has(`+${n + 1}`)) expect(index.get(`+${n + 1}`)).toBeUndefined();
+          index.close();
+        }),
+        { numRuns: 40 },
+      );
+      // The spill file is unlinked as soon as it is open: nothing stays in the folder.
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a million numbers through a 50,000-number memory: every first line found, every new number new', () => {
+    const index = new PhoneIndex(1_000_000, { memoryEntries: 50_000 });
+    for (let i = 0; i < 1_000_000; i++) index.set(`+346${String(i * 7).padStart(8, '0')}`, i + 2);
+    expect(index.spills).toBeGreaterThanOrEqual(15);
+    expect(index.size).toBe(1_000_000);
+    for (let i = 0; i < 1_000_000; i += 997) {
+      expect(index.get(`+346${String(i * 7).padStart(8, '0')}`)).toBe(i + 2);
+      expect(index.get(`+346${String(i * 7 + 3).padStart(8, '0')}`)).toBeUndefined();
+    }
+    index.close();
+  });
+
+  it('when the spill file cannot be written, the table grows in memory and loses nothing', () => {
+    const index = new PhoneIndex(4, { memoryEntries: 16, spillDir: path.join(tmpdir(), 'no-such-folder-for-the-index', 'x') });
+    for (let i = 0; i < 5000; i++) index.set(`+5215${String(i).padStart(9, '0')}`, i + 2);
+    expect(index.spills).toBe(0);
+    expect(index.size).toBe(5000);
+    for (let i = 0; i < 5000; i++) expect(index.get(`+5215${String(i).padStart(9, '0')}`)).toBe(i + 2);
   });
 });
