@@ -8,7 +8,7 @@ import path from 'node:path';
  * a slot with nothing for the garbage collector to trace (a Map of strings takes ~80 bytes an
  * entry), filled up to 3/4.
  *
- * Memory stays flat at any size: past `memoryEntries` numbers (2 million, ~32 MB) the table is
+ * Memory stays flat at any size: past `memoryEntries` numbers (a million, ~16 MB) the table is
  * written as it is to a spill file (unlinked at once, so nothing is left behind whatever happens
  * to the process) and starts again empty. Of the spilled numbers only a Bloom filter stays in
  * memory (12 bits a number): a number no spilled table may hold (every new number but ~1%) costs
@@ -17,7 +17,7 @@ import path from 'node:path';
  * grows in memory as before: slower to fail than to lose a number.
  */
 const MAX_LOAD = 0.75;
-const MEMORY_ENTRIES = 2_000_000;
+const MEMORY_ENTRIES = 1_000_000;
 
 export interface PhoneIndexOptions {
   /** Numbers held in memory before the table is spilled (tests use a small one). */
