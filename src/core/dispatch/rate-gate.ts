@@ -447,7 +447,11 @@ export class RateGate implements Gate {
     this.disarm();
   }
 
-  /** Resolves once the clock reads `t` or later (a timer may fire a little early). */
+  /**
+   * Resolves once the clock reads `t` or later (a timer may fire a little early). Its lateness is
+   * no sample for the margin: the holds of a burst fall due together and each release sends its
+   * request before the next runs, so the last ones are late by the burst's own work, not by load.
+   */
   private waitUntil(t: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const check = () => {
@@ -455,7 +459,7 @@ export class RateGate implements Gate {
         if (left <= 0) resolve();
         else this.clock.setTimeout(check, left);
       };
-      check();
+      this.clock.setTimeout(check, t - this.clock.now());
     });
   }
 
