@@ -130,6 +130,7 @@ async function toolSend(n) {
   const tpl = path.join(data, 'message.md');
   writeFileSync(tpl, TEMPLATE);
   const b = await startServer(20);
+  const load = os.loadavg()[0];
   const dir = path.join(data, `send-${n}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -142,7 +143,7 @@ async function toolSend(n) {
   const starts = await b.stop();
   if (!b.raised) console.log('  (the stand-in provider could not raise its priority: not root)');
   if (t.code !== 0) console.log(`  (send exited ${t.code}: ${t.err.split('\n').slice(-4).join(' ')})`);
-  return { cpu: cpuOf(t.err), starts };
+  return { cpu: cpuOf(t.err), starts, load };
 }
 
 /**
@@ -165,14 +166,16 @@ export async function benchSend() {
       `${(toolPer * 1000).toFixed(0)} µs vs bare node:http loop ${(floorPer * 1000).toFixed(0)} µs → ratio ${(toolPer / floorPer).toFixed(2)} (target ≤ 1.20); ` +
       `whole process ${t2.cpu.toFixed(0)} ms vs ${f2.toFixed(0)} ms (${(t2.cpu / f2).toFixed(2)}, incl. start-up and reading the list)`,
   );
-  report('idle', t2.starts);
+  report('idle', t2.starts, t2.load);
 }
 
-function report(label, s) {
+function report(label, s, load) {
   const { steady, minGap } = steadyRate(s);
   console.log(
     `rate ${label}: ${s.length.toLocaleString('en-US')} requests at --rate ${RATE}: fullest 1 s window at the provider ${maxInWindow(s)} (limit ${RATE}), ` +
-      `steady state ${steady.toFixed(1)}/s = ${((100 * steady) / RATE).toFixed(2)}% of the ceiling (target ≥ 99.5% idle); closest start i → i+${RATE}: ${minGap.toFixed(1)} ms`,
+      `steady state ${steady.toFixed(1)}/s = ${((100 * steady) / RATE).toFixed(2)}% of the ceiling (target ≥ 99.5% idle); closest start i → i+${RATE}: ${minGap.toFixed(1)} ms` +
+      // The stand-in shares the machine: other processes delay its stamps and bunch arrivals.
+      (load === undefined ? '' : `; load average ${load.toFixed(2)} before the run`),
   );
 }
 
@@ -181,10 +184,14 @@ export async function benchRate() {
   mkdirSync(data, { recursive: true });
   const n = Number(process.env.BENCH_SEND ?? 8000);
   // In the full run benchSend already reported the idle ceiling.
-  if (only === 'rate') report('idle', (await toolSend(n)).starts);
+  if (only === 'rate') {
+    const idle = await toolSend(n);
+    report('idle', idle.starts, idle.load);
+  }
   const hogs = os.cpus().map(() => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
   try {
-    report(`with ${hogs.length} busy-loop processes (one per core)`, (await toolSend(n)).starts);
+    const hogged = await toolSend(n);
+    report(`with ${hogs.length} busy-loop processes (one per core)`, hogged.starts, hogged.load);
   } finally {
     for (const h of hogs) h.kill('SIGKILL');
     await Promise.all(hogs.map((h) => (h.exitCode === null && h.signalCode === null ? once(h, 'exit') : null)));

@@ -331,6 +331,9 @@ export async function dispatch(
       // still wait for a free socket, and a grant ageing out meanwhile let a 1,001st in.
       if (slot.mark) slot.mark();
       else slot.start();
+      // A slot granted early (its fsync overlapped the wait for it) goes when it falls due.
+      const early = slot.untilDue?.();
+      if (early) await early;
       let res: SendResult;
       try {
         // A provider that can tell when the request bytes were handed to the socket calls this:

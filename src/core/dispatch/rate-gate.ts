@@ -9,7 +9,9 @@ export interface GateClock {
 
 export const realClock: GateClock = {
   now: () => performance.now(),
-  setTimeout: (fn, ms) => (ms <= 0 ? setImmediate(fn) : setTimeout(fn, ms)),
+  // Sub-millisecond waits go through setImmediate rather than a 1 ms timer; others are floored
+  // (a timer then fires a little early rather than late, and the caller looks at the clock again).
+  setTimeout: (fn, ms) => (ms < 1 ? setImmediate(fn) : setTimeout(fn, Math.floor(ms))),
   clearTimeout: (h) => {
     clearTimeout(h as NodeJS.Timeout);
     clearImmediate(h as NodeJS.Immediate);
@@ -36,6 +38,14 @@ export interface RateGateOptions {
    * bare rule leave this off. Default false.
    */
   holdUntilStart?: boolean;
+  /**
+   * Grant a slot up to the measured time its caller takes to be ready (grant to `mark()`: the
+   * attempt line's group-committed fdatasync) before the slot falls due; the caller then waits
+   * for `untilDue()` before its request goes. The fsync then overlaps the wait for the slot
+   * instead of adding to every window's cycle. The start is recorded at the due time, never
+   * earlier. Needs `holdUntilStart` (the dispatcher's gate). Default false.
+   */
+  admitEarly?: boolean;
   /** Clean period after which a throttled rate recovers by 10%. Default 10 000 ms. */
   recoverEveryMs?: number;
 }
@@ -52,6 +62,11 @@ export interface GateSlot {
   mark?(): void;
   /** The request is over: a slot still held (the provider never reported the write) keeps its last stamp. */
   done?(): void;
+  /**
+   * A slot granted before it falls due (`admitEarly`): a promise that resolves at its due time,
+   * or undefined when it is already due. The request must not go before.
+   */
+  untilDue?(): Promise<void> | undefined;
 }
 
 /** What the dispatcher needs of a gate: the local RateGate, or the store's (src/core/store/rate.ts). */
@@ -164,6 +179,13 @@ export class AdaptiveMargin {
   }
 }
 
+/**
+ * The most an early grant may precede its due time (ms). Beyond it a slow disk costs throughput.
+ * It must stay well under half a window: a held grant older than that is moved to now before any
+ * grant is decided, so only final (written) stamps can ever set a due time.
+ */
+const MAX_LEAD_MS = 30;
+
 interface Waiter {
   resolve: (slot: GateSlot) => void;
   reject: (err: unknown) => void;
@@ -194,6 +216,9 @@ export class RateGate implements Gate {
   private readonly holdUntilStart: boolean;
   /** Granted, not yet started (holdUntilStart): their log entries are kept from ageing out. */
   private held = new Set<{ at: number }>();
+  private readonly admitEarly: boolean;
+  /** How long a grant takes to be ready (grant to mark), a high percentile: how early to grant. */
+  private readonly lead: AdaptiveMargin;
   private ceilingRate: number;
   private effective: number;
   /** Start times, ascending; at most `ceilingRate` kept. */
@@ -213,6 +238,10 @@ export class RateGate implements Gate {
     this.adaptive = new AdaptiveMargin(opts.margin);
     this.recoverEveryMs = opts.recoverEveryMs ?? 10_000;
     this.holdUntilStart = opts.holdUntilStart ?? false;
+    this.admitEarly = (opts.admitEarly ?? false) && this.holdUntilStart;
+    // p90: an underestimate costs that request the rest of its fsync, an overestimate only a
+    // request waiting a little longer with its attempt line already on disk.
+    this.lead = new AdaptiveMargin({ floorMs: 0, factor: 1, percentile: 0.9, samples: 256, maxMs: Math.min(MAX_LEAD_MS, this.windowMs / 4), halfLifeMs: 2000 });
     this.ceilingRate = Math.floor(opts.rate);
     this.effective = this.ceilingRate;
     this.lastAdjustAt = this.clock.now();
@@ -221,6 +250,11 @@ export class RateGate implements Gate {
   /** The spacing (ms) currently added beyond the window. */
   get marginMs(): number {
     return this.fixedMargin ?? this.adaptive.value(this.clock.now());
+  }
+
+  /** How early (ms) a slot is granted before it falls due now (0 without admitEarly). */
+  get leadMs(): number {
+    return this.admitEarly ? this.lead.value(this.clock.now()) : 0;
   }
 
   /** A lateness sample from outside the gate (ms). */
@@ -368,6 +402,7 @@ export class RateGate implements Gate {
     const now = this.clock.now();
     this.recover(now);
     const margin = this.fixedMargin ?? this.adaptive.value(now);
+    const lead = this.admitEarly ? this.lead.value(now) : 0;
     // Held grants older than half a window move to now: no entry younger than that can age out in
     // this pump, so each held grant is moved about twice a second at most, not on every pump.
     if (this.held.size > 0) {
@@ -380,14 +415,15 @@ export class RateGate implements Gate {
     }
     while (this.queue.length > 0) {
       const due = this.nextDue(now, margin);
-      if (due > now) {
-        this.arm(due, now);
+      if (due - lead > now) {
+        this.arm(due - lead, now);
         return;
       }
       const w = this.queue.shift()!;
       if (w.signal && w.onAbort) w.signal.removeEventListener('abort', w.onAbort);
-      this.record(now);
-      const entry = { at: now };
+      // An early grant counts from its due time: the request is held until then (untilDue).
+      this.record(due);
+      const entry = { at: due };
       if (this.holdUntilStart) this.held.add(entry);
       const slot: GateSlot = {
         get at() {
@@ -397,22 +433,40 @@ export class RateGate implements Gate {
           this.held.delete(entry);
           this.stampNow(entry);
         },
-        mark: () => this.stampNow(entry),
+        mark: () => {
+          if (this.admitEarly) this.lead.observe(this.clock.now() - now, this.clock.now());
+          this.stampNow(entry);
+        },
         done: () => {
           this.held.delete(entry);
         },
+        untilDue: () => (due > this.clock.now() ? this.waitUntil(due) : undefined),
       };
       w.resolve(slot);
     }
     this.disarm();
   }
 
+  /**
+   * Resolves once the clock reads `t` or later (a timer may fire a little early). Its lateness is
+   * no sample for the margin: the holds of a burst fall due together and each release sends its
+   * request before the next runs, so the last ones are late by the burst's own work, not by load.
+   */
+  private waitUntil(t: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const check = () => {
+        const left = t - this.clock.now();
+        if (left <= 0) resolve();
+        else this.clock.setTimeout(check, left);
+      };
+      this.clock.setTimeout(check, t - this.clock.now());
+    });
+  }
+
   private arm(due: number, now: number): void {
     if (this.timer !== null && this.timerAt <= due) return;
     this.disarm();
     this.timerAt = due;
-    // Sub-millisecond remainders go through setImmediate (0) rather than a 1 ms timer.
-    const ms = due - now;
     this.timer = this.clock.setTimeout(
       () => {
         const late = this.clock.now() - this.timerAt;
@@ -421,7 +475,7 @@ export class RateGate implements Gate {
         if (this.fixedMargin === undefined) this.adaptive.observe(late, this.clock.now());
         this.pump();
       },
-      ms < 1 ? 0 : Math.floor(ms),
+      due - now,
     );
   }
 

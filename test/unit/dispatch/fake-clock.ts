@@ -3,6 +3,12 @@ import type { GateClock } from '../../../src/core/dispatch/rate-gate.js';
 /** A manual clock for RateGate: timers fire only when the test advances time. */
 export class FakeClock implements GateClock {
   t = 0;
+  /**
+   * How the clock lets promise callbacks run between timers. The default (a few microtask turns)
+   * suits a bare gate; a whole dispatcher awaits through more layers, so its tests pass a full
+   * drain (`() => new Promise((r) => setImmediate(r))`), else fake time would move on under it.
+   */
+  constructor(private readonly drain: () => Promise<void> = settle) {}
   private seq = 0;
   private timers = new Map<number, { at: number; fn: () => void; seq: number }>();
 
@@ -23,7 +29,7 @@ export class FakeClock implements GateClock {
 
   /** Runs every timer due up to `target` in time order, letting promise callbacks settle in between. */
   async advanceTo(target: number): Promise<void> {
-    await settle();
+    await this.drain();
     for (;;) {
       let next: { id: number; at: number; fn: () => void; seq: number } | null = null;
       for (const [id, tm] of this.timers) {
@@ -33,10 +39,10 @@ export class FakeClock implements GateClock {
       this.timers.delete(next.id);
       this.t = Math.max(this.t, next.at);
       next.fn();
-      await settle();
+      await this.drain();
     }
     this.t = Math.max(this.t, target);
-    await settle();
+    await this.drain();
   }
 }
 

@@ -137,6 +137,90 @@ describe('RateGate (fake clock)', () => {
     expect(at).toBe(1100);
   });
 
+  it('admitEarly: a slot is granted the learned lead before it falls due, counts from its due time and is held until then', async () => {
+    const clock = new FakeClock();
+    const gate = new RateGate({ rate: 1, clock, marginMs: 0, holdUntilStart: true, admitEarly: true });
+    expect(gate.leadMs).toBe(0);
+    const s1 = await gate.acquire();
+    expect(s1.untilDue!()).toBeUndefined(); // due at once: nothing to wait for
+    await clock.advanceTo(5);
+    s1.mark!(); // its attempt line took 5 ms to be durable: the lead
+    s1.start();
+    expect(gate.leadMs).toBe(5);
+    let granted = -1;
+    let released = -1;
+    const s2p = gate.acquire().then(async (s) => {
+      granted = clock.now();
+      await s.untilDue!();
+      released = clock.now();
+      return s;
+    });
+    await clock.advanceTo(999);
+    expect(granted).toBe(-1);
+    await clock.advanceTo(1000);
+    expect(granted).toBe(1000); // 1005 - the 5 ms lead
+    await clock.advanceTo(1004);
+    expect(released).toBe(-1);
+    await clock.advanceTo(2000);
+    expect(released).toBe(1005);
+    const s2 = await s2p;
+    expect(s2.at).toBe(1005); // recorded at its due time, never at the early grant
+    s2.start();
+    expect(gate.recentStarts).toBe(1);
+  });
+
+  it('admitEarly: the lead is a high percentile of grant-to-ready times, at most 30 ms', async () => {
+    const clock = new FakeClock();
+    const gate = new RateGate({ rate: 1000, clock, marginMs: 0, holdUntilStart: true, admitEarly: true });
+    for (let i = 0; i < 100; i++) {
+      const s = await gate.acquire();
+      await clock.advanceTo(clock.now() + (i % 10 === 0 ? 9 : 2)); // one in ten waits 9 ms for its fsync
+      s.mark!();
+      s.start();
+    }
+    expect(gate.leadMs).toBe(9);
+    const slow = await gate.acquire();
+    await clock.advanceTo(clock.now() + 400);
+    for (let i = 0; i < 50; i++) slow.mark!();
+    expect(gate.leadMs).toBe(30);
+    // Without admitEarly there is no lead and nothing to wait for.
+    const plain = new RateGate({ rate: 1, clock, marginMs: 0, holdUntilStart: true });
+    const p = await plain.acquire();
+    p.mark!();
+    expect(plain.leadMs).toBe(0);
+    expect(p.untilDue!()).toBeUndefined();
+  });
+
+  it('property (admitEarly): requests released at their due time never put more than N in a window', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 30 }),
+        fc.array(fc.integer({ min: 0, max: 60 }), { minLength: 5, maxLength: 120 }),
+        fc.constantFrom(0, 1, 3),
+        async (n, readyMs, marginMs) => {
+          const clock = new FakeClock(() => new Promise<void>((r) => setImmediate(r)));
+          const gate = new RateGate({ rate: n, clock, marginMs, holdUntilStart: true, admitEarly: true });
+          const starts: number[] = [];
+          const all = Promise.all(
+            readyMs.map(async (ms) => {
+              const slot = await gate.acquire();
+              await new Promise<void>((r) => clock.setTimeout(r, ms)); // the attempt line's fsync
+              slot.mark!();
+              await slot.untilDue!();
+              starts.push(clock.now());
+              slot.start();
+            }),
+          );
+          await clock.advanceTo(1e7);
+          await all;
+          starts.sort((a, b) => a - b);
+          expect(maxInWindow(starts, marginMs > 0)).toBeLessThanOrEqual(n);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
   it('throttle halves the rate (once per window, floor 1), honours Retry-After for everyone, and recovers +10% per clean 10 s up to the ceiling', async () => {
     const clock = new FakeClock();
     const gate = new RateGate({ rate: 100, clock });
