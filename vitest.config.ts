@@ -15,6 +15,8 @@ const timing = [
   'test/unit/dispatch/rate-gate.test.ts',
   'test/unit/dispatch/dispatcher.test.ts',
   'test/unit/store/shared-limits.test.ts',
+  // A million history lines within a time bound.
+  'test/unit/history/history.test.ts',
 ];
 
 export default defineConfig({
