@@ -232,12 +232,14 @@ export function decodeRows(w: WireRows, cells: RowCells, phoneColumn: string): R
   const { keep } = cells;
   const str = w.cells;
   const ends = w.cellEnds;
+  /** Row i's cell c: its end, and the end before it (of the row's previous cell, or the previous row's last). */
+  let base = 0;
+  const cell = (c: number) => str.slice(base + c === 0 ? 0 : ends[base + c - 1], ends[base + c]);
   for (let i = 0; i < n; i++) {
     const code = w.codes[i];
     const kind = KINDS[code & 3];
     const bucket = BUCKETS[(code >> 2) & 15] as Bucket;
-    const base = i * k;
-    const cell = (c: number) => str.slice(base + c === 0 ? 0 : ends[base + c - 1], ends[base + c]);
+    base = i * k;
     const e = code & HAS_EXTRAS ? extras.get(i) : undefined;
     const phone = code & HAS_PHONE ? (e?.p ?? `+${w.phones[i]}`) : undefined;
     const record: Record<string, string> = {};
