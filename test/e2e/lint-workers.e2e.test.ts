@@ -21,6 +21,8 @@ beforeAll(async () => {
 afterAll(() => tmp?.cleanup());
 
 const on = { CAMPAIGN_LINT_WORKERS: '2' };
+/** Chunks of a few records, so that records, quoted newlines and CRLFs straddle many chunk ends. */
+const onSmall = { CAMPAIGN_LINT_WORKERS: '2', CAMPAIGN_LINT_CHUNK_BYTES: '40' };
 const off = { CAMPAIGN_LINT_WORKERS: '0' };
 
 async function lintJson(file: string, env: Record<string, string>, extra: string[] = []) {
@@ -45,6 +47,8 @@ const row = fc.record({
   name: cell,
   country: fc.constantFrom('ES', 'PT', '', 'Portugal', 'XX'),
 });
+/** What may stand above the header: nothing, Excel's sep= line, a BOM, a title. */
+const HEADS = ['', 'sep=,', '\uFEFF', 'Lista de contactos', '\uFEFFsep=,', 'Lista de contactos,,'];
 const quote = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
 describe('lint with and without worker threads', () => {
@@ -52,26 +56,52 @@ describe('lint with and without worker threads', () => {
     expect(existsSync(path.join(REPO_ROOT, 'dist', 'core', 'lint', 'worker.js'))).toBe(true);
   });
 
-  it('random lists (duplicates, consent conflicts, invalid numbers, suppressed, CRLF, quoted newlines, a country column): byte-identical lint --json and the same dry-run plan', async () => {
+  it('random lists (duplicates, consent conflicts, invalid numbers, suppressed, CRLF, quoted newlines, a country column, a sep= line, a BOM, a title above the header, lenient quotes), cut into tiny chunks: byte-identical lint --json and the same dry-run plan', async () => {
     let n = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(row, { minLength: 1, maxLength: 40 }), fc.boolean(), fc.boolean(), async (rows, crlf, withCountry) => {
-        const eol = crlf ? '\r\n' : '\n';
-        const header = withCountry ? 'nombre,telefono,consentimiento,pais' : 'nombre,telefono,consentimiento';
-        const body = rows.map((r) => [quote(r.name), quote(r.phone), r.consent, ...(withCountry ? [r.country] : [])].join(',')).join(eol);
-        const file = `list-${n++}.csv`;
-        writeFileSync(path.join(tmp.dir, file), `${header}${eol}${body}${eol}`);
-        const [a, b] = await Promise.all([lintJson(file, on), lintJson(file, off)]);
-        expect(a.code).toBe(b.code);
-        expect(a.stderr).toBe(b.stderr);
-        expect(a.stdout).toBe(b.stdout);
-        expect(a.stdout.length).toBeGreaterThan(0);
-        const [pa, pb] = await Promise.all([dryRunPlan(file, on, `on-${n}`), dryRunPlan(file, off, `off-${n}`)]);
-        expect(pa).toEqual(pb);
-      }),
-      { numRuns: 8 },
+      fc.asyncProperty(
+        fc.array(row, { minLength: 1, maxLength: 40 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.constantFrom(...HEADS),
+        fc.constantFrom('', 'nota', 'nota-lenient'),
+        async (rows, crlf, withCountry, head, note) => {
+          const eol = crlf ? '\r\n' : '\n';
+          // A quote inside an unquoted cell: csv-parse reads it as text, the cut gives up and the main thread parses the rest.
+          const notes = note === 'nota-lenient' ? ['x', 'ab"c', ''] : ['x', '', 'y z'];
+          const header = ['nombre', 'telefono', 'consentimiento', ...(withCountry ? ['pais'] : []), ...(note ? ['nota'] : [])].join(',');
+          const body = rows.map((r, i) => [quote(r.name), quote(r.phone), r.consent, ...(withCountry ? [r.country] : []), ...(note ? [notes[i % 3]] : [])].join(',')).join(eol);
+          const file = `list-${n++}.csv`;
+          const top = head === '\uFEFF' ? head : head ? `${head}${eol}` : '';
+          writeFileSync(path.join(tmp.dir, file), `${top}${header}${eol}${body}${eol}`);
+          const [a, b, c] = await Promise.all([lintJson(file, onSmall), lintJson(file, off), lintJson(file, on)]);
+          expect(a.code).toBe(b.code);
+          expect(a.stderr).toBe(b.stderr);
+          expect(a.stdout).toBe(b.stdout);
+          expect(c.stdout).toBe(b.stdout);
+          expect(a.stdout.length).toBeGreaterThan(0);
+          const [pa, pb] = await Promise.all([dryRunPlan(file, onSmall, `on-${n}`), dryRunPlan(file, off, `off-${n}`)]);
+          expect(pa).toEqual(pb);
+        },
+      ),
+      { numRuns: 10 },
     );
   }, 300_000);
+
+  it('a file that breaks past its head (an unclosed quote at the end, a byte that is not UTF-8): the same error, exit 2, with workers as without', async () => {
+    const rows = ['nombre,telefono,consentimiento'];
+    for (let i = 0; i < 300; i++) rows.push(`Persona ${i},6000${String(i).padStart(5, '0')},sí`);
+    writeFileSync(path.join(tmp.dir, 'unclosed.csv'), `${rows.join('\n')}\n"Eva,600000999,sí\n`);
+    writeFileSync(path.join(tmp.dir, 'latin.csv'), Buffer.concat([Buffer.from(`${rows.join('\n')}\n`), Buffer.from([0x4a, 0x6f, 0x73, 0xe9, 0x2c, 0x36, 0x0a])]));
+    for (const file of ['unclosed.csv', 'latin.csv']) {
+      const ref = await lintJson(file, off);
+      expect(ref.code).toBe(2);
+      const r = await lintJson(file, onSmall);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(ref.stderr);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  }, 120_000);
 
   it('a 200,000-row list: the same lint --json with the pool on as off, in file order across many batches', async () => {
     const lines = ['nombre,telefono,consentimiento,consent_at'];
@@ -99,7 +129,7 @@ describe('lint with and without worker threads', () => {
     writeFileSync(path.join(tmp.dir, 'faults.csv'), `${rows.join('\n')}\n`);
     const ref = await lintJson('faults.csv', off);
     for (const fault of ['exit', 'throw']) {
-      const r = await lintJson('faults.csv', { ...on, CAMPAIGN_LINT_WORKER_FAULT: fault });
+      const r = await lintJson('faults.csv', { ...onSmall, CAMPAIGN_LINT_WORKER_FAULT: fault });
       expect(r.code, r.stderr).toBe(ref.code);
       expect(r.stdout).toBe(ref.stdout);
       expect(r.stderr).not.toMatch(/\n\s+at /);

@@ -4,6 +4,7 @@ import { InputError, UsageError } from '../errors.js';
 import type { Finding } from '../findings.js';
 import { normaliseName, phoneColumnRank } from './columns.js';
 import type { OpenedCsv, RawBatch, RawRow, ReadCsvOptions } from './types.js';
+import { RecordCutter, chunkParser, countNewlines, isBlank, type ChunkDialect, type ChunkError, type ChunkItem } from './chunks.js';
 
 type Delimiter = OpenedCsv['delimiter'];
 
@@ -75,6 +76,8 @@ export async function openCsv(path: string, opts: ReadCsvOptions = {}): Promise<
   let pending: Buffer | undefined = first;
   let eof = false;
   let bytesRead = first.length;
+  /** The bytes read until the header is settled: the chunked pass starts in them. */
+  let raw: Buffer[] | undefined = [first];
 
   async function nextText(): Promise<string | undefined> {
     if (eof) return undefined;
@@ -89,6 +92,7 @@ export async function openCsv(path: string, opts: ReadCsvOptions = {}): Promise<
       }
       buf = r.done ? undefined : r.value;
       if (buf) bytesRead += buf.length;
+      if (buf) raw?.push(buf);
     }
     try {
       if (buf) return decoder.decode(buf, { stream: true });
@@ -159,6 +163,9 @@ export async function openCsv(path: string, opts: ReadCsvOptions = {}): Promise<
   }
   if (finder.header === undefined) batch.push(...finder.settleAtEnd(line - 1));
   const header = finder.header!;
+  const headRaw = raw!;
+  raw = undefined;
+  const recordDelimiter = (parser as unknown as { options?: { record_delimiter?: Buffer[] } }).options?.record_delimiter;
 
   const names = nameColumns(header.map(unforceText));
   const first_batch = batch;
@@ -185,7 +192,96 @@ export async function openCsv(path: string, opts: ReadCsvOptions = {}): Promise<
     for await (const b of batches()) for (const r of b) yield toRawRow(names, r.fields, r.line);
   }
 
-  return { path, header: names, headerLine: finder.line!, delimiter, encoding: encoding.name, findings: finder.findings, rows: rows(), batches, estimatedRows };
+  /**
+   * The rest of the file after the header as chunks of whole records for workers to parse, or
+   * undefined when it cannot be cut exactly here (UTF-16, old Mac CR line ends, no record after
+   * the header in the head). Instead of `rows`/`batches()`: the rows parsed so far are parsed again.
+   */
+  function cutChunks(target: number): { dialect: ChunkDialect; items: AsyncIterable<ChunkItem> } | undefined {
+    const enc = encoding.name;
+    if (enc !== 'utf-8' && enc !== 'windows-1252' && enc !== 'latin1') return undefined;
+    const rd = recordDelimiter?.length === 1 ? recordDelimiter[0].toString() : '';
+    if (rd !== '\n' && rd !== '\r\n') return undefined;
+    const dialect: ChunkDialect = { delimiter, recordDelimiter: rd, encoding: enc };
+    // The data starts on the line after the header record: find that line's first byte.
+    const dataLine = finder.line! + 1 + countNewlines(header);
+    const head = Buffer.concat(headRaw);
+    let offset = 0;
+    for (let l = 1; l < dataLine; l++) {
+      const nl = head.indexOf(10, offset);
+      if (nl === -1 || (rd === '\r\n' && head[nl - 1] !== 13)) return undefined;
+      offset = nl + 1;
+    }
+    async function* items(): AsyncGenerator<ChunkItem> {
+      try {
+        const cutter = new RecordCutter(dialect, target, { offset, line: dataLine });
+        let next: Buffer | undefined = head.subarray(offset);
+        while (next) {
+          for (const chunk of cutter.push(next)) yield { chunk };
+          if (cutter.failed) break;
+          let r: IteratorResult<Buffer>;
+          try {
+            r = eof ? { done: true, value: undefined } : await chunks.next();
+          } catch (err) {
+            throw readError(path, err);
+          }
+          next = r.done ? undefined : r.value;
+        }
+        if (!cutter.failed) {
+          const last = cutter.finish();
+          if (last) yield { chunk: last };
+          return;
+        }
+        // A quote the cut cannot follow exactly: the rest is parsed here, in order, as openCsv does.
+        const rest = cutter.rest();
+        yield* parsedFrom(path, rest.bytes, rest.line, dialect, async () => {
+          try {
+            const r = await chunks.next();
+            return r.done ? undefined : r.value;
+          } catch (err) {
+            throw readError(path, err);
+          }
+        });
+      } finally {
+        stream.destroy();
+      }
+    }
+    return { dialect, items: items() };
+  }
+
+  return { path, header: names, headerLine: finder.line!, delimiter, encoding: encoding.name, findings: finder.findings, rows: rows(), batches, estimatedRows, chunks: cutChunks };
+}
+
+/** Rows parsed on this thread from a record boundary on: bytes held, then the stream's. */
+async function* parsedFrom(path: string, first: Buffer, line: number, d: ChunkDialect, read: () => Promise<Buffer | undefined>): AsyncGenerator<ChunkItem> {
+  const parser = chunkParser(d);
+  const decoder = new TextDecoder(d.encoding, { fatal: d.encoding === 'utf-8' });
+  let buf: Buffer | undefined = first;
+  for (;;) {
+    let text: string;
+    try {
+      text = buf ? decoder.decode(buf, { stream: true }) : decoder.decode();
+    } catch (err) {
+      throw await invalidUtf8Error(path, err);
+    }
+    const rows: RawBatch = [];
+    const err = parser.parse(Buffer.from(text), buf === undefined, (fields) => {
+      const start = line;
+      line += 1 + countNewlines(fields);
+      if (!isBlank(fields)) rows.push({ fields, line: start });
+    }, () => {});
+    if (err) throw csvError(path, err, line);
+    if (rows.length) yield { rows };
+    if (!buf) return;
+    buf = await read();
+  }
+}
+
+/** A chunk's parse failed (in a worker or here): the error openCsv would give. */
+export async function chunkInputError(path: string, e: ChunkError): Promise<InputError> {
+  if (e.kind === 'encoding') return invalidUtf8Error(path, e);
+  if (e.kind === 'csv' && e.csv) return csvError(path, e.csv, e.line);
+  return new InputError(`The CSV could not be read past line ${e.line}.`, { file: path, line: e.line, cause: e });
 }
 
 /**
@@ -369,22 +465,6 @@ export async function detectEncoding(path: string): Promise<'utf-8' | 'utf-16le'
   return 'utf-8';
 }
 
-function isBlank(fields: string[]): boolean {
-  for (const f of fields) if (f !== '') return false;
-  return true;
-}
-
-function countNewlines(fields: string[]): number {
-  let n = 0;
-  for (const f of fields) {
-    let i = f.indexOf('\n');
-    while (i !== -1) {
-      n++;
-      i = f.indexOf('\n', i + 1);
-    }
-  }
-  return n;
-}
 
 /** True once `text` holds a few complete records, so that quoted newlines cannot fool the sniffer. */
 function hasCompleteFirstLines(text: string): boolean {

@@ -26,6 +26,12 @@ export interface OpenedCsv {
    * `rows` or `batches()`, once.
    */
   batches: () => AsyncIterable<RawBatch>;
+  /**
+   * Instead of `rows`/`batches()`: the rest of the file after the header as chunks of whole
+   * records for the lint's workers to parse (core/contacts/chunks.ts), or undefined when this file
+   * cannot be cut exactly.
+   */
+  chunks?: (targetBytes: number) => { dialect: import('./chunks.js').ChunkDialect; items: AsyncIterable<import('./chunks.js').ChunkItem> } | undefined;
   /** About how many rows the file has, from the density of its first chunk (sizes the duplicate index). */
   estimatedRows: number;
 }

@@ -1,6 +1,7 @@
 import type { CampaignOptions } from '../config/load.js';
 import { promises as fsp } from 'node:fs';
-import { compileClassifier, ClassifyState } from '../contacts/classify.js';
+import { compileClassifier, ClassifyState, type RowStep } from '../contacts/classify.js';
+import { toRawRow } from '../contacts/read.js';
 import { lintStep } from './row-work.js';
 import { lintWorkerCount, pooledSteps, type WorkerInit } from './pool.js';
 import { looksInternational, openCsv, parseWhere, readOptOutList, resolveColumns } from '../contacts/index.js';
@@ -143,9 +144,19 @@ export async function prepareLint(req: Omit<LintRequest, 'onFinding'>, opts: { c
  * `emit` as they are found, in file order. A large list is done on every core: the main thread
  * parses and applies what depends on the rows above (duplicates, consent conflicts), worker
  * threads do each row's own half (lintStep); a small one is done here. Both give the same rows.
- * `keep` names the record columns the caller reads (all of them by default).
+ * `keep` names the record columns the caller reads (all of them by default); `text: false` says
+ * it does not read the rendered text (the workers then need not send it back).
  */
-export async function* classifiedRows(p: PreparedLint, emit: FindingSink, opts: { keep?: string[] } = {}): AsyncGenerator<ClassifiedRow & { text?: string }> {
+export async function* classifiedRows(p: PreparedLint, emit: FindingSink, opts: { keep?: string[]; text?: boolean } = {}): AsyncGenerator<ClassifiedRow & { text?: string }> {
+  for await (const batch of classifiedBatches(p, emit, opts)) yield* batch;
+}
+
+/**
+ * The same rows a batch at a time: one await per batch instead of one per row (the per-row
+ * promise of an async generator cost more than the rows' own checks). Each batch classifies its
+ * rows as it is iterated, so the caller's findings for a row still follow the row's own.
+ */
+export async function* classifiedBatches(p: PreparedLint, emit: FindingSink, opts: { keep?: string[]; text?: boolean } = {}): AsyncGenerator<Iterable<ClassifiedRow & { text?: string }>> {
   // One "now" for every thread: the consent age must not depend on which thread read the row.
   const classify: ClassifyOptions = { ...p.classify, now: p.classify.now ?? new Date() };
   const classifier = compileClassifier(p.csv.header, classify, p.csv.path);
@@ -153,14 +164,20 @@ export async function* classifiedRows(p: PreparedLint, emit: FindingSink, opts: 
   const bytes = (await fsp.stat(p.csv.path)).size;
   const state = new ClassifyState(classifier.consentColumn, p.csv.estimatedRows);
   const workers = lintWorkerCount(bytes);
+  const applied = function* (steps: RowStep[]) {
+    for (const s of steps) yield state.apply(s, emit);
+  };
   if (workers === 0) {
-    for await (const row of p.csv.rows) yield state.apply(lintStep(classifier, p, row), emit);
+    const { header } = p.csv;
+    for await (const batch of p.csv.batches()) yield (function* () {
+      for (const r of batch) yield state.apply(lintStep(classifier, p, toRawRow(header, r.fields, r.line)), emit);
+    })();
     return;
   }
   const { now, ...rest } = classify;
   const init: WorkerInit = { header: p.csv.header, path: p.csv.path, classify: rest, now: now!.getTime(), template: p.template, failedLinks: p.failedLinks };
-  const cols = { header: p.csv.header, phoneColumn: classifier.phoneColumn, consentIndex: p.csv.header.indexOf(classifier.consentColumn), keep: opts.keep ?? ('all' as const) };
-  for await (const step of pooledSteps(p.csv, init, cols, workers, (row) => lintStep(classifier, p, row))) yield state.apply(step, emit);
+  const cols = { header: p.csv.header, phoneColumn: classifier.phoneColumn, consentIndex: p.csv.header.indexOf(classifier.consentColumn), keep: opts.keep ?? ('all' as const), text: opts.text ?? true };
+  for await (const steps of pooledSteps(p.csv, init, cols, workers, (row) => lintStep(classifier, p, row))) yield applied(steps);
 }
 
 /**
@@ -187,13 +204,17 @@ export async function lint(req: LintRequest): Promise<LintResult> {
   // Numbers written without + that may start with their country code (WhatsApp IDs, CRM exports).
   const samples: string[] = [];
   const phoneColumn = prepared.columns.phoneColumn;
-  for await (const row of classifiedRows(prepared, emit, { keep: [phoneColumn] })) {
-    const v = decide(row, verdicts);
-    const finding = verdictFinding(v, verdicts, req.options.minInterval);
-    if (finding) emit(finding);
-    tally.add(v);
-    const cell = row.record[phoneColumn];
-    if (samples.length < 200 && cell && !/^\s*(\+|00)/.test(cell)) samples.push(cell);
+  for await (const batch of classifiedBatches(prepared, emit, { keep: [phoneColumn], text: false })) {
+    for (const row of batch) {
+      const v = decide(row, verdicts);
+      const finding = verdictFinding(v, verdicts, req.options.minInterval);
+      if (finding) emit(finding);
+      tally.add(v);
+      if (samples.length < 200) {
+        const cell = row.record[phoneColumn];
+        if (cell && !/^\s*(\+|00)/.test(cell)) samples.push(cell);
+      }
+    }
   }
   if (!req.options.international && !prepared.columns.countryColumn && samples.length >= 3 && looksInternational(samples, req.options.defaultCountry)) {
     emit({

@@ -1,14 +1,15 @@
-import { existsSync } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RowStep } from '../contacts/classify.js';
-import { toRawRow } from '../contacts/read.js';
+import { ChunkError, parseChunk, type ByteChunk, type ChunkDialect } from '../contacts/chunks.js';
+import { chunkInputError, toRawRow } from '../contacts/read.js';
 import type { ClassifyOptions, OpenedCsv, RawBatch, RawRow } from '../contacts/types.js';
 import { UsageError } from '../errors.js';
 import type { Finding } from '../findings.js';
 import type { Template } from '../template/types.js';
-import { decodeSteps, encodeBatch, type StepColumns, type WireSteps } from './wire.js';
+import { decodeRows, decodeSteps, encodeBatch, rowCells, type RowCells, type StepColumns, type WireRows, type WireSteps } from './wire.js';
 
 /** What a worker needs to do a row's half of the lint: plain data, copied once when it starts. */
 export interface WorkerInit {
@@ -18,6 +19,16 @@ export interface WorkerInit {
   now: number;
   template: Template | null;
   failedLinks: ReadonlyMap<string, Finding[]>;
+  /** Set when the worker parses chunks of the file itself: how, and which cells it sends back. */
+  chunk?: { dialect: ChunkDialect; cells: RowCells };
+}
+
+/** A chunk of the file for a worker: its bytes (transferred, not copied) and its lines. */
+export interface ChunkJob {
+  seq: number;
+  bytes: Uint8Array;
+  line: number;
+  endLine: number;
 }
 
 /**
@@ -28,6 +39,14 @@ const POOL_MIN_BYTES = 8 * 1024 * 1024;
 const MAX_WORKERS = 4;
 /** Batches in flight per worker: enough that no worker waits for the next, few enough to keep memory flat. */
 const IN_FLIGHT = 3;
+/** The bytes of a chunk of the file: ~15,000 rows of a typical list, so a message costs nothing next to its rows. */
+const CHUNK_BYTES = 1024 * 1024;
+
+/** CAMPAIGN_LINT_CHUNK_BYTES: tests cut tiny chunks, so that records straddle many chunk ends. */
+function chunkBytes(): number {
+  const n = Number(process.env.CAMPAIGN_LINT_CHUNK_BYTES);
+  return Number.isInteger(n) && n > 0 ? n : CHUNK_BYTES;
+}
 
 /**
  * A worker keeps little (its caches of checked values, the phone metadata): a capped old
@@ -51,7 +70,8 @@ export function lintWorkerCount(bytes: number): number {
     if (!Number.isInteger(n) || n < 0) throw new UsageError(`CAMPAIGN_LINT_WORKERS is "${env}", not a whole number.`, { hint: 'Set it to the number of lint worker threads, or 0 for none.' });
     n = Math.min(n, 16);
   } else {
-    n = bytes < POOL_MIN_BYTES ? 0 : Math.min(MAX_WORKERS, availableParallelism() - 1);
+    // Workers parse too: one per core, the main thread only cuts the file and merges.
+    n = bytes < POOL_MIN_BYTES ? 0 : Math.min(MAX_WORKERS, availableParallelism());
   }
   return n > 0 && existsSync(fileURLToPath(WORKER)) ? n : 0;
 }
@@ -63,11 +83,13 @@ interface Thread {
 }
 
 /**
- * The rows' steps in file order, computed by `count` worker threads from the batches the main
+ * The rows' steps in file order, a batch at a time (one await per batch, not per row), computed by `count` worker threads from the batches the main
  * thread parses. A batch a worker could not do (it threw, or the worker died) is done here with
  * `local`, the same function: the result, or the error, is what it would be without workers.
  */
-export async function* pooledSteps(csv: OpenedCsv, init: WorkerInit, cols: StepColumns, count: number, local: (row: RawRow) => RowStep): AsyncGenerator<RowStep> {
+export async function* pooledSteps(csv: OpenedCsv, init: WorkerInit, cols: StepColumns, count: number, local: (row: RawRow) => RowStep): AsyncGenerator<RowStep[]> {
+  const source = csv.chunks?.(chunkBytes());
+  if (source) return yield* chunkedSteps(source, csv.path, init, cols, count, local);
   const threads: Thread[] = [];
   for (let i = 0; i < count; i++) {
     const t: Thread = { worker: new Worker(WORKER, { workerData: init, resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_MB } }), alive: true, pending: new Map() };
@@ -113,12 +135,12 @@ export async function* pooledSteps(csv: OpenedCsv, init: WorkerInit, cols: StepC
     }
   };
   const queue: Slot[] = [];
-  async function* drain(slot: Slot): AsyncGenerator<RowStep> {
+  async function drain(slot: Slot): Promise<RowStep[]> {
     if (slot.error) throw slot.error.cause;
-    if (slot.steps) return yield* slot.steps;
+    if (slot.steps) return slot.steps;
     const wire = await slot.wire;
-    if (wire) yield* decodeSteps(wire, slot.batch, cols);
-    else for (const r of slot.batch) yield local(toRawRow(init.header, r.fields, r.line));
+    if (wire) return decodeSteps(wire, slot.batch, cols);
+    return slot.batch.map((r) => local(toRawRow(init.header, r.fields, r.line)));
   }
   const full = count * IN_FLIGHT;
   try {
@@ -127,13 +149,113 @@ export async function* pooledSteps(csv: OpenedCsv, init: WorkerInit, cols: StepC
       // cores than threads) rather than wait: every thread stays busy, the order is kept by the queue.
       const behind = queue.length >= full && !queue[0].ready;
       queue.push((!behind && submit(batch)) || here(batch));
-      while (queue.length > 0 && (queue[0].ready ? queue.length >= full : queue.length >= 2 * full)) yield* drain(queue.shift()!);
+      while (queue.length > 0 && (queue[0].ready ? queue.length >= full : queue.length >= 2 * full)) yield await drain(queue.shift()!);
     }
-    while (queue.length) yield* drain(queue.shift()!);
+    while (queue.length) yield await drain(queue.shift()!);
   } finally {
     for (const t of threads) {
       t.alive = false;
       void t.worker.terminate();
     }
+  }
+}
+
+interface ChunkThread {
+  worker: Worker;
+  alive: boolean;
+  pending: Map<number, (rows: WireRows | undefined) => void>;
+}
+
+/**
+ * The chunked pool: the main thread cuts the file at record ends and hands each chunk's bytes to
+ * the least busy worker, which parses and checks its rows; answers are taken in file order. A
+ * chunk a worker could not do (it threw, died, or its parse disagreed with the cut) is read again
+ * from the file and done here, so an error is said in its turn, as without workers.
+ */
+async function* chunkedSteps(
+  source: NonNullable<ReturnType<NonNullable<OpenedCsv['chunks']>>>,
+  path: string,
+  init: WorkerInit,
+  cols: StepColumns,
+  count: number,
+  local: (row: RawRow) => RowStep,
+): AsyncGenerator<RowStep[]> {
+  const cells = rowCells(cols.header, cols.keep, cols.phoneColumn, cols.header[cols.consentIndex] ?? '', cols.text ?? true);
+  const data: WorkerInit = { ...init, chunk: { dialect: source.dialect, cells } };
+  const threads: ChunkThread[] = [];
+  for (let i = 0; i < count; i++) {
+    const t: ChunkThread = { worker: new Worker(WORKER, { workerData: data, resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_MB } }), alive: true, pending: new Map() };
+    const lost = () => {
+      t.alive = false;
+      for (const resolve of t.pending.values()) resolve(undefined);
+      t.pending.clear();
+    };
+    t.worker.on('message', (m: WireRows | { seq: number; failed: true }) => {
+      const resolve = t.pending.get(m.seq);
+      t.pending.delete(m.seq);
+      resolve?.('failed' in m ? undefined : m);
+    });
+    t.worker.on('error', lost);
+    t.worker.on('exit', lost);
+    threads.push(t);
+  }
+  let file: fsp.FileHandle | undefined;
+  type Where = Omit<ByteChunk, 'bytes'> & { length: number };
+  /** A chunk's rows done here: from its bytes, or read again from the file once they went to a worker. */
+  const here = async (chunk: Where, bytes?: Uint8Array): Promise<RowStep[]> => {
+    if (!bytes) {
+      file ??= await fsp.open(path, 'r');
+      bytes = new Uint8Array(chunk.length);
+      await file.read(bytes, 0, bytes.length, chunk.offset);
+    }
+    let rows;
+    try {
+      rows = parseChunk(bytes, { line: chunk.line }, source.dialect);
+    } catch (e) {
+      throw e instanceof ChunkError ? await chunkInputError(path, e) : e;
+    }
+    return rows.map((r) => local(toRawRow(init.header, r.fields, r.line)));
+  };
+  /** A chunk in order: sent to a worker (`wire`), or to do here (`bytes`); or rows the main thread parsed. */
+  interface Slot { chunk?: Where; bytes?: Uint8Array; wire?: Promise<WireRows | undefined>; rows?: RawRow[] }
+  let seq = 0;
+  const submit = (chunk: ByteChunk): Slot => {
+    const where: Where = { line: chunk.line, endLine: chunk.endLine, offset: chunk.offset, length: chunk.bytes.byteLength };
+    let best: ChunkThread | undefined;
+    for (const t of threads) if (t.alive && (!best || t.pending.size < best.pending.size)) best = t;
+    if (!best) return { chunk: where, bytes: chunk.bytes };
+    const id = seq++;
+    const t = best;
+    const wire = new Promise<WireRows | undefined>((resolve) => t.pending.set(id, resolve));
+    try {
+      const job: ChunkJob = { seq: id, bytes: chunk.bytes, line: chunk.line, endLine: chunk.endLine };
+      t.worker.postMessage(job, [chunk.bytes.buffer as ArrayBuffer]);
+    } catch {
+      t.pending.get(id)?.(undefined);
+      t.pending.delete(id);
+    }
+    return { chunk: where, wire };
+  };
+  async function drain(slot: Slot): Promise<RowStep[]> {
+    if (slot.rows) return slot.rows.map(local);
+    const wire = await slot.wire;
+    if (wire) return decodeRows(wire, cells, cols.phoneColumn);
+    return here(slot.chunk!, slot.bytes);
+  }
+  const queue: Slot[] = [];
+  const full = count * IN_FLIGHT;
+  try {
+    for await (const item of source.items) {
+      if (item.rows) queue.push({ rows: item.rows.map((r) => toRawRow(init.header, r.fields, r.line)) });
+      else queue.push(submit(item.chunk));
+      while (queue.length >= full) yield await drain(queue.shift()!);
+    }
+    while (queue.length) yield await drain(queue.shift()!);
+  } finally {
+    for (const t of threads) {
+      t.alive = false;
+      void t.worker.terminate();
+    }
+    await file?.close();
   }
 }

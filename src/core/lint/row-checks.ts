@@ -34,6 +34,8 @@ const CACHE_LIMIT = 32_768;
 const PATH_MARK = '\u0000row';
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 
+const NOTHING: { findings: Finding[]; hasLink: boolean } = Object.freeze({ findings: Object.freeze([]) as unknown as Finding[], hasLink: false });
+
 function namesIn(text: string): string[] {
   return [...new Set([...text.matchAll(PLACEHOLDER)].map((m) => m[1]))];
 }
@@ -87,9 +89,16 @@ export function compileRowChecks(t: Template, binding: ColumnBinding): RowChecke
   const linkCache = new Map<string, { finding: Finding; column: string }[]>();
   const headerCache = new Map<string, Finding[]>();
 
-  const scanValue = (value: string) =>
+  const scanValue = (value: string) => {
+    const known = valueCache.get(value);
+    if (known) return known;
     // A link needs a dot or a scheme: most values (names, cities) are spared the link scan.
-    remember(valueCache, value, () => ({ findings: scanText(value), hasLink: /[.:]/.test(value) && extractLinks(value).length > 0 }));
+    const scanned = { findings: scanText(value), hasLink: /[.:]/.test(value) && extractLinks(value).length > 0 };
+    // Only a value with something to say is kept: a list's unique values (names) cost more to
+    // remember than to scan again, now that a value with no term's prefix is dismissed at once.
+    if (scanned.findings.length === 0 && !scanned.hasLink) return NOTHING;
+    return remember(valueCache, value, () => scanned);
+  };
 
   /** The offline link rules on the rendered message, reporting only links the data built. */
   const bodyLinkFindings = (record: Record<string, string>, text: string, columns: string[]) => {
