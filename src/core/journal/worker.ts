@@ -1,0 +1,21 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { packedTransfer, packStates } from './packed.js';
+import { summariseJournal } from './reader.js';
+
+/**
+ * A journal worker thread (reader.ts summariseAside): the strict read and the one reduction of a
+ * journal while the main thread reads the contacts list, answered with the summary and the states
+ * packed into typed arrays that move to the main thread without a copy. Anything that goes wrong
+ * here (a damaged journal included) answers `ok: false`: the main thread then reads the journal
+ * itself, so its error is exactly the one it would be without the thread.
+ */
+const { path } = workerData as { path: string };
+
+try {
+  const { states, sentTimes, ...summary } = await summariseJournal(path);
+  const packed = packStates(states);
+  const times = Float64Array.from(sentTimes);
+  parentPort!.postMessage({ ok: true, summary, packed, sentTimes: times }, [...packedTransfer(packed), times.buffer as ArrayBuffer]);
+} catch {
+  parentPort!.postMessage({ ok: false });
+}
