@@ -10,12 +10,26 @@ import { summariseJournal } from './reader.js';
  * itself, so its error is exactly the one it would be without the thread.
  */
 const { path } = workerData as { path: string };
+// Tests make the thread fail to prove the main thread then gives the same answer (CAMPAIGN_JOURNAL_WORKER_FAULT).
+const fault = process.env.CAMPAIGN_JOURNAL_WORKER_FAULT;
 
-try {
-  const { states, sentTimes, ...summary } = await summariseJournal(path);
-  const packed = packStates(states);
-  const times = Float64Array.from(sentTimes);
-  parentPort!.postMessage({ ok: true, summary, packed, sentTimes: times }, [...packedTransfer(packed), times.buffer as ArrayBuffer]);
-} catch {
-  parentPort!.postMessage({ ok: false });
+if (fault === 'crash') {
+  // An exception outside any try ends the thread, as a crash would.
+  setImmediate(() => {
+    throw new Error('injected crash');
+  });
+} else {
+  await answer();
+}
+
+async function answer(): Promise<void> {
+  try {
+    if (fault === 'throw') throw new Error('injected fault');
+    const { states, sentTimes, ...summary } = await summariseJournal(path);
+    const packed = packStates(states);
+    const times = Float64Array.from(sentTimes);
+    parentPort!.postMessage({ ok: true, summary, packed, sentTimes: times }, [...packedTransfer(packed), times.buffer as ArrayBuffer]);
+  } catch {
+    parentPort!.postMessage({ ok: false });
+  }
 }
