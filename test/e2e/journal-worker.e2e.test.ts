@@ -174,18 +174,21 @@ describe('campaign resume with the journal read in a worker thread and without',
       { type: 'optout', to: '+34600000024', at, source: 'keyword' },
     ].map((e) => JSON.stringify(e));
     const pristine = `${[...settled, ...extra].join('\n')}\n`;
-    const runs: Record<string, { code: number | null; plan: string; sentTo: string[] }> = {};
-    for (const [name, flag] of [['thread', '1'], ['main', '0']]) {
+    const runs: Record<string, { code: number | null; dry: unknown; plan: string; sentTo: string[] }> = {};
+    // 'slow': the thread answers after the whole list is read, so every row waits for its states.
+    for (const [name, flag, fault] of [['thread', '1', ''], ['slow', '1', 'slow'], ['main', '0', '']]) {
+      const env = { CAMPAIGN_JOURNAL_WORKER: flag, CAMPAIGN_JOURNAL_WORKER_FAULT: fault };
       writeFileSync(journal, pristine);
-      const dry = await runCli(['resume', journal, '--dry-run', '--json'], { cwd: tmp.dir, env: { CAMPAIGN_JOURNAL_WORKER: flag } });
+      const dry = await runCli(['resume', journal, '--dry-run', '--json'], { cwd: tmp.dir, env });
       expect(dry.code, dry.stderr).toBe(0);
-      const planFile = JSON.parse(dry.stdout.trim().split('\n').at(-1)!).plan as string;
+      const { plan: planFile, ...dryJson } = JSON.parse(dry.stdout.trim().split('\n').at(-1)!) as { plan: string };
       const plan = readFileSync(planFile, 'utf8').replace(/"at":"[^"]*"/g, '"at":"T"');
-      const r = await runCli(['resume', journal, '--yes'], { cwd: tmp.dir, env: { CAMPAIGN_JOURNAL_WORKER: flag } });
+      const r = await runCli(['resume', journal, '--yes'], { cwd: tmp.dir, env });
       const after = readFileSync(journal, 'utf8').slice(pristine.length).split('\n').filter(Boolean).map((l) => JSON.parse(l));
-      runs[name] = { code: r.code, plan, sentTo: after.filter((e) => e.type === 'attempt').map((e) => e.to).sort() };
+      runs[name] = { code: r.code, dry: dryJson, plan, sentTo: after.filter((e) => e.type === 'attempt').map((e) => e.to).sort() };
     }
     expect(runs.thread).toEqual(runs.main);
+    expect(runs.slow).toEqual(runs.main);
     const sent = runs.thread.sentTo;
     // Uncertain (20), failed for good (22), delivered late (23) and opted out (24) are not messaged again; retryable (21) is.
     for (const done of ['+34600000020', '+34600000022', '+34600000023', '+34600000024']) expect(sent).not.toContain(done);

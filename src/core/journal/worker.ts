@@ -19,6 +19,8 @@ if (fault === 'crash') {
     throw new Error('injected crash');
   });
 } else {
+  // 'slow': the answer comes after the list is read, so planning's rows wait for it.
+  if (fault === 'slow') await new Promise((r) => setTimeout(r, 1500));
   await answer();
 }
 
