@@ -319,7 +319,8 @@ async function planWith(req: PlanRequest, journalPath: string, journalStat: Send
     for (const row of rows) judge(row);
   };
   try {
-    for await (const row of classifiedRows(prepared, req.onFinding)) {
+    // Only the columns a message needs (the lint's workers then rebuild no others on this thread).
+    for await (const row of classifiedRows(prepared, req.onFinding, { keep: needed })) {
       if (!known) {
         if (journal!.settled) {
           await settle();

@@ -377,10 +377,10 @@ const SENT = '{"type":"sent","to":"';
 export function parseOwnLine(text: string): JournalEvent | undefined {
   // "attempt" and "sent" differ at their first letter: one comparison picks the prefix to check.
   const isAttempt = text.charCodeAt(9) === 0x61;
-  if (!text.startsWith(isAttempt ? ATTEMPT : SENT)) return undefined;
+  if (!has(text, isAttempt ? ATTEMPT : SENT, 0)) return undefined;
   const toStart = isAttempt ? ATTEMPT.length : SENT.length;
   const toEnd = plainEnd(text, toStart);
-  if (toEnd < 0 || !text.startsWith('","at":"', toEnd)) return undefined;
+  if (toEnd < 0 || !has(text, '","at":"', toEnd)) return undefined;
   const atStart = toEnd + 8;
   const atEnd = plainEnd(text, atStart);
   if (atEnd < 0) return undefined;
@@ -390,13 +390,13 @@ export function parseOwnLine(text: string): JournalEvent | undefined {
     let p = atEnd + 1;
     let line: number | undefined;
     let n: number | undefined;
-    if (text.startsWith(',"line":', p)) {
+    if (has(text, ',"line":', p)) {
       const end = naturalEnd(text, p + 8);
       if (end < 0) return undefined;
       line = Number(text.slice(p + 8, end));
       p = end;
     }
-    if (text.startsWith(',"n":', p)) {
+    if (has(text, ',"n":', p)) {
       const end = naturalEnd(text, p + 5);
       if (end < 0) return undefined;
       n = Number(text.slice(p + 5, end));
@@ -408,24 +408,28 @@ export function parseOwnLine(text: string): JournalEvent | undefined {
     if (n !== undefined) e.n = n;
     return e;
   }
-  if (!text.startsWith(',"id":"', atEnd + 1)) return undefined;
+  if (!has(text, ',"id":"', atEnd + 1)) return undefined;
   const idStart = atEnd + 8;
   // The id's closing quote is the line's last but one character.
   if (plainEnd(text, idStart) !== last - 1) return undefined;
   return { type: 'sent', to: text.slice(toStart, toEnd), at: text.slice(atStart, atEnd), id: text.slice(idStart, last - 1) };
 }
 
+/** text.startsWith(literal, i), by indexOf: V8's startsWith on the slices of a split chunk is several times slower. */
+function has(text: string, literal: string, i: number): boolean {
+  return text.indexOf(literal, i) === i;
+}
+
+/** A JSON string's text with nothing to unescape or refuse, and its closing quote: matched from lastIndex. */
+const PLAIN_STRING = /[^"\\\x00-\x1f]*"/y;
+
 /**
  * The closing quote of a JSON string whose text starts at `i`, or -1 when the string holds what
  * JSON.parse would unescape or refuse (a backslash, a control character) or never closes.
  */
 function plainEnd(text: string, i: number): number {
-  for (let j = i; j < text.length; j++) {
-    const c = text.charCodeAt(j);
-    if (c === 0x22) return j;
-    if (c < 0x20 || c === 0x5c) return -1;
-  }
-  return -1;
+  PLAIN_STRING.lastIndex = i;
+  return PLAIN_STRING.test(text) ? PLAIN_STRING.lastIndex - 1 : -1;
 }
 
 /** Where the digits of a JSON natural number starting at `i` end (no sign, no leading zero), or -1. */
