@@ -262,7 +262,7 @@ async function planWith(req: PlanRequest, journalPath: string, journalStat: Send
   const tally = new Tally(verdicts);
   const window = sendWindowOf(req.options);
   const openNow = new Date();
-  let toSend: SendPlan['first'];
+  let first: SendPlan['first'];
   let outsideWindowNow = 0;
   // The rows the second pass acts on, so that it does not parse and classify the file again
   // (resume of a million-row list would otherwise pay for the lint twice before its first send).
@@ -304,7 +304,7 @@ async function planWith(req: PlanRequest, journalPath: string, journalStat: Send
     tally.add(v);
     if (v.action === 'send' || v.action === 'skip') keep(row);
     if (v.action === 'send') {
-      toSend ??= preview(row);
+      first ??= preview(row);
       if (window && !isOpen(openNow, window, recipientZone(row, req.options))) outsideWindowNow++;
     }
   };
@@ -345,7 +345,7 @@ async function planWith(req: PlanRequest, journalPath: string, journalStat: Send
     journalPath, journalStat, campaign, contactsSha, templateSha: template?.sha256 ?? null, template,
     counts: tally.counts, toSend: tally.toSend, alreadyDone: tally.alreadyDone, uncertain: tally.uncertain, recent: tally.skipped.recent ?? 0,
     outsideWindowNow, templateErrors, changed, existing, skippedByReason: tally.skipped,
-    ...(toSend ? { first: toSend } : {}),
+    ...(first ? { first } : {}),
     ...(persistence ? { storeWarning: persistence } : {}),
     health,
   };
