@@ -17,7 +17,7 @@ import { JOURNAL_VERSION, type JournalEvent, type JournalHeader, type MediaEvent
 import { FeedbackWatcher, type FeedbackVerdict } from './watch.js';
 import { parseRamp, rampWaitMs, readWaveLog, runWaves, type RampOutcome, type RampStep, type WaveLog, type WaveProgress } from './ramp.js';
 import { healthEvent, judgeHealth, readSenderHealth, refusedError, type HealthVerdict } from './health.js';
-import { readJournalHeader, summariseJournal, type JournalSummary, type RecipientRecord } from '../journal/reader.js';
+import { readJournalHeader, summariseAside, summariseJournal, type JournalAside, type JournalSummary, type RecipientStates } from '../journal/reader.js';
 import { openJournal, type JournalWriter } from '../journal/writer.js';
 import type { ContactCounts, Finding } from '../findings.js';
 import { classifiedRows, prepareLint, type PreparedLint } from '../lint/index.js';
@@ -146,7 +146,7 @@ export interface SendPlan {
   templateErrors: number;
   /** What changed since the journal was started (contacts, template). */
   changed: string[];
-  existing: JournalSummary | null;
+  existing: JournalSummary<RecipientStates> | null;
   first?: { to: string; line: number; text: string; message: OutboundMessage };
   skippedByReason: Partial<Record<SkipGroup, number>>;
   /** Rows the send still has to act on (to send, or to record as skipped), when they fit in memory. */
@@ -210,9 +210,22 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
   }
   // Missing credentials: a usage error now, not after the confirmation. Creating a provider makes no request.
   await createProvider(req.options.provider, req.env, { sandbox: { outbox: path.join(req.cwd, DEFAULT_SANDBOX_OUTBOX) } }).close();
+  const journalPath = path.resolve(req.journalPath ?? req.options.journal ?? defaultJournalPath(req.contactsPath));
+  // A large journal is read in a worker thread while this one reads the list (issue 13): its
+  // errors are still said where the journal was read before, after the health read and the lint's
+  // preparation, and before the list's own.
+  const journalStat = await statOrNull(journalPath);
+  const journal = journalStat ? summariseAside(journalPath, journalStat.size) : null;
+  try {
+    return await planWith(req, journalPath, journalStat, journal);
+  } finally {
+    journal?.cancel();
+  }
+}
+
+async function planWith(req: PlanRequest, journalPath: string, journalStat: SendPlan['journalStat'], journal: JournalAside | null): Promise<SendPlan> {
   // The sender's health before anything else: a RED or flagged number sends nothing (issue 12).
   const health = await preflightHealth(req);
-  const journalPath = path.resolve(req.journalPath ?? req.options.journal ?? defaultJournalPath(req.contactsPath));
   const prepared = await preparer(req)(true);
   // A store that forgets its opt-outs on restart would message them again: said before the confirmation.
   const persistence = await (await openStateStore(req.options, req.cwd, req.env)).persistenceWarning();
@@ -220,16 +233,25 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
   const ctx = await contextFor(req, prepared.template);
   const contactsSha = await sha256File(req.contactsPath);
   const template = prepared.template;
-  const journalStat = await statOrNull(journalPath);
-  const existing = journalStat ? await summariseJournal(journalPath) : null;
-  const campaign = existing?.header.campaign ?? `${path.parse(req.contactsPath).name}-${new Date().toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
-
+  let existing: JournalSummary<RecipientStates> | null = null;
+  // Set once the journal is known (or at once without one).
+  let campaign = '';
   const changed: string[] = [];
-  if (existing) {
-    if (existing.header.contacts.sha256 !== contactsSha) changed.push(`the contacts file ${path.basename(req.contactsPath)} changed since this journal was started`);
-    const was = existing.header.template?.sha256 ?? null;
-    if (was !== (template?.sha256 ?? null)) changed.push('the template changed since this journal was started');
-  }
+  const verdicts: VerdictContext = { resendUncertain: req.options.resendUncertain, ...historyVerdicts(ctx.history) };
+  let known = false;
+  const learn = (summary: JournalSummary<RecipientStates> | null) => {
+    known = true;
+    existing = summary;
+    verdicts.states = summary?.states;
+    campaign = summary?.header.campaign ?? `${path.parse(req.contactsPath).name}-${new Date().toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
+    if (summary) {
+      if (summary.header.contacts.sha256 !== contactsSha) changed.push(`the contacts file ${path.basename(req.contactsPath)} changed since this journal was started`);
+      const was = summary.header.template?.sha256 ?? null;
+      if (was !== (template?.sha256 ?? null)) changed.push('the template changed since this journal was started');
+    }
+  };
+  // A journal read on this thread is done by now; one in a worker is awaited only when needed.
+  if (!journal?.threaded) learn(journal ? await journal.promise : null);
 
   let templateErrors = 0;
   for (const f of prepared.templateFindings) {
@@ -237,17 +259,11 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
     req.onFinding(f);
   }
 
-  const verdicts: VerdictContext = { states: existing?.states, resendUncertain: req.options.resendUncertain, ...historyVerdicts(ctx.history) };
   const tally = new Tally(verdicts);
   const window = sendWindowOf(req.options);
   const openNow = new Date();
-  const plan: SendPlan = {
-    journalPath, journalStat, campaign, contactsSha, templateSha: template?.sha256 ?? null, template,
-    counts: tally.counts, toSend: 0, alreadyDone: 0, uncertain: 0, recent: 0, outsideWindowNow: 0, templateErrors, changed, existing,
-    skippedByReason: tally.skipped,
-    ...(persistence ? { storeWarning: persistence } : {}),
-    health,
-  };
+  let first: SendPlan['first'];
+  let outsideWindowNow = 0;
   // The rows the second pass acts on, so that it does not parse and classify the file again
   // (resume of a million-row list would otherwise pay for the lint twice before its first send).
   // The cache keeps only the columns a message needs, and gives up (the send pass then re-reads
@@ -255,8 +271,7 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
   let cache: PlannedRow[] | undefined = [];
   let cacheBytes = 0;
   const needed = [...new Set([...prepared.classify.requiredVariables ?? [], 'tz', 'TZ'])];
-  const keep = (row: PlannedRow) => {
-    if (!cache) return;
+  const trim = (row: PlannedRow): { row: PlannedRow; bytes: number } => {
     const record: Record<string, string> = {};
     let bytes = 96 + (row.text?.length ?? 0);
     if (row.bucket === 'sendable') {
@@ -268,28 +283,72 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
         }
       }
     }
-    cacheBytes += bytes;
+    const kept: PlannedRow = { line: row.line, bucket: row.bucket, phone: row.phone, text: row.text, record };
+    if (row.revokes !== undefined) kept.revokes = row.revokes;
+    return { row: kept, bytes };
+  };
+  const keep = (row: PlannedRow) => {
+    if (!cache) return;
+    const t = trim(row);
+    cacheBytes += t.bytes;
     if (cacheBytes > ROW_CACHE_BYTES) cache = undefined;
-    else cache.push({ line: row.line, bucket: row.bucket, phone: row.phone, text: row.text, record });
+    else cache.push(t.row);
   };
   const preview = (row: PlannedRow): SendPlan['first'] => ({
     to: row.phone!, line: row.line, text: row.text ?? '', message: buildMessage(template, row, row.text ?? '', campaign, req.env),
   });
-  for await (const row of classifiedRows(prepared, req.onFinding)) {
+  const judge = (row: PlannedRow) => {
     const v = decide(row, verdicts);
     const finding = verdictFinding(v, verdicts, req.options.minInterval);
     if (finding) req.onFinding(finding);
     tally.add(v);
     if (v.action === 'send' || v.action === 'skip') keep(row);
     if (v.action === 'send') {
-      plan.first ??= preview(row);
-      if (window && !isOpen(openNow, window, recipientZone(row, req.options))) plan.outsideWindowNow++;
+      first ??= preview(row);
+      if (window && !isOpen(openNow, window, recipientZone(row, req.options))) outsideWindowNow++;
     }
+  };
+  // Rows read while the journal is still being read wait for its states, in order, trimmed as the
+  // cache keeps them (the verdict reads nothing else); past a budget the list waits for the journal.
+  let waiting: PlannedRow[] = [];
+  let waitingBytes = 0;
+  const settle = async () => {
+    learn(await journal!.promise);
+    const rows = waiting;
+    waiting = [];
+    for (const row of rows) judge(row);
+  };
+  try {
+    // Only the columns a message needs (the lint's workers then rebuild no others on this thread).
+    for await (const row of classifiedRows(prepared, req.onFinding, { keep: needed })) {
+      if (!known) {
+        if (journal!.settled) {
+          await settle();
+        } else {
+          const t = trim(row);
+          waiting.push(t.row);
+          waitingBytes += t.bytes;
+          if (waitingBytes > WAITING_BYTES) await settle();
+          continue;
+        }
+      }
+      judge(row);
+    }
+  } catch (err) {
+    // A damaged journal is said before a damaged list, as when the journal was read first.
+    if (!known) await journal!.promise;
+    throw err;
   }
-  plan.toSend = tally.toSend;
-  plan.alreadyDone = tally.alreadyDone;
-  plan.uncertain = tally.uncertain;
-  plan.recent = tally.skipped.recent ?? 0;
+  if (!known) await settle();
+
+  const plan: SendPlan = {
+    journalPath, journalStat, campaign, contactsSha, templateSha: template?.sha256 ?? null, template,
+    counts: tally.counts, toSend: tally.toSend, alreadyDone: tally.alreadyDone, uncertain: tally.uncertain, recent: tally.skipped.recent ?? 0,
+    outsideWindowNow, templateErrors, changed, existing, skippedByReason: tally.skipped,
+    ...(first ? { first } : {}),
+    ...(persistence ? { storeWarning: persistence } : {}),
+    health,
+  };
   if (tally.revoked.size) {
     plan.revoked = tally.revoked;
     if (plan.first && tally.revoked.has(plan.first.to)) {
@@ -326,6 +385,8 @@ function recipientZone(row: PlannedRow, o: CampaignOptions): string | undefined 
 
 /** Memory for the rows kept between the two passes; a bigger list is streamed from the file again. */
 const ROW_CACHE_BYTES = 256 * 1024 * 1024;
+/** Memory for the rows read before the journal's states are known (most become the cache's). */
+const WAITING_BYTES = 96 * 1024 * 1024;
 
 export interface RunHooks {
   onEvent?: (e: DispatchEvent) => void;
@@ -572,7 +633,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
           limits: { maxOptOuts: o.rampMaxOptouts, maxFailed: o.rampMaxFailed, minDelivered: o.rampMinDelivered },
           dry,
           base: plan.alreadyDone + plan.toSend,
-          reached: [...(states?.values() ?? [])].filter((r) => r.attempts > 0).length,
+          reached: reachedCount(states),
           toSend: plan.toSend,
           log: waveLog,
           journal,
@@ -622,6 +683,13 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     // A full disk mid-send: the journal holds every line up to the fault; say so plainly.
     if (fault) throw (dry ? diskError(fault, planFile, { sending: false }) : diskError(fault, plan.journalPath, { sending: true, journal: plan.journalPath })) ?? fault;
   }
+}
+
+/** Recipients the journal records an attempt for (a resumed ramp's waves count them as reached). */
+function reachedCount(states: RecipientStates | undefined): number {
+  let n = 0;
+  for (const [, r] of states?.entries() ?? []) if (r.attempts > 0) n++;
+  return n;
 }
 
 /** Uploaded media ids stay valid 30 days: one older than this is uploaded again rather than expire mid-send. */
@@ -748,11 +816,11 @@ class PlanRecorder implements Provider {
  * the whole business, so other campaigns count too (`.campaign/history.jsonl`), besides this
  * journal's sent and uncertain recipients. One time per recipient: their latest.
  */
-async function recentRecipients(historyFiles: HistorySource, states: ReadonlyMap<string, RecipientRecord> | undefined): Promise<Map<string, number>> {
+async function recentRecipients(historyFiles: HistorySource, states: RecipientStates | undefined): Promise<Map<string, number>> {
   const since = Date.now() - 24 * 3_600_000;
   const latest = new Map<string, number>();
   for (const [to, at] of await loadHistory(historyFiles)) if (at >= since) latest.set(to, at);
-  for (const [to, r] of states ?? []) {
+  for (const [to, r] of states?.entries() ?? []) {
     if ((r.state === 'sent' || r.state === 'uncertain') && r.lastAttemptAt !== undefined && r.lastAttemptAt >= since) {
       latest.set(to, Math.max(latest.get(to) ?? 0, r.lastAttemptAt));
     }
@@ -770,7 +838,7 @@ async function dailyLimitOf(
   senderId: string,
   env: Record<string, string | undefined>,
   historyFiles: HistorySource,
-  states: ReadonlyMap<string, RecipientRecord> | undefined,
+  states: RecipientStates | undefined,
 ): Promise<Pick<DispatchOptions, 'sentInLast24h' | 'dailyAdmit'>> {
   if (!o.dailyLimit) return {};
   const latest = await recentRecipients(historyFiles, states);

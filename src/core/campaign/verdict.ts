@@ -1,6 +1,6 @@
 import { emptyCounts, type Bucket, type ContactCounts, type Finding, type RuleInfo } from '../findings.js';
 import type { ClassifiedRow } from '../contacts/types.js';
-import type { RecipientRecord } from '../journal/reader.js';
+import type { PlanState, RecipientStates } from '../journal/reader.js';
 import type { RepeatLookup } from '../history/repeat.js';
 
 /**
@@ -15,7 +15,7 @@ export type PlannedRow = ClassifiedRow & { text?: string };
 
 export interface VerdictContext {
   /** The journal's per-recipient state (a resume, or a second send of the same inputs). */
-  states?: ReadonlyMap<string, RecipientRecord>;
+  states?: Pick<RecipientStates, 'get'>;
   /** `--resend-uncertain`: an attempt with unknown outcome is sent again. */
   resendUncertain?: boolean;
   /** `--min-interval`: when another campaign last messaged the number, if within the interval. */
@@ -46,7 +46,7 @@ export type SkipReason =
   | 'consent-conflict' | 'already-messaged' | 'recently-messaged';
 
 /** Recipients that must not get another message: sent, failed for good, or an attempt with unknown outcome. */
-export function isDone(r: RecipientRecord | undefined, resendUncertain = false): boolean {
+export function isDone(r: PlanState | undefined, resendUncertain = false): boolean {
   if (!r) return false;
   if (r.optedOut) return true;
   return r.state === 'sent' || r.state === 'failed' || (r.state === 'uncertain' && !resendUncertain);

@@ -181,6 +181,79 @@ describe('parseOwnLine (the fast path for the dispatcher\'s own lines)', () => {
   });
 });
 
+describe('the fast paths against JSON.parse and Date.parse', () => {
+  it('parseOwnLine on lines with any character (controls, backslashes, quotes), any number, extra or reordered keys: agrees with JSON.parse or declines', async () => {
+    const { parseOwnLine } = await import('../../../src/core/journal/reader.js');
+    const fcm = (await import('fast-check')).default;
+    const text = fcm.string({ unit: 'binary', maxLength: 12 });
+    const num = fcm.oneof(fcm.nat(), fcm.constantFrom('007', '0', '1e3', '-1', '1.5', '00', '12345678901234567890'));
+    const field = (k: string, v: unknown) => `"${k}":${typeof v === 'string' && /^[-\d.e]+$/.test(v) ? v : JSON.stringify(v)}`;
+    const raw = fcm.tuple(fcm.constantFrom('attempt', 'sent'), text, text, fcm.option(num), fcm.option(num), text, fcm.boolean(), fcm.boolean()).map(([type, to, at, line, n, id, rawStrings, extra]) => {
+      // Strings written raw (not escaped) are what a damaged or hand-written line may hold.
+      const str = (v: string) => (rawStrings ? `"${v}"` : JSON.stringify(v));
+      const parts = [`"type":"${type}"`, `"to":${str(to)}`, `"at":${str(at)}`];
+      if (type === 'attempt') {
+        if (line !== null) parts.push(field('line', String(line)));
+        if (n !== null) parts.push(field('n', String(n)));
+      } else parts.push(`"id":${str(id)}`);
+      if (extra) parts.push('"x":1');
+      return `{${parts.join(',')}}`;
+    });
+    fcm.assert(
+      fcm.property(raw, (line) => {
+        let expected: unknown;
+        try {
+          expected = JSON.parse(line);
+        } catch {
+          expected = undefined;
+        }
+        const fast = parseOwnLine(line);
+        if (fast !== undefined) expect(fast).toEqual(expected);
+      }),
+      { numRuns: 20000 },
+    );
+  });
+
+  it('parseOwnLine on a written line with one character changed, cut or doubled: agrees with JSON.parse or declines', async () => {
+    const { parseOwnLine } = await import('../../../src/core/journal/reader.js');
+    const fcm = (await import('fast-check')).default;
+    const lines = ['{"type":"attempt","to":"+34612345678","at":"2026-01-01T00:00:00.000Z","line":12,"n":2}', '{"type":"sent","to":"+34612345678","at":"2026-01-01T00:00:00.000Z","id":"wamid.HBgL=="}'];
+    fcm.assert(
+      fcm.property(fcm.constantFrom(...lines), fcm.nat(200), fcm.integer({ min: 0, max: 0x7f }), fcm.constantFrom('replace', 'cut', 'insert', 'drop'), (line, pos, c, how) => {
+        const i = pos % line.length;
+        const ch = String.fromCharCode(c);
+        const text = how === 'replace' ? line.slice(0, i) + ch + line.slice(i + 1) : how === 'cut' ? line.slice(0, i) : how === 'insert' ? line.slice(0, i) + ch + line.slice(i) : line.slice(0, i) + line.slice(i + 1);
+        let expected: unknown;
+        try {
+          expected = JSON.parse(text);
+        } catch {
+          expected = undefined;
+        }
+        const fast = parseOwnLine(text);
+        if (fast !== undefined) expect(fast).toEqual(expected);
+      }),
+      { numRuns: 20000 },
+    );
+    for (const l of lines) expect(parseOwnLine(l)).toEqual(JSON.parse(l));
+  });
+
+  it('IsoTimes.parse is Date.parse, over runs of nearby and odd times', async () => {
+    const { IsoTimes } = await import('../../../src/core/journal/state.js');
+    const fcm = (await import('fast-check')).default;
+    const digits = (n: number, max: number) => fcm.integer({ min: 0, max }).map((v) => String(v).padStart(n, '0'));
+    const iso = fcm.tuple(digits(4, 9999), digits(2, 14), digits(2, 33), digits(2, 25), digits(2, 61), digits(2, 61), digits(3, 999)).map(([y, mo, d, h, mi, s, ms]) => `${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`);
+    const odd = fcm.constantFrom('2026-01-01T24:00:00.000Z', '2026-01-01T24:00:00.001Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00.5Z', '2026-01-01T00:00:00.000+01:00', 'x026-01-01T00:00:00.000Z', '2026-01-01 00:00:00.000Z', '', 'a');
+    fcm.assert(
+      fcm.property(fcm.array(fcm.oneof({ weight: 4, arbitrary: iso }, odd), { maxLength: 30 }), (ats) => {
+        const t = new IsoTimes();
+        // Each time and its neighbours in the same second, as a burst of lines writes them.
+        for (const at of ats) for (const a of [at, at.length === 24 ? `${at.slice(0, 20)}999Z` : at, at]) expect(Object.is(t.parse(a), Date.parse(a)), a).toBe(true);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
 describe('a journal damaged in the middle', () => {
   it.each([
     ['a line overwritten with NUL bytes', '\0'.repeat(40)],
