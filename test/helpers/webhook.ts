@@ -14,7 +14,8 @@ export interface RunningWebhook {
 /** Starts `campaign webhook --port 0 ...extra` and waits until it listens. */
 export async function startWebhook(extra: string[], opts: CliOptions): Promise<RunningWebhook> {
   const hook = startCli(['webhook', '--port', '0', ...extra], { timeoutMs: 60_000, ...opts });
-  await waitFor(() => /listening on (http:\/\/\S+)/.test(hook.stderr()), 10_000, 'the webhook');
+  // 30 s: a Node start on two cores shared with the rest of the suite can take several seconds.
+  await waitFor(() => /listening on (http:\/\/\S+)/.test(hook.stderr()), 30_000, 'the webhook');
   return {
     url: /listening on (http:\/\/\S+)/.exec(hook.stderr())![1],
     stderr: hook.stderr,

@@ -76,10 +76,32 @@ export function lintWorkerCount(bytes: number): number {
   return n > 0 && existsSync(fileURLToPath(WORKER)) ? n : 0;
 }
 
-interface Thread {
+/** A worker and the answers it owes; a dead one resolves them all with undefined (done here instead). */
+interface Thread<M> {
   worker: Worker;
   alive: boolean;
-  pending: Map<number, (steps: WireSteps | undefined) => void>;
+  pending: Map<number, (answer: M | undefined) => void>;
+}
+
+function startThreads<M extends { seq: number }>(count: number, workerData: WorkerInit): Thread<M>[] {
+  const threads: Thread<M>[] = [];
+  for (let i = 0; i < count; i++) {
+    const t: Thread<M> = { worker: new Worker(WORKER, { workerData, resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_MB } }), alive: true, pending: new Map() };
+    const lost = () => {
+      t.alive = false;
+      for (const resolve of t.pending.values()) resolve(undefined);
+      t.pending.clear();
+    };
+    t.worker.on('message', (m: M | { seq: number; failed: true }) => {
+      const resolve = t.pending.get(m.seq);
+      t.pending.delete(m.seq);
+      resolve?.('failed' in m ? undefined : (m as M));
+    });
+    t.worker.on('error', lost);
+    t.worker.on('exit', lost);
+    threads.push(t);
+  }
+  return threads;
 }
 
 /**
@@ -90,28 +112,12 @@ interface Thread {
 export async function* pooledSteps(csv: OpenedCsv, init: WorkerInit, cols: StepColumns, count: number, local: (row: RawRow) => RowStep): AsyncGenerator<RowStep[]> {
   const source = csv.chunks?.(chunkBytes());
   if (source) return yield* chunkedSteps(source, csv.path, init, cols, count, local);
-  const threads: Thread[] = [];
-  for (let i = 0; i < count; i++) {
-    const t: Thread = { worker: new Worker(WORKER, { workerData: init, resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_MB } }), alive: true, pending: new Map() };
-    const lost = () => {
-      t.alive = false;
-      for (const resolve of t.pending.values()) resolve(undefined);
-      t.pending.clear();
-    };
-    t.worker.on('message', (m: WireSteps | { seq: number; failed: true }) => {
-      const resolve = t.pending.get(m.seq);
-      t.pending.delete(m.seq);
-      resolve?.('failed' in m ? undefined : m);
-    });
-    t.worker.on('error', lost);
-    t.worker.on('exit', lost);
-    threads.push(t);
-  }
+  const threads = startThreads<WireSteps>(count, init);
   let seq = 0;
   /** A batch in order: sent to a worker, or done here (`steps`, or the error to throw in its turn). */
   interface Slot { batch: RawBatch; wire?: Promise<WireSteps | undefined>; ready: boolean; steps?: RowStep[]; error?: { cause: unknown } }
   const submit = (batch: RawBatch): Slot | undefined => {
-    let best: Thread | undefined;
+    let best: Thread<WireSteps> | undefined;
     for (const t of threads) if (t.alive && (!best || t.pending.size < best.pending.size)) best = t;
     if (!best) return undefined;
     const id = seq++;
@@ -160,12 +166,6 @@ export async function* pooledSteps(csv: OpenedCsv, init: WorkerInit, cols: StepC
   }
 }
 
-interface ChunkThread {
-  worker: Worker;
-  alive: boolean;
-  pending: Map<number, (rows: WireRows | undefined) => void>;
-}
-
 /**
  * The chunked pool: the main thread cuts the file at record ends and hands each chunk's bytes to
  * the least busy worker, which parses and checks its rows; answers are taken in file order. A
@@ -182,23 +182,7 @@ async function* chunkedSteps(
 ): AsyncGenerator<RowStep[]> {
   const cells = rowCells(cols.header, cols.keep, cols.phoneColumn, cols.header[cols.consentIndex] ?? '', cols.text ?? true);
   const data: WorkerInit = { ...init, chunk: { dialect: source.dialect, cells } };
-  const threads: ChunkThread[] = [];
-  for (let i = 0; i < count; i++) {
-    const t: ChunkThread = { worker: new Worker(WORKER, { workerData: data, resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_MB } }), alive: true, pending: new Map() };
-    const lost = () => {
-      t.alive = false;
-      for (const resolve of t.pending.values()) resolve(undefined);
-      t.pending.clear();
-    };
-    t.worker.on('message', (m: WireRows | { seq: number; failed: true }) => {
-      const resolve = t.pending.get(m.seq);
-      t.pending.delete(m.seq);
-      resolve?.('failed' in m ? undefined : m);
-    });
-    t.worker.on('error', lost);
-    t.worker.on('exit', lost);
-    threads.push(t);
-  }
+  const threads = startThreads<WireRows>(count, data);
   let file: fsp.FileHandle | undefined;
   type Where = Omit<ByteChunk, 'bytes'> & { length: number };
   /** A chunk's rows done here: from its bytes, or read again from the file once they went to a worker. */
@@ -221,7 +205,7 @@ async function* chunkedSteps(
   let seq = 0;
   const submit = (chunk: ByteChunk): Slot => {
     const where: Where = { line: chunk.line, endLine: chunk.endLine, offset: chunk.offset, length: chunk.bytes.byteLength };
-    let best: ChunkThread | undefined;
+    let best: Thread<WireRows> | undefined;
     for (const t of threads) if (t.alive && (!best || t.pending.size < best.pending.size)) best = t;
     if (!best) return { chunk: where, bytes: chunk.bytes };
     const id = seq++;
