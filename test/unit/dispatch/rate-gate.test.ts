@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AdaptiveMargin, RateGate } from '../../../src/core/dispatch/rate-gate.js';
+import { AdaptiveMargin, GATE_FLOOR_MS, RateGate } from '../../../src/core/dispatch/rate-gate.js';
 import { FakeClock, settle } from './fake-clock.js';
 
 /** Largest number of starts in any window [t - 1000, t] (closed) or (t - 1000, t] (half-open). */
@@ -39,8 +39,8 @@ describe('RateGate (fake clock)', () => {
     const clock2 = new FakeClock();
     const gate2 = new RateGate({ rate: 5, clock: clock2 });
     const r2 = await run(gate2, clock2, [{ at: 0, count: 6 }]);
-    // No lateness measured yet: the adaptive margin is its 2 ms floor.
-    expect(r2.releases.at(-1)).toBe(1002);
+    // No lateness measured yet: the adaptive margin is the gate's floor.
+    expect(r2.releases.at(-1)).toBe(1000 + GATE_FLOOR_MS);
   });
 
   it('bottleneck-style even spacing would fail where the sliding log does not', () => {
@@ -315,7 +315,8 @@ describe('AdaptiveMargin (injected samples and clock)', () => {
 
   it('the gate spaces the N+1th start by the adapted margin, and a late timer raises it', async () => {
     const clock = new FakeClock();
-    const gate = new RateGate({ rate: 2, clock });
+    // The adaptive arithmetic with a 2 ms floor (the gate's own default floor is GATE_FLOOR_MS).
+    const gate = new RateGate({ rate: 2, clock, margin: { floorMs: 2 } });
     gate.observeLateness(15);
     expect(gate.marginMs).toBe(32);
     const { releases } = await run(gate, clock, [{ at: 0, count: 3 }]);
@@ -325,7 +326,7 @@ describe('AdaptiveMargin (injected samples and clock)', () => {
     const late = new FakeClock();
     const orig = late.setTimeout.bind(late);
     late.setTimeout = (fn, ms) => orig(fn, ms + 7);
-    const g2 = new RateGate({ rate: 1, clock: late });
+    const g2 = new RateGate({ rate: 1, clock: late, margin: { floorMs: 2 } });
     const r = await run(g2, late, [{ at: 0, count: 3 }]);
     // 1st at 0; the 2nd's timer (due 1002) fires at 1009, 7 ms late: the margin is now 16, so it is
     // not yet due (1016) and waits for a timer that again fires 7 late (1023); the 3rd: 1023 + 1016 + 7.
