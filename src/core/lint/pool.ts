@@ -62,9 +62,10 @@ const WORKER = new URL('./worker.js', import.meta.url);
 
 /**
  * How many worker threads lint a file of this size: none for a small one; for a large one, one per
- * core from three cores up. On two cores the workers lose (measured on the benchmark's 1M rows:
- * 9.1 s and 392 MB with two workers, 8.3 s and 210 MB on one thread: a worker runs the same parse
- * and checks ~30% slower and the main thread's merge takes half a core), so one thread it is.
+ * core from three cores up. On two cores the workers gain nothing (the benchmark's 1M rows, three
+ * runs: 8.2-9.7 s and 367-392 MB with two workers, 8.1-9.3 s and 204-210 MB on one thread, with
+ * half the CPU: a worker runs the same parse and checks ~30% slower and the main thread's merge
+ * takes half a core), so one thread it is.
  * CAMPAIGN_LINT_WORKERS sets it (0: none, whatever the size or the cores).
  */
 export function lintWorkerCount(bytes: number): number {
