@@ -59,4 +59,11 @@ describe('the duplicate index past its memory', () => {
     expect(p.contacts).toEqual(q.contacts);
     expect(p.plan).toBe(q.plan);
   }, 180_000);
+
+  it('CAMPAIGN_INDEX_MEMORY that is not a whole number: exit 2, one plain sentence', async () => {
+    const r = await runCli(['lint', 'big.csv', '--template', 'message.md', '--default-country', 'ES'], { cwd: tmp.dir, env: { CAMPAIGN_INDEX_MEMORY: 'lots' }, timeoutMs: 60_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/CAMPAIGN_INDEX_MEMORY is "lots", not a whole number/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
 });

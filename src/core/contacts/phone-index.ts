@@ -1,6 +1,7 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { UsageError } from '../errors.js';
 
 /**
  * E.164 number → first line, for duplicate detection over millions of rows. An E.164 number has
@@ -272,8 +273,11 @@ function spillFolder(): string {
 
 /** CAMPAIGN_INDEX_MEMORY: numbers held in memory before spilling (tests and the benchmark set it). */
 function envEntries(): number | undefined {
-  const v = Number(process.env.CAMPAIGN_INDEX_MEMORY);
-  return Number.isInteger(v) && v > 0 ? v : undefined;
+  const env = process.env.CAMPAIGN_INDEX_MEMORY;
+  if (env === undefined || env.trim() === '') return undefined;
+  const v = Number(env);
+  if (!Number.isInteger(v) || v < 1) throw new UsageError(`CAMPAIGN_INDEX_MEMORY is "${env}", not a whole number of at least 1.`, { hint: 'Set it to how many phone numbers the duplicate index keeps in memory, or unset it.' });
+  return v;
 }
 
 /**
