@@ -202,11 +202,26 @@ class SpillFile {
     // A folder of our own (mode 0700), the file unlinked as soon as it is open.
     const own = mkdtempSync(path.join(dir, 'campaign-index-'));
     const file = path.join(own, 'numbers');
-    const fd = openSync(file, 'w+', 0o600);
+    let fd: number;
+    try {
+      fd = openSync(file, 'w+', 0o600);
+    } catch (err) {
+      rmSync(own, { recursive: true, force: true });
+      throw err;
+    }
     try {
       unlinkSync(file);
-    } finally {
       rmSync(own, { recursive: true, force: true });
+    } catch {
+      // Windows cannot unlink an open file: it goes when the process exits normally (Ctrl-C included).
+      process.once('exit', () => {
+        try {
+          closeSync(fd);
+        } catch {
+          // Already closed.
+        }
+        rmSync(own, { recursive: true, force: true });
+      });
     }
     return new SpillFile(fd);
   }
