@@ -211,18 +211,14 @@ class SpillFile {
     }
     try {
       unlinkSync(file);
+    } catch (err) {
+      // An open file that cannot be unlinked (Windows, some shares) would outlive a crash with the
+      // numbers in it: no spill there, the index stays in memory.
+      closeSync(fd);
       rmSync(own, { recursive: true, force: true });
-    } catch {
-      // Windows cannot unlink an open file: it goes when the process exits normally (Ctrl-C included).
-      process.once('exit', () => {
-        try {
-          closeSync(fd);
-        } catch {
-          // Already closed.
-        }
-        rmSync(own, { recursive: true, force: true });
-      });
+      throw err;
     }
+    rmSync(own, { recursive: true, force: true });
     return new SpillFile(fd);
   }
 

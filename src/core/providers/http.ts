@@ -107,7 +107,8 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
       const settle = (outcome: PostOutcome) => {
         if (settled) return;
         settled = true;
-        if (written) signalWritten();
+        // An answer before 'finish' (a server that replies before reading the body) also means it has the request.
+        if (written || status !== undefined) signalWritten();
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         resolve(outcome);
