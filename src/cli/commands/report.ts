@@ -6,7 +6,7 @@ import { buildReport, renderHtml } from '../../core/report/index.js';
 import { optOutsPath } from '../../core/contacts/optouts.js';
 import { loadEnv } from '../../core/config/load.js';
 import { openStateStore } from '../../core/store/state.js';
-import { healthLine, healthOfEvent } from '../../core/campaign/health.js';
+import { recordedHealthLine } from '../../core/campaign/health.js';
 import { colourFor, shown } from '../output.js';
 import { display } from './shared.js';
 
@@ -40,7 +40,7 @@ export async function runReport(journalPath: string, flags: Record<string, unkno
       `  skipped    ${report.skipped}`,
       `  opted out  ${report.opted_out}`,
     ];
-    if (report.health) lines.push(`  sender     ${shown(healthLine(healthOfEvent({ type: 'health', ...report.health })))}`);
+    if (report.health) lines.push(`  sender     ${shown(recordedHealthLine(report.health))}`);
     if (report.halt) lines.push(c.red(`  halted     ${report.halt}`));
     for (const w of report.waves) lines.push(`  wave ${w.n}     ${w.size} recipients: ${w.delivered} delivered, ${w.failed} failed, ${w.opted_out} opted out · ${w.verdict ?? 'not judged'}`);
     for (const f of report.failures.slice(0, 10)) lines.push(`  ${String(f.count).padStart(6)} × ${f.code}: ${f.meaning}`);

@@ -8,9 +8,8 @@ import type { DispatchEvent } from '../../core/dispatch/dispatcher.js';
 import { figuresText, parseRamp, rampTargets, type WaveProgress } from '../../core/campaign/ramp.js';
 import { InputError, UsageError } from '../../core/errors.js';
 import { readJournalHeader, standingHalt, summariseJournal } from '../../core/journal/reader.js';
-import type { HealthEvent } from '../../core/journal/format.js';
 import { meaningOf, type ProviderName } from '../../core/providers/index.js';
-import { healthEvent, healthLine, tierNote } from '../../core/campaign/health.js';
+import { healthEvent, healthJson, healthLine, tierNote } from '../../core/campaign/health.js';
 import { ruleFix } from '../../core/lint/rules-catalog.js';
 import { count, colourFor, FindingCollector, formatFindings, plural, shown } from '../output.js';
 import { confirm } from '../prompt.js';
@@ -101,7 +100,7 @@ async function send(req: Omit<PlanRequest, 'onFinding'>, flags: { json?: boolean
     const { file, messages } = r.dryRun!;
     err(`Dry run: ${plural(messages, 'message')} rendered into ${display(file)}; no request was made.`);
     if (r.paused) err(c.yellow(`The send would pause there (${r.paused.reason}) until ${r.paused.until.toLocaleString()}; the rest would go on with campaign resume.`));
-    if (json) process.stdout.write(`${JSON.stringify({ dryRun: true, plan: file, messages, contacts: plan.counts, health: plan.health ? jsonHealth(healthEvent(plan.health, new Date().toISOString())) : null, ...(r.paused ? { paused: { reason: r.paused.reason, until: r.paused.until.toISOString() } } : {}) })}\n`);
+    if (json) process.stdout.write(`${JSON.stringify({ dryRun: true, plan: file, messages, contacts: plan.counts, health: plan.health ? healthJson(healthEvent(plan.health, new Date().toISOString())) : null, ...(r.paused ? { paused: { reason: r.paused.reason, until: r.paused.until.toISOString() } } : {}) })}\n`);
     return EXIT.OK;
   }
 
@@ -307,12 +306,6 @@ export function formatDuration(seconds: number): string {
   return h ? `${h} h ${m} min` : m ? `${m} min ${r} s` : `${r} s`;
 }
 
-/** The health reading in --json output: the journal's `health` event without its type. */
-function jsonHealth(e: HealthEvent): Omit<HealthEvent, 'type'> {
-  const { type: _type, ...rest } = e;
-  return rest;
-}
-
 /** The final lines: what happened, failures grouped by provider code with their meaning. */
 function finish(
   summary: Awaited<ReturnType<typeof summariseJournal>> | undefined,
@@ -336,7 +329,7 @@ function finish(
         skipped: summary.skipped,
         halt: standingHalt(summary)?.reason ?? null,
         interrupted: result?.interrupted ?? false,
-        health: summary.health ? jsonHealth(summary.health) : null,
+        health: summary.health ? healthJson(summary.health) : null,
         ...(waves?.size
           ? {
               waves: [...waves.values()].map((w) => ({

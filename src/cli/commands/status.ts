@@ -4,7 +4,7 @@ import { optOutsPath, readOptOutList } from '../../core/contacts/optouts.js';
 import { summariseJournal } from '../../core/journal/reader.js';
 import { meaningOf, type ProviderName } from '../../core/providers/index.js';
 import { count, colourFor, shown } from '../output.js';
-import { healthLine, healthOfEvent } from '../../core/campaign/health.js';
+import { healthJson, healthLine, healthOfEvent } from '../../core/campaign/health.js';
 
 /** `campaign status <journal>`: progress and outcome from the journal alone (it never contacts a provider). */
 export async function runStatus(journalPath: string, flags: Record<string, unknown>): Promise<number> {
@@ -42,7 +42,7 @@ export async function runStatus(journalPath: string, flags: Record<string, unkno
     last_at: s.lastAt ?? null,
     complete: remaining === 0 && s.uncertain === 0 && !pause,
     // What the sender's health read said before the latest run (issue 12).
-    health: s.health ? (({ type: _type, ...rest }) => rest)(s.health) : null,
+    health: s.health ? healthJson(s.health) : null,
   };
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);

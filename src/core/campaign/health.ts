@@ -138,6 +138,17 @@ export function healthEvent(v: HealthVerdict, at: string): HealthEvent {
   };
 }
 
+/** The reading as --json and the report show it: the journal's `health` event without its type. */
+export function healthJson(e: HealthEvent): Omit<HealthEvent, 'type'> {
+  const { type: _type, ...rest } = e;
+  return rest;
+}
+
+/** The one-line sender health of a recorded reading (the report's `sender` line). */
+export function recordedHealthLine(h: Omit<HealthEvent, 'type'>): string {
+  return healthLine(healthOfEvent({ type: 'health', ...h }));
+}
+
 /** A journal's `health` event back as a reading, for `status`. */
 export function healthOfEvent(e: HealthEvent): SenderHealth {
   return {

@@ -4,6 +4,7 @@ import type { HealthEvent, JournalEvent, JournalHeader, JournalLine } from '../j
 import { streamJournal } from '../journal/reader.js';
 import { countJournal, JournalReducer } from '../journal/state.js';
 import { lookupCode } from '../providers/index.js';
+import { healthJson } from '../campaign/health.js';
 import { WaveLog } from '../campaign/ramp.js';
 import { countWave } from '../campaign/watch.js';
 
@@ -197,7 +198,7 @@ class ReportView {
         .sort((a, b) => a[0] - b[0])
         .map(([ms, v]) => ({ minute: new Date(ms).toISOString(), sent: v.sent, failed: v.failed })),
       waves: this.waveRows(optouts),
-      health: this.health ? (({ type: _type, ...rest }) => rest)(this.health) : null,
+      health: this.health ? healthJson(this.health) : null,
       unreadable_lines: 0,
     };
   }

@@ -1,10 +1,5 @@
-import { healthLine, healthOfEvent } from '../campaign/health.js';
+import { recordedHealthLine } from '../campaign/health.js';
 import type { Report } from './build.js';
-
-/** The sender's health as the send's summary line said it (quality, status, tier, throughput). */
-function senderLine(h: NonNullable<Report['health']>): string {
-  return healthLine(healthOfEvent({ type: 'health', ...h }));
-}
 
 /**
  * The report as one self-contained HTML page: inline CSS, inline SVG charts, no script, no
@@ -128,7 +123,7 @@ ${report.waves.map((w) => `<tr><td>${w.n}</td><td>${esc(when(w.started))}</td><t
     <div><dt>Last event</dt><dd>${esc(when(report.ended))}</dd></div>
     <div><dt>Duration</dt><dd>${esc(duration(report.started, report.ended))}</dd></div>
     <div><dt>Time zone</dt><dd>${esc(tz)}</dd></div>
-    ${report.health ? `<div><dt>Sender</dt><dd>${esc(senderLine(report.health))}</dd></div>` : ''}
+    ${report.health ? `<div><dt>Sender</dt><dd>${esc(recordedHealthLine(report.health))}</dd></div>` : ''}
   </dl>
 </header>
 ${banner}

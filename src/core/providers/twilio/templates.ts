@@ -1,7 +1,7 @@
 import { CampaignError, UsageError } from '../../errors.js';
 import type { TemplateMeta } from '../../template/types.js';
 import { formatBasicAuth } from '../http.js';
-import { secretValues } from '../common.js';
+import { isRecord, secretValues } from '../common.js';
 import { get, hasPlaceholder, httpError, need, paramFormat, placeholders, upper } from '../template-fetch.js';
 import { tryGet, httpFailure } from '../health.js';
 import type { AccountTemplate, ApprovedButton, ApprovedTemplate, FetchApprovedTemplate, HealthOptions, ProviderEnv, TemplateList } from '../types.js';
@@ -122,10 +122,9 @@ export async function listTwilioTemplates(env: ProviderEnv, opts: HealthOptions 
     const body = res.json as { contents?: unknown; meta?: { next_page_url?: unknown } } | null;
     if (!Array.isArray(body?.contents)) return { read: 'failed', error: 'the Twilio Content API answered without a template list', templates: [] };
     for (const c of body.contents) {
-      if (!c || typeof c !== 'object') continue;
-      const content = c as Record<string, unknown>;
-      const ar = content.approval_requests;
-      const wa = ar && typeof ar === 'object' ? (ar as Record<string, unknown>) : {};
+      if (!isRecord(c)) continue;
+      const content = c;
+      const wa = isRecord(content.approval_requests) ? content.approval_requests : {};
       const name = typeof wa.name === 'string' && wa.name ? wa.name : String(content.friendly_name ?? content.sid ?? '');
       templates.push({
         name,
