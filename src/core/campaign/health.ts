@@ -149,17 +149,24 @@ export function recordedHealthLine(h: Omit<HealthEvent, 'type'>): string {
   return healthLine(healthOfEvent({ type: 'health', ...h }));
 }
 
-/** A journal's `health` event back as a reading, for `status`. */
+/**
+ * A journal's `health` event back as a reading, for `status` and the report. The journal may have
+ * been edited by hand or written by another version: a field that is missing or of another type
+ * reads as unknown, never as "undefined" on screen.
+ */
 export function healthOfEvent(e: HealthEvent): SenderHealth {
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : 'UNKNOWN');
+  const count = (v: unknown, word?: string) => (typeof v === 'number' && Number.isFinite(v) ? v : word !== undefined && v === word ? word : 'unknown');
+  const read = e.read === 'failed' || e.read === 'none' ? e.read : 'ok';
   return {
-    provider: e.provider as SenderHealth['provider'],
-    read: e.read,
-    ...(e.error ? { error: e.error } : {}),
-    quality: e.quality as SenderHealth['quality'],
-    status: e.status,
-    tier: e.tier,
-    limit: e.limit,
-    throughput: e.throughput,
-    perSecond: e.per_second,
+    provider: (typeof e.provider === 'string' ? e.provider : 'unknown') as SenderHealth['provider'],
+    read,
+    ...(typeof e.error === 'string' && e.error ? { error: e.error } : {}),
+    quality: text(e.quality) as SenderHealth['quality'],
+    status: text(e.status),
+    tier: text(e.tier),
+    limit: count(e.limit, 'unlimited') as SenderHealth['limit'],
+    throughput: text(e.throughput),
+    perSecond: count(e.per_second) as SenderHealth['perSecond'],
   };
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { healthEvent, healthLine, judgeHealth, refusalOf, refusedError, tierNote } from '../../../src/core/campaign/health.js';
+import { healthEvent, healthLine, judgeHealth, recordedHealthLine, refusalOf, refusedError, tierNote } from '../../../src/core/campaign/health.js';
 import { summariseJournal } from '../../../src/core/journal/reader.js';
 import type { SenderHealth } from '../../../src/core/providers/types.js';
 
@@ -91,5 +91,23 @@ describe('the health event in the journal', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a recorded reading shown again (status, report)', () => {
+  it('round-trips a reading the tool wrote', () => {
+    const e = healthEvent(judgeHealth({ ...healthy, tier: 'TIER_250', limit: 250 }, base), '2025-01-01T09:00:00.000Z');
+    const { type: _t, ...rest } = e;
+    expect(recordedHealthLine(rest)).toBe(healthLine({ ...healthy, tier: 'TIER_250', limit: 250 }));
+  });
+
+  it('a hand-edited event with fields missing or of another type shows unknown, never "undefined"', () => {
+    const bare = { at: '2025-01-01T09:00:00.000Z' } as never;
+    expect(recordedHealthLine(bare)).toBe('quality unknown, status unknown, tier unknown, throughput unknown');
+    const odd = { at: 'x', provider: 'cloud', read: 'ok', quality: 7, status: ['CONNECTED'], tier: null, limit: '1000', throughput: '', per_second: 'fast' } as never;
+    const line = recordedHealthLine(odd);
+    expect(line).not.toMatch(/undefined|null|\[object/);
+    expect(line).toBe('quality unknown, status unknown, tier unknown, throughput unknown');
+    expect(recordedHealthLine({ at: 'x', read: 'none' } as never)).toBe('unknown (unknown gives no health signal)');
   });
 });
