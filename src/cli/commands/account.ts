@@ -40,7 +40,7 @@ export async function runAccount(flags: CommandOptions['account']): Promise<numb
       health: { read, ...(error ? { error } : {}), quality, status, tier, limit, throughput, per_second: perSecond, ...(nameStatus ? { name_status: nameStatus } : {}) },
       refused: v.refusal ?? null,
       warnings: v.warnings,
-      templates: { read: templates.read, ...('error' in templates && templates.error ? { error: templates.error } : {}), items: templates.templates },
+      templates: { read: templates.read, ...('error' in templates && templates.error ? { error: templates.error } : {}), ...('cut' in templates && templates.cut ? { cut: templates.cut } : {}), items: templates.templates },
     }, null, 2)}\n`);
     return code;
   }
@@ -56,6 +56,7 @@ export async function runAccount(flags: CommandOptions['account']): Promise<numb
       const paint = t.quality === 'RED' || (t.status && t.status !== 'APPROVED') ? c.yellow : (s: string) => s;
       lines.push(paint(`  ${shown(t.name)}/${shown(t.language ?? '?')}  ${t.status ?? 'status unknown'}, ${quality}${t.category ? `, ${t.category}` : ''}`));
     }
+    if (templates.cut) lines.push(c.yellow(`  not all   ${shown(templates.cut)}; the provider's console lists the rest.`));
   } else {
     lines.push(`Templates: ${templates.read === 'none' ? `not available from ${module.name}` : `could not be read (${shown(templates.error ?? 'no answer')})`}`);
   }

@@ -358,6 +358,6 @@ export interface AccountTemplate {
   quality: QualityRating;
 }
 
-export type TemplateList = { read: 'ok'; templates: AccountTemplate[] } | { read: 'failed' | 'none'; error?: string; templates: [] };
+export type TemplateList = { read: 'ok'; templates: AccountTemplate[]; /** Why the list is not whole (too many pages, a next page elsewhere). */ cut?: string } | { read: 'failed' | 'none'; error?: string; templates: [] };
 
 export type HeaderSource = 'url' | 'file' | 'text';

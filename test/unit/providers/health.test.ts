@@ -135,6 +135,40 @@ describe('readCloudHealth against a server on 127.0.0.1', () => {
     expect(server.requests[0].url).toMatch(/^\/v23\.0\/waba1\/message_templates\?fields=.*quality_score/);
     expect(await listCloudTemplates({ WHATSAPP_TOKEN: TOKEN })).toMatchObject({ read: 'failed', error: expect.stringMatching(/WHATSAPP_BUSINESS_ACCOUNT_ID/) });
   });
+
+  it("follows Graph's paging.next cursor links, and says the list is cut past 10 pages", async () => {
+    // Graph pages: `paging.cursors` and, while there is more, `paging.next` (the whole next URL).
+    server = await startFakeServer((q) => {
+      const page = Number(new URL(q.url, 'http://x').searchParams.get('after')?.replace('c', '') ?? 0);
+      return { json: {
+        data: [{ name: `t${page}`, language: 'es', category: 'UTILITY', status: 'APPROVED', quality_score: { score: 'GREEN' } }],
+        paging: { cursors: { before: `b${page}`, after: `c${page + 1}` }, next: `${server!.url}/v23.0/waba1/message_templates?fields=name&limit=100&after=c${page + 1}` },
+      } };
+    });
+    const list = await listCloudTemplates({ WHATSAPP_API_URL: `${server.url}/v23.0`, WHATSAPP_TOKEN: TOKEN, WHATSAPP_BUSINESS_ACCOUNT_ID: 'waba1' });
+    expect(list.read).toBe('ok');
+    expect(list.templates.map((t) => t.name)).toEqual(['t0', 't1', 't2', 't3', 't4', 't5', 't6', 't7', 't8', 't9']);
+    expect(list).toMatchObject({ cut: 'only the first 10 pages (10 templates) are shown' });
+    expect(server.requests).toHaveLength(10);
+    expect(server.requests.every((q) => q.headers.authorization === `Bearer ${TOKEN}`)).toBe(true);
+  });
+
+  it('a last page without paging.next is the whole list; a failed second page fails the read', async () => {
+    server = await startFakeServer([
+      { json: { data: [{ name: 'a', language: 'es', status: 'APPROVED' }], paging: { cursors: { before: 'x', after: 'y' }, next: '/relative-is-not-followed' } } },
+    ]);
+    const env = { WHATSAPP_API_URL: `${server.url}/v23.0`, WHATSAPP_TOKEN: TOKEN, WHATSAPP_BUSINESS_ACCOUNT_ID: 'waba1' };
+    // A relative `next` is not a URL of the same origin: not followed, and said.
+    expect(await listCloudTemplates(env)).toMatchObject({ read: 'ok', templates: [{ name: 'a' }], cut: expect.stringMatching(/another address/) });
+    await server.close();
+    server = await startFakeServer([
+      { json: { data: [{ name: 'a', language: 'es', status: 'APPROVED' }], paging: { cursors: { before: 'x', after: 'y' } } } },
+    ]);
+    expect(await listCloudTemplates({ ...env, WHATSAPP_API_URL: `${server.url}/v23.0` })).toEqual({ read: 'ok', templates: [{ name: 'a', language: 'es', category: null, status: 'APPROVED', quality: 'UNKNOWN' }] });
+    await server.close();
+    server = await startFakeServer((q) => (q.url.includes('after=') ? { status: 500, json: { error: { message: 'boom' } } } : { json: { data: [], paging: { next: `${server!.url}/v23.0/waba1/message_templates?after=z` } } }));
+    expect(await listCloudTemplates({ ...env, WHATSAPP_API_URL: `${server.url}/v23.0` })).toMatchObject({ read: 'failed', error: expect.stringMatching(/HTTP 500/) });
+  });
 });
 
 describe('Twilio: the account status', () => {
@@ -194,7 +228,7 @@ describe('Twilio: the Content templates with their WhatsApp approval', () => {
       { name: 'invitacion_mitin', language: 'es', category: 'marketing', status: 'APPROVED', quality: 'UNKNOWN' },
       { name: 'borrador', language: 'es', category: null, status: 'UNSUBMITTED', quality: 'UNKNOWN' },
       { name: 'recordatorio', language: 'es', category: 'utility', status: 'REJECTED', quality: 'UNKNOWN' },
-    ] });
+    ], cut: 'the next page is on another address (http://203.0.113.9), which is not asked with these credentials' });
     expect(server.requests.map((q) => q.url)).toEqual(['/v1/ContentAndApprovals?PageSize=100', '/v1/ContentAndApprovals?PageSize=2&Page=1&PageToken=PTabc']);
     expect(server.requests[0].headers.authorization).toBe(`Basic ${Buffer.from(`${SID}:${AUTH}`).toString('base64')}`);
   });

@@ -1,6 +1,6 @@
 import { CampaignError } from '../../errors.js';
 import { isRecord, secretValues } from '../common.js';
-import { httpFailure, qualityOf, tryGet } from '../health.js';
+import { qualityOf, readPages } from '../health.js';
 import { get, hasPlaceholder, httpError, need, normLang, paramFormat, placeholders, upper } from '../template-fetch.js';
 import type { AccountTemplate, ApprovedButton, ApprovedTemplate, FetchApprovedTemplate, HealthOptions, ProviderEnv, TemplateList } from '../types.js';
 import { CLOUD_DEFAULT_API_URL, CLOUD_SECRET_VARS } from './send.js';
@@ -80,11 +80,13 @@ export async function listCloudTemplates(env: ProviderEnv, opts: HealthOptions =
   if (!waba) return { read: 'failed', error: 'WHATSAPP_BUSINESS_ACCOUNT_ID is not set: it is the WhatsApp Business Account whose templates are listed', templates: [] };
   const base = (env.WHATSAPP_API_URL?.trim() || CLOUD_DEFAULT_API_URL).replace(/\/+$/, '');
   const path = `${base}/${encodeURIComponent(waba)}/message_templates`;
-  const res = await tryGet(`${path}?fields=name,language,category,status,quality_score&limit=100`, path, { Authorization: `Bearer ${token}`, Accept: 'application/json' }, { timeoutMs: opts.timeoutMs }, secretValues(env, CLOUD_SECRET_VARS));
-  if ('failed' in res) return { read: 'failed', error: res.failed, templates: [] };
-  if (res.status < 200 || res.status >= 300) return { read: 'failed', error: httpFailure('The Cloud API', res), templates: [] };
-  const data = (res.json as { data?: unknown } | null)?.data;
-  if (!Array.isArray(data)) return { read: 'failed', error: 'the Cloud API answered without a template list', templates: [] };
+  // Graph pages by cursor: `paging.next` is the whole next URL.
+  const got = await readPages(`${path}?fields=name,language,category,status,quality_score&limit=100`, path, { Authorization: `Bearer ${token}`, Accept: 'application/json' }, { timeoutMs: opts.timeoutMs }, secretValues(env, CLOUD_SECRET_VARS), 'The Cloud API', (json) => {
+    const body = json as { data?: unknown; paging?: unknown } | null;
+    return Array.isArray(body?.data) ? { items: body.data, next: isRecord(body.paging) ? body.paging.next : undefined } : null;
+  });
+  if ('failed' in got) return { read: 'failed', error: got.failed, templates: [] };
+  const data = got.items;
   const templates: AccountTemplate[] = data.filter(isRecord).map((t) => ({
     name: String(t.name ?? ''),
     language: typeof t.language === 'string' ? t.language : null,
@@ -93,5 +95,5 @@ export async function listCloudTemplates(env: ProviderEnv, opts: HealthOptions =
     // `quality_score` is `{score, date}` in Graph answers; a bare string is taken too.
     quality: qualityOf(isRecord(t.quality_score) ? t.quality_score.score : t.quality_score),
   }));
-  return { read: 'ok', templates };
+  return { read: 'ok', templates, ...(got.cut ? { cut: got.cut } : {}) };
 }

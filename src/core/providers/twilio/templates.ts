@@ -3,7 +3,7 @@ import type { TemplateMeta } from '../../template/types.js';
 import { formatBasicAuth } from '../http.js';
 import { isRecord, secretValues } from '../common.js';
 import { get, hasPlaceholder, httpError, need, paramFormat, placeholders, upper } from '../template-fetch.js';
-import { tryGet, httpFailure } from '../health.js';
+import { readPages } from '../health.js';
 import type { AccountTemplate, ApprovedButton, ApprovedTemplate, FetchApprovedTemplate, HealthOptions, ProviderEnv, TemplateList } from '../types.js';
 import { TWILIO_SECRET_VARS } from './send.js';
 
@@ -96,9 +96,6 @@ function contentSid(env: ProviderEnv, meta: TemplateMeta): string {
   });
 }
 
-/** Pages of ContentAndApprovals read at most (100 templates a page). */
-const MAX_PAGES = 10;
-
 /**
  * `campaign account`: the account's Content templates with their WhatsApp approval
  * (`GET /v1/ContentAndApprovals`, `approval_requests`); never throws. Twilio gives no template
@@ -112,39 +109,21 @@ export async function listTwilioTemplates(env: ProviderEnv, opts: HealthOptions 
   const base = (env.TWILIO_CONTENT_API_URL || TWILIO_CONTENT_DEFAULT).replace(/\/+$/, '');
   const headers = { Authorization: formatBasicAuth(account, token), Accept: 'application/json' };
   const secrets = secretValues(env, TWILIO_SECRET_VARS);
-  const templates: AccountTemplate[] = [];
-  let url: string | null = `${base}/v1/ContentAndApprovals?PageSize=100`;
-  for (let page = 0; url && page < MAX_PAGES; page++) {
-    const shown = `${base}/v1/ContentAndApprovals`;
-    const res = await tryGet(url, shown, headers, { timeoutMs: opts.timeoutMs }, secrets);
-    if ('failed' in res) return { read: 'failed', error: res.failed, templates: [] };
-    if (res.status < 200 || res.status >= 300) return { read: 'failed', error: httpFailure('The Twilio Content API', res), templates: [] };
-    const body = res.json as { contents?: unknown; meta?: { next_page_url?: unknown } } | null;
-    if (!Array.isArray(body?.contents)) return { read: 'failed', error: 'the Twilio Content API answered without a template list', templates: [] };
-    for (const c of body.contents) {
-      if (!isRecord(c)) continue;
-      const content = c;
-      const wa = isRecord(content.approval_requests) ? content.approval_requests : {};
-      const name = typeof wa.name === 'string' && wa.name ? wa.name : String(content.friendly_name ?? content.sid ?? '');
-      templates.push({
-        name,
-        language: typeof content.language === 'string' ? content.language : null,
-        category: typeof wa.category === 'string' && wa.category ? wa.category.toLowerCase() : null,
-        status: typeof wa.status === 'string' && wa.status ? wa.status.toUpperCase() : 'UNSUBMITTED',
-        quality: 'UNKNOWN',
-      });
-    }
-    // The next page only on the same origin: the credentials go nowhere else.
-    const next = body.meta?.next_page_url;
-    url = typeof next === 'string' && next && sameOrigin(next, base) ? next : null;
-  }
-  return { read: 'ok', templates };
-}
-
-function sameOrigin(a: string, b: string): boolean {
-  try {
-    return new URL(a).origin === new URL(b).origin;
-  } catch {
-    return false;
-  }
+  const shown = `${base}/v1/ContentAndApprovals`;
+  const got = await readPages(`${shown}?PageSize=100`, shown, headers, { timeoutMs: opts.timeoutMs }, secrets, 'The Twilio Content API', (json) => {
+    const body = json as { contents?: unknown; meta?: { next_page_url?: unknown } } | null;
+    return Array.isArray(body?.contents) ? { items: body.contents, next: isRecord(body.meta) ? body.meta.next_page_url : undefined } : null;
+  });
+  if ('failed' in got) return { read: 'failed', error: got.failed, templates: [] };
+  const templates: AccountTemplate[] = got.items.filter(isRecord).map((content) => {
+    const wa = isRecord(content.approval_requests) ? content.approval_requests : {};
+    return {
+      name: typeof wa.name === 'string' && wa.name ? wa.name : String(content.friendly_name ?? content.sid ?? ''),
+      language: typeof content.language === 'string' ? content.language : null,
+      category: typeof wa.category === 'string' && wa.category ? wa.category.toLowerCase() : null,
+      status: typeof wa.status === 'string' && wa.status ? wa.status.toUpperCase() : 'UNSUBMITTED',
+      quality: 'UNKNOWN' as const,
+    };
+  });
+  return { read: 'ok', templates, ...(got.cut ? { cut: got.cut } : {}) };
 }
