@@ -487,6 +487,8 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
   let media: HeaderMedia;
   // The shared store (--store) holds the rate ceiling and the 24 h limit across processes; a dry
   // run draws nothing from it. Reached before the journal: an unreachable store leaves none.
+  // Its own connection, not the state store's: a slot's admission must not queue behind a page
+  // of history or the opt-out stream (Redis answers a connection in order).
   let store: StoreClient | null = null;
   try {
     if (o.store && !dry) store = await connectStore(o.store);
