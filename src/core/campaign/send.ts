@@ -663,10 +663,12 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     }
     await journal.flush();
     // The sandbox's callbacks still due, so that a report right after shows the whole funnel.
-    await provider.settle?.({
+    const unposted = await provider.settle?.({
       signal,
       onWait: (seconds) => hooks.onNotice?.(`Waiting ${seconds} s for the sandbox's delivery callbacks (Ctrl-C skips).`),
     });
+    // A big list's simulated callbacks outlast the wait: said, so a report's missing statuses are explained.
+    if (unposted) hooks.onNotice?.(`The sandbox did not simulate ${unposted.toLocaleString('en-US')} delivery callbacks (the wait ended first): those recipients show as sent with no delivery status yet, as they would while a real provider's callbacks are still coming.`);
     await writeHistory();
     if (recorder) {
       await recorder.finish();

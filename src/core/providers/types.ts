@@ -98,8 +98,8 @@ export interface Provider {
   uploadMedia?(media: MediaUpload): Promise<UploadResult>;
   /** Closes keep-alive sockets (and the sandbox server). */
   close(): Promise<void>;
-  /** The sandbox: waits for the delivery callbacks still due (bounded; `signal` skips the wait). */
-  settle?(opts: { signal?: AbortSignal; onWait?: (seconds: number) => void }): Promise<void>;
+  /** The sandbox: waits for the delivery callbacks still due (bounded; `signal` skips the wait); how many were left. */
+  settle?(opts: { signal?: AbortSignal; onWait?: (seconds: number) => void }): Promise<number>;
 }
 
 // ---------------------------------------------------------------- error codes

@@ -152,7 +152,7 @@ describe('createSandboxCallbacks through the real webhook server', () => {
       }
       await journal.flush();
       const waits: number[] = [];
-      await cb.settle({ onWait: (s) => waits.push(s) });
+      expect(await cb.settle({ onWait: (s) => waits.push(s) })).toBe(0);
       expect(waits.length).toBe(1);
     } finally {
       await cb.close();
@@ -184,8 +184,24 @@ describe('createSandboxCallbacks through the real webhook server', () => {
     const ctl = new AbortController();
     ctl.abort();
     const waits: number[] = [];
-    await cb.settle({ signal: ctl.signal, onWait: (s) => waits.push(s) });
+    // Its sent and final callbacks (and maybe a read) are still due: counted, not lost silently.
+    expect(await cb.settle({ signal: ctl.signal, onWait: (s) => waits.push(s) })).toBeGreaterThanOrEqual(2);
     expect(waits).toEqual([]);
     await cb.close();
+  });
+
+  it('a wait that ends before the callbacks are due says how many were left', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'sbcb-'));
+    dirs.push(dir);
+    const journalPath = path.join(dir, 'c.journal.jsonl');
+    const cb = createSandboxCallbacks({ journal: journalPath, cwd: dir, settings: { ...DEFAULT_CALLBACKS, delayMs: 600_000, read: 0, baja: 0 }, seed: 1 });
+    try {
+      for (const [i, to] of numbers(3).entries()) cb.accepted({ id: `wamid.L${i}`, to });
+      const waits: number[] = [];
+      expect(await cb.settle({ maxWaitMs: 100, onWait: (s) => waits.push(s) })).toBe(6);
+      expect(waits).toEqual([1]);
+    } finally {
+      await cb.close();
+    }
   });
 });

@@ -148,7 +148,11 @@ export interface SandboxCallbacks {
    * Waits for the callbacks still due (not past `maxWaitMs`, and not once `signal` aborts);
    * `onWait` hears the seconds first. Callbacks not yet posted then are dropped.
    */
-  settle(opts: { signal?: AbortSignal; maxWaitMs?: number; onWait?: (seconds: number) => void }): Promise<void>;
+  /**
+   * Waits for the callbacks still due (at most maxWaitMs, default 60 s; `signal` ends it); resolves
+   * with how many were still due when the wait ended (0 when all were posted).
+   */
+  settle(opts: { signal?: AbortSignal; maxWaitMs?: number; onWait?: (seconds: number) => void }): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -240,9 +244,9 @@ export function createSandboxCallbacks(opts: SandboxCallbacksOptions): SandboxCa
       if (plan.replyAt !== undefined) schedule(plan.replyAt, () => replyPayload(m, 'BAJA', new Date()));
     },
     async settle({ signal, maxWaitMs = 60_000, onWait }) {
-      if (idle()) return;
+      if (idle()) return 0;
       const waitMs = Math.min(maxWaitMs, Math.max(0, lastDue - Date.now()));
-      if (signal?.aborted) return;
+      if (signal?.aborted) return ready.length + timers.size;
       // Thousands still to post take longer than the last one's due time: the webhook writes
       // about a hundred a second durably (measured on a laptop disk; only the shown wait depends on it).
       const queuedMs = Math.ceil((ready.length + timers.size) / 100) * 1000;
@@ -261,6 +265,7 @@ export function createSandboxCallbacks(opts: SandboxCallbacksOptions): SandboxCa
       });
       // What was being posted when the wait ended is let finish: its line is whole or absent anyway.
       await Promise.all([...posting]);
+      return ready.length + timers.size;
     },
     async close() {
       closed = true;

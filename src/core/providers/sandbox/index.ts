@@ -57,7 +57,7 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
     received: () => running?.received() ?? 0,
     uploads: () => running?.uploads() ?? 0,
     async settle(o) {
-      await callbacks?.settle(o);
+      return (await callbacks?.settle(o)) ?? 0;
     },
     async close() {
       await callbacks?.close();
