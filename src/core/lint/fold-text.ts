@@ -18,9 +18,22 @@ for (let c = 0; c < 128; c++) {
   ascii[c] = LEET[ch] ?? (/[a-z0-9]/.test(lower) ? lower : ' ');
 }
 
+/** Non-ASCII characters folded so far: a list's accented letters repeat on every row, and normalize() is dear. */
+const folds = new Map<string, string>();
+const FOLDS_LIMIT = 4096;
+
 function foldChar(ch: string): string {
   const code = ch.charCodeAt(0);
   if (code < 128) return ascii[code];
+  let out = folds.get(ch);
+  if (out === undefined) {
+    if (folds.size >= FOLDS_LIMIT) folds.clear();
+    folds.set(ch, (out = foldWide(ch)));
+  }
+  return out;
+}
+
+function foldWide(ch: string): string {
   if (INVISIBLE.test(ch)) return '';
   const lower = ch.toLowerCase();
   const mapped = CONFUSABLE[lower];
@@ -59,6 +72,44 @@ export function tokenise(text: string): Token[] {
   }
   if (cur) tokens.push({ text: cur, start, end: i });
   return tokens;
+}
+
+/**
+ * Whether some token of `text` starts with one of `prefixes` (its first `max` folded characters,
+ * or all of a shorter token): tokenise's answer for that question without building the tokens,
+ * since most values (names, cities) start no term. True when unsure (a folded character outside
+ * the BMP), so that the caller then tokenises.
+ */
+export function someTokenStarts(text: string, prefixes: ReadonlySet<string>, max: number): boolean {
+  let head = '';
+  let len = 0;
+  let last = '';
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    let folded: string;
+    if (code < 128) folded = ascii[code];
+    else {
+      // A surrogate pair is one character, as tokenise's for...of reads it.
+      const pair = code >= 0xd800 && code <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
+      folded = foldChar(pair ? text.slice(i, i + 2) : text[i]);
+      if (pair) i++;
+    }
+    for (let k = 0; k < folded.length; k++) {
+      const f = folded[k];
+      if (f.charCodeAt(0) >= 0xd800 && f.charCodeAt(0) <= 0xdfff) return true;
+      if (f === ' ') {
+        if (len > 0 && prefixes.has(head)) return true;
+        head = '';
+        len = 0;
+        last = '';
+      } else if (last !== f) {
+        if (len < max) head += f;
+        len++;
+        last = f;
+      }
+    }
+  }
+  return len > 0 && prefixes.has(head);
 }
 
 /** Joins token texts without separators, squeezing a letter doubled across the join. */

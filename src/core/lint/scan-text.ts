@@ -1,5 +1,5 @@
 import type { Finding } from '../findings.js';
-import { compactPhrase, joinCompact, tokenise, type Token } from './fold-text.js';
+import { compactPhrase, joinCompact, someTokenStarts, tokenise, type Token } from './fold-text.js';
 import { BANNED_NEAR, BANNED_TERMS, HIGH_RISK_TERMS, IMPERSONATION_TERMS } from './terms.js';
 
 export interface TermMatch {
@@ -102,10 +102,8 @@ export interface ScanOptions {
  * Returns banned-term, impersonation and high-risk-term findings, one per distinct match.
  */
 export function scanText(text: string, opts: ScanOptions = {}): Finding[] {
+  if (!someTokenStarts(text, ANY_PREFIX, PREFIX)) return [];
   const tokens = tokenise(text);
-  let starts = false;
-  for (let i = 0; i < tokens.length && !starts; i++) starts = ANY_PREFIX.has(tokens[i].text.slice(0, PREFIX));
-  if (!starts) return [];
   const at = opts.where ? `${opts.where}: ` : '';
   const findings: Finding[] = [];
   const seen = new Set<string>();
