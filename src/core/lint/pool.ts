@@ -41,8 +41,26 @@ const MAX_WORKERS = 4;
 const MIN_CORES = 3;
 /** Batches in flight per worker: enough that no worker waits for the next, few enough to keep memory flat. */
 const IN_FLIGHT = 3;
-/** The bytes of a chunk of the file: ~15,000 rows of a typical list, so a message costs nothing next to its rows. */
-const CHUNK_BYTES = 1024 * 1024;
+/**
+ * Chunks queued per worker before the main thread keeps one for itself: enough that a worker does
+ * not run dry while the main thread does a chunk of its own and merges the workers' answers.
+ */
+const WORKER_AHEAD = 3;
+
+/** What a chunked pass did, for tests: chunks sent to workers, done here, and the most held at once. */
+export interface PoolStats {
+  sent: number;
+  here: number;
+  maxQueued: number;
+}
+/**
+ * The bytes of a chunk of the file: cut at the first record end past them, so about two reads of
+ * the stream (~8,000 rows of a typical list). A
+ * chunk's rows are all alive until it is merged: at 1 MiB they outlived the young generation,
+ * and the 1M benchmark with one worker took 12.2-13.5 s of CPU against 10.5-11.3 s at 256 KiB
+ * (and ~45 MB more).
+ */
+const CHUNK_BYTES = 256 * 1024;
 
 /** CAMPAIGN_LINT_CHUNK_BYTES: tests cut tiny chunks, so that records straddle many chunk ends. */
 function chunkBytes(): number {
@@ -61,11 +79,12 @@ const WORKER_OLD_MB = 64;
 const WORKER = new URL('./worker.js', import.meta.url);
 
 /**
- * How many worker threads lint a file of this size: none for a small one; for a large one, one per
- * core from three cores up. On two cores the workers gain nothing (the benchmark's 1M rows, three
- * runs: 8.2-9.7 s and 367-392 MB with two workers, 8.1-9.3 s and 204-210 MB on one thread, with
- * half the CPU: a worker runs the same parse and checks ~30% slower and the main thread's merge
- * takes half a core), so one thread it is.
+ * How many worker threads lint a file of this size: none for a small one; for a large one, one
+ * per spare core from three cores up (the main thread cuts the file, merges, and does chunks
+ * itself whenever the workers have enough queued). On two cores one worker still loses: the
+ * benchmark's 1M rows took 10.5-14.4 s of CPU (all threads) and 11-15 s against one thread's
+ * 6.6-9.7 s CPU and 7.1-11 s (the worker's half costs about twice the CPU it costs here, and even
+ * the chunked path done wholly here costs ~1-2 s more than the streamed one), so one thread it is.
  * CAMPAIGN_LINT_WORKERS sets it (0: none, whatever the size or the cores).
  */
 export function lintWorkerCount(bytes: number): number {
@@ -76,9 +95,9 @@ export function lintWorkerCount(bytes: number): number {
     if (!Number.isInteger(n) || n < 0) throw new UsageError(`CAMPAIGN_LINT_WORKERS is "${env}", not a whole number.`, { hint: 'Set it to the number of lint worker threads, or 0 for none.' });
     n = Math.min(n, 16);
   } else {
-    // Workers parse too: one per core, the main thread only cuts the file and merges.
+    // One worker per spare core: the main thread cuts the file, merges, and does chunks too.
     const cores = availableParallelism();
-    n = bytes < POOL_MIN_BYTES || cores < MIN_CORES ? 0 : Math.min(MAX_WORKERS, cores);
+    n = bytes < POOL_MIN_BYTES || cores < MIN_CORES ? 0 : Math.min(MAX_WORKERS, cores - 1);
   }
   return n > 0 && existsSync(fileURLToPath(WORKER)) ? n : 0;
 }
@@ -116,9 +135,9 @@ function startThreads<M extends { seq: number }>(count: number, workerData: Work
  * thread parses. A batch a worker could not do (it threw, or the worker died) is done here with
  * `local`, the same function: the result, or the error, is what it would be without workers.
  */
-export async function* pooledSteps(csv: OpenedCsv, init: WorkerInit, cols: StepColumns, count: number, local: (row: RawRow) => RowStep): AsyncGenerator<RowStep[]> {
+export async function* pooledSteps(csv: OpenedCsv, init: WorkerInit, cols: StepColumns, count: number, local: (row: RawRow) => RowStep, stats: PoolStats = { sent: 0, here: 0, maxQueued: 0 }): AsyncGenerator<RowStep[]> {
   const source = csv.chunks?.(chunkBytes());
-  if (source) return yield* chunkedSteps(source, csv.path, init, cols, count, local);
+  if (source) return yield* chunkedSteps(source, csv.path, init, cols, count, local, stats);
   const threads = startThreads<WireSteps>(count, init);
   let seq = 0;
   /** A batch in order: sent to a worker, or done here (`steps`, or the error to throw in its turn). */
@@ -186,6 +205,7 @@ async function* chunkedSteps(
   cols: StepColumns,
   count: number,
   local: (row: RawRow) => RowStep,
+  stats: PoolStats,
 ): AsyncGenerator<RowStep[]> {
   const cells = rowCells(cols.header, cols.keep, cols.phoneColumn, cols.header[cols.consentIndex] ?? '', cols.text ?? true);
   const data: WorkerInit = { ...init, chunk: { dialect: source.dialect, cells } };
@@ -214,7 +234,13 @@ async function* chunkedSteps(
     const where: Where = { line: chunk.line, endLine: chunk.endLine, offset: chunk.offset, length: chunk.bytes.byteLength };
     let best: Thread<WireRows> | undefined;
     for (const t of threads) if (t.alive && (!best || t.pending.size < best.pending.size)) best = t;
-    if (!best) return { chunk: where, bytes: chunk.bytes };
+    // The main thread is a chunk processor too: it keeps a chunk when every worker already has
+    // enough queued to stay busy while the main thread does it (and merges), so both stay busy.
+    if (!best || best.pending.size >= WORKER_AHEAD) {
+      stats.here++;
+      return { chunk: where, bytes: chunk.bytes };
+    }
+    stats.sent++;
     const id = seq++;
     const t = best;
     const wire = new Promise<WireRows | undefined>((resolve) => t.pending.set(id, resolve));
@@ -234,11 +260,13 @@ async function* chunkedSteps(
     return here(slot.chunk!, slot.bytes);
   }
   const queue: Slot[] = [];
-  const full = count * IN_FLIGHT;
+  // The chunks held at once (the memory bound): each worker's queue, and as many for the main thread.
+  const full = (count + 1) * WORKER_AHEAD;
   try {
     for await (const item of source.items) {
       if (item.rows) queue.push({ rows: item.rows.map((r) => toRawRow(init.header, r.fields, r.line)) });
       else queue.push(submit(item.chunk));
+      stats.maxQueued = Math.max(stats.maxQueued, queue.length);
       while (queue.length >= full) yield await drain(queue.shift()!);
     }
     while (queue.length) yield await drain(queue.shift()!);
