@@ -201,6 +201,8 @@ export const GATE_FLOOR_MS = 4;
 const LATE_READ_CAP_MS = 250;
 /** Answers kept for the least round trip (lateRead): a few seconds at 100/s and more. */
 const RTT_SAMPLES = 256;
+/** The share of the margin's excess over the floor still there a window (+ margin + lead) later. */
+const MARGIN_KEPT = 0.85;
 
 interface Waiter {
   resolve: (slot: GateSlot) => void;
@@ -483,8 +485,10 @@ export class RateGate implements Gate {
    * at --rate 50 beside two busy loops, with early grants or without. How late it read this one is
    * at most how much longer than the least recent round trip the answer took (the rest of the
    * answer's way cannot take less than its least), so the stamp moves on by that excess beyond
-   * GATE_FLOOR_MS (the floor already covers that much), at most LATE_READ_CAP_MS. The answer comes
-   * long before the stamp sets anyone's due time, a window later; a steady round trip costs nothing.
+   * what the margin covers, at most LATE_READ_CAP_MS. The margin a window later is counted: above
+   * the floor it may have decayed, by at most 2^(-1.53 s / 10 s) ≈ 0.9 (MARGIN_KEPT). The answer
+   * comes long before the stamp sets anyone's due time; a steady round trip costs nothing, and on a
+   * busy machine, where the margin has risen, only reads later than it cover cost throughput.
    */
   private lateRead(entry: { at: number }, rtt: number): void {
     // Under 0.2 ms the "write" was reported with the answer itself (a new connection: http.ts).
@@ -495,7 +499,9 @@ export class RateGate implements Gate {
     this.rttNext = (this.rttNext + 1) % ring.length;
     if (rtt <= this.rttMin) this.rttMin = rtt;
     else if (old === this.rttMin) this.rttMin = ring.reduce((a, b) => Math.min(a, b), Infinity);
-    const excess = Math.min(LATE_READ_CAP_MS, rtt - this.rttMin - GATE_FLOOR_MS);
+    const m = this.marginMs;
+    const covered = m <= GATE_FLOOR_MS ? m : GATE_FLOOR_MS + MARGIN_KEPT * (m - GATE_FLOOR_MS);
+    const excess = Math.min(LATE_READ_CAP_MS, rtt - this.rttMin - covered);
     if (excess > 0) {
       this.restamp(entry.at, entry.at + excess);
       entry.at += excess;

@@ -169,9 +169,9 @@ describe('RateGate (fake clock)', () => {
     expect(gate.recentStarts).toBe(1);
   });
 
-  it('a slow answer moves its stamp on by the round trip beyond the least recent one and the floor; a write reported with the answer does not', async () => {
+  it('a slow answer moves its stamp on by the round trip beyond the least recent one and the margin; a write reported with the answer does not', async () => {
     const clock = new FakeClock();
-    const gate = new RateGate({ rate: 1, clock, marginMs: 0, holdUntilStart: true, admitEarly: false });
+    const gate = new RateGate({ rate: 1, clock, marginMs: 4, holdUntilStart: true, admitEarly: false });
     const s1 = await gate.acquire();
     s1.start(); // written at 0
     await clock.advanceTo(10);
@@ -179,29 +179,29 @@ describe('RateGate (fake clock)', () => {
     expect(s1.at).toBe(0);
     let s2!: GateSlot;
     void gate.acquire().then((s) => (s2 = s));
-    await clock.advanceTo(1000);
-    s2.start(); // written at 1000
-    await clock.advanceTo(1030);
-    s2.done!(); // 30 ms: the provider may have read it 20 ms late; 4 ms of that the floor covers
-    expect(s2.at).toBe(1016);
+    await clock.advanceTo(1004);
+    s2.start(); // written at 1004
+    await clock.advanceTo(1034);
+    s2.done!(); // 30 ms: the provider may have read it 20 ms late; 4 ms of that the margin covers
+    expect(s2.at).toBe(1020);
     let s3!: GateSlot;
     void gate.acquire().then((s) => (s3 = s));
-    await clock.advanceTo(2015);
-    expect(s3).toBeUndefined(); // without the move it would have gone at 2000
-    await clock.advanceTo(2016);
-    expect(s3.at).toBe(2016);
+    await clock.advanceTo(2023);
+    expect(s3).toBeUndefined(); // without the move it would have gone at 2008
+    await clock.advanceTo(2024);
+    expect(s3.at).toBe(2024);
     // A new connection's write is reported with its answer (http.ts): no round trip, no move.
     s3.start();
     s3.done!();
-    expect(s3.at).toBe(2016);
+    expect(s3.at).toBe(2024);
     // At most 250 ms, however slow the answer.
     let s4!: GateSlot;
     void gate.acquire().then((s) => (s4 = s));
-    await clock.advanceTo(3016);
+    await clock.advanceTo(3028);
     s4.start();
-    await clock.advanceTo(5016);
+    await clock.advanceTo(5028);
     s4.done!();
-    expect(s4.at).toBe(3016 + 250);
+    expect(s4.at).toBe(3028 + 250);
   });
 
   it('early grants: holds fall due in order on one timer, each released at its due time', async () => {
