@@ -115,7 +115,8 @@ export class StoreRateGate implements Gate {
 
   constructor(private readonly opts: StoreRateGateOptions) {
     const floorMs = opts.marginMs ?? 25;
-    this.local = new RateGate({ rate: opts.rate, holdUntilStart: true, margin: { floorMs, maxMs: floorMs + MAX_EXTRA_MARGIN_MS } });
+    // No early grants: the store's slot is drawn after the local one and goes at once (no untilDue).
+    this.local = new RateGate({ rate: opts.rate, holdUntilStart: true, admitEarly: false, margin: { floorMs, maxMs: floorMs + MAX_EXTRA_MARGIN_MS } });
     this.redis = scripted(opts.redis);
     this.key = rateKey(opts.senderId);
     this.keepMs = 1000 + floorMs + MAX_EXTRA_MARGIN_MS;

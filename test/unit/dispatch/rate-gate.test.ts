@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AdaptiveMargin, GATE_FLOOR_MS, RateGate } from '../../../src/core/dispatch/rate-gate.js';
+import { AdaptiveMargin, GATE_FLOOR_MS, RateGate, type GateSlot } from '../../../src/core/dispatch/rate-gate.js';
 import { FakeClock, settle } from './fake-clock.js';
 
 /** Largest number of starts in any window [t - 1000, t] (closed) or (t - 1000, t] (half-open). */
@@ -90,7 +90,7 @@ describe('RateGate (fake clock)', () => {
 
   it('holdUntilStart: a grant not yet started never ages out, so a slow journal write cannot let the next one in early', async () => {
     const clock = new FakeClock();
-    const gate = new RateGate({ rate: 1, clock, marginMs: 0, holdUntilStart: true });
+    const gate = new RateGate({ rate: 1, clock, marginMs: 0, holdUntilStart: true, admitEarly: false });
     const s1 = await gate.acquire();
     const releases: number[] = [];
     void gate.acquire().then((s) => {
@@ -106,7 +106,7 @@ describe('RateGate (fake clock)', () => {
 
   it('mark() re-stamps but keeps holding until start() (the write) or done() (no write reported)', async () => {
     const clock = new FakeClock();
-    const gate = new RateGate({ rate: 1, clock, marginMs: 0, holdUntilStart: true });
+    const gate = new RateGate({ rate: 1, clock, marginMs: 0, holdUntilStart: true, admitEarly: false });
     const s1 = await gate.acquire();
     const releases: number[] = [];
     const next = () =>
@@ -126,7 +126,7 @@ describe('RateGate (fake clock)', () => {
     expect(releases).toEqual([2500]);
 
     const c2 = new FakeClock();
-    const g2 = new RateGate({ rate: 1, clock: c2, marginMs: 0, holdUntilStart: true });
+    const g2 = new RateGate({ rate: 1, clock: c2, marginMs: 0, holdUntilStart: true, admitEarly: false });
     const t1 = await g2.acquire();
     await c2.advanceTo(100);
     t1.mark!();
@@ -169,6 +169,69 @@ describe('RateGate (fake clock)', () => {
     expect(gate.recentStarts).toBe(1);
   });
 
+  it('a slow answer moves its stamp on by the round trip beyond the least recent one and the margin; a write reported with the answer does not', async () => {
+    const clock = new FakeClock();
+    const gate = new RateGate({ rate: 1, clock, marginMs: 4, holdUntilStart: true, admitEarly: false });
+    const s1 = await gate.acquire();
+    s1.start(); // written at 0
+    await clock.advanceTo(10);
+    s1.done!(); // answered at 10: the least round trip so far
+    expect(s1.at).toBe(0);
+    let s2!: GateSlot;
+    void gate.acquire().then((s) => (s2 = s));
+    await clock.advanceTo(1004);
+    s2.start(); // written at 1004
+    await clock.advanceTo(1034);
+    s2.done!(); // 30 ms: the provider may have read it 20 ms late; 4 ms of that the margin covers
+    expect(s2.at).toBe(1020);
+    let s3!: GateSlot;
+    void gate.acquire().then((s) => (s3 = s));
+    await clock.advanceTo(2023);
+    expect(s3).toBeUndefined(); // without the move it would have gone at 2008
+    await clock.advanceTo(2024);
+    expect(s3.at).toBe(2024);
+    // A new connection's write is reported with its answer (http.ts): no round trip, no move.
+    s3.start();
+    s3.done!();
+    expect(s3.at).toBe(2024);
+    // At most 250 ms, however slow the answer.
+    let s4!: GateSlot;
+    void gate.acquire().then((s) => (s4 = s));
+    await clock.advanceTo(3028);
+    s4.start();
+    await clock.advanceTo(5028);
+    s4.done!();
+    expect(s4.at).toBe(3028 + 250);
+  });
+
+  it('early grants: holds fall due in order on one timer, each released at its due time', async () => {
+    const clock = new FakeClock();
+    const gate = new RateGate({ rate: 2, clock, marginMs: 0, holdUntilStart: true });
+    const a = await gate.acquire();
+    const b = await gate.acquire();
+    await clock.advanceTo(6);
+    a.mark!(); // 6 ms to be ready: the lead
+    a.start();
+    await clock.advanceTo(8);
+    b.mark!();
+    b.start();
+    const released: [number, number][] = [];
+    const next = (k: number) =>
+      void gate.acquire().then(async (s) => {
+        await s.untilDue!();
+        released.push([k, clock.now()]);
+        s.start();
+      });
+    next(1);
+    next(2);
+    await clock.advanceTo(2000);
+    expect(released).toEqual([
+      [1, 1006],
+      [2, 1008],
+    ]);
+    expect(clock.pending).toBe(0);
+  });
+
   it('admitEarly: the lead is a high percentile of grant-to-ready times, at most 30 ms', async () => {
     const clock = new FakeClock();
     const gate = new RateGate({ rate: 1000, clock, marginMs: 0, holdUntilStart: true, admitEarly: true });
@@ -184,7 +247,7 @@ describe('RateGate (fake clock)', () => {
     for (let i = 0; i < 50; i++) slow.mark!();
     expect(gate.leadMs).toBe(30);
     // Without admitEarly there is no lead and nothing to wait for.
-    const plain = new RateGate({ rate: 1, clock, marginMs: 0, holdUntilStart: true });
+    const plain = new RateGate({ rate: 1, clock, marginMs: 0, holdUntilStart: true, admitEarly: false });
     const p = await plain.acquire();
     p.mark!();
     expect(plain.leadMs).toBe(0);
