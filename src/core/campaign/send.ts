@@ -439,7 +439,18 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
   const dry = Boolean(o.dryRun);
   const clock = dry ? new VirtualClock() : undefined;
   const now = clock ? () => clock.date() : () => new Date();
-  const nowIso = () => now().toISOString();
+  // A history entry per message carries a time: one ISO string per millisecond is enough.
+  let isoMs = NaN;
+  let isoText = '';
+  const nowIso = () => {
+    const d = now();
+    const ms = d.getTime();
+    if (ms !== isoMs) {
+      isoMs = ms;
+      isoText = d.toISOString();
+    }
+    return isoText;
+  };
   const currentSha = await sha256File(req.contactsPath);
   if (currentSha !== plan.contactsSha) {
     throw new InputError('the contacts file changed while the campaign was being prepared.', { file: req.contactsPath, hint: 'Run the command again.' });
