@@ -1,4 +1,3 @@
-import { constants } from 'node:fs';
 import { open, readFile, unlink, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InputError } from '../errors.js';
@@ -17,7 +16,7 @@ export interface JournalWriterOptions {
 export interface JournalWriterStats {
   /** write(2) calls on the journal. */
   writes: number;
-  /** fdatasync/fsync calls on the journal, and writes synchronized by the file's O_DSYNC flag. */
+  /** fdatasync/fsync calls on the journal. */
   syncs: number;
   /** Lines written (header and repair newline excluded). */
   lines: number;
@@ -108,9 +107,6 @@ async function takeLock(lockPath: string, journalPath: string, onNotice?: (m: st
   throw new InputError(`could not take the lock ${lockPath} on the journal.`, { file: journalPath });
 }
 
-const DSYNC: number = (constants as { O_DSYNC?: number }).O_DSYNC ?? 0;
-const APPEND = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT;
-
 async function fsyncDir(dir: string): Promise<void> {
   let dh: FileHandle | undefined;
   try {
@@ -155,9 +151,7 @@ export async function openJournal(path: string, header: JournalHeader | null, op
     if (size <= 0 && !header) {
       throw new InputError(size < 0 ? `journal ${path} does not exist.` : `journal ${path} is empty (no header line).`, { file: path });
     }
-    // O_DSYNC where the platform has it: a write returns once its bytes are on disk, so a group
-    // commit is one write, not a write and then an fdatasync (two thread-pool round trips).
-    fh = await open(path, DSYNC ? APPEND | DSYNC : 'a');
+    fh = await open(path, 'a');
     try {
       if (size <= 0) {
         await writeAll(fh, Buffer.from(`${JSON.stringify(header)}\n`));
@@ -188,7 +182,7 @@ export async function openJournal(path: string, header: JournalHeader | null, op
     if (err instanceof InputError) throw err;
     throw diskError(err, path, { sending: false }) ?? new InputError(`cannot open the journal ${path}: ${(err as Error).message}`, { file: path, cause: err });
   }
-  return new Writer(path, lockPath, fh, options, DSYNC !== 0);
+  return new Writer(path, lockPath, fh, options);
 }
 
 class Writer implements JournalWriter {
@@ -211,8 +205,6 @@ class Writer implements JournalWriter {
     private readonly lockPath: string,
     private readonly fh: FileHandle,
     opts: JournalWriterOptions,
-    /** Opened with O_DSYNC: each write is already durable when it returns. */
-    private readonly dsync = false,
   ) {
     this.intervalMs = opts.flushIntervalMs ?? 200;
     this.flushBytes = opts.flushBytes ?? 64 * 1024;
@@ -295,7 +287,7 @@ class Writer implements JournalWriter {
           this.stats.lines += lines.length;
         }
         if (waiters.length > 0) {
-          if (!this.dsync || lines.length === 0) await this.fh.datasync();
+          await this.fh.datasync();
           this.stats.syncs++;
           for (const w of waiters) w.resolve();
         }
