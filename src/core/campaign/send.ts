@@ -439,7 +439,18 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
   const dry = Boolean(o.dryRun);
   const clock = dry ? new VirtualClock() : undefined;
   const now = clock ? () => clock.date() : () => new Date();
-  const nowIso = () => now().toISOString();
+  // A history entry per message carries a time: one ISO string per millisecond is enough.
+  let isoMs = NaN;
+  let isoText = '';
+  const nowIso = () => {
+    const d = now();
+    const ms = d.getTime();
+    if (ms !== isoMs) {
+      isoMs = ms;
+      isoText = d.toISOString();
+    }
+    return isoText;
+  };
   const currentSha = await sha256File(req.contactsPath);
   if (currentSha !== plan.contactsSha) {
     throw new InputError('the contacts file changed while the campaign was being prepared.', { file: req.contactsPath, hint: 'Run the command again.' });
@@ -528,20 +539,33 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     const verdicts: VerdictContext = { states, resendUncertain: o.resendUncertain, ...historyVerdicts(ctx.history), revoked: plan.revoked };
     let skippedWritten = 0;
 
+    /** The row's verdict: a skipped line journaled, or the item to send. */
+    const itemOf = (row: PlannedRow): WorkItem | undefined => {
+      const v = decide(row, verdicts);
+      if (v.action === 'skip') {
+        journal.append({ type: 'skipped', to: v.to, at: nowIso(), reason: v.reason, line: row.line });
+        skippedWritten++;
+        return undefined;
+      }
+      if (v.action !== 'send') return undefined;
+      const tz = window && !o.tz ? recipientZone(row, o) : undefined;
+      const message = buildMessage(plan.template, row, row.text ?? '', plan.campaign, req.env, media.ids);
+      if (dry) lineOf.set(message, row.line);
+      return { to: v.to, line: row.line, message, ...(tz ? { tz } : {}) };
+    };
     async function* work(): AsyncGenerator<WorkItem> {
       for await (const row of rows) {
         if (signal.aborted) return;
-        const v = decide(row, verdicts);
-        if (v.action === 'skip') {
-          journal.append({ type: 'skipped', to: v.to, at: nowIso(), reason: v.reason, line: row.line });
-          skippedWritten++;
-          continue;
-        }
-        if (v.action !== 'send') continue;
-        const tz = window && !o.tz ? recipientZone(row, o) : undefined;
-        const message = buildMessage(plan.template, row, row.text ?? '', plan.campaign, req.env, media.ids);
-        if (dry) lineOf.set(message, row.line);
-        yield { to: v.to, line: row.line, message, ...(tz ? { tz } : {}) };
+        const item = itemOf(row);
+        if (item) yield item;
+      }
+    }
+    // The rows planning kept in memory: a plain generator, without an async generator's promises per row.
+    function* workFromMemory(list: PlannedRow[]): Generator<WorkItem> {
+      for (const row of list) {
+        if (signal.aborted) return;
+        const item = itemOf(row);
+        if (item) yield item;
       }
     }
 
@@ -650,7 +674,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
           rampHalt = r.halt;
           return r.result;
         })
-      : runDispatch(work())
+      : runDispatch(Array.isArray(rows) ? workFromMemory(rows) : work())
     ).finally(() => {
       clearInterval(watching);
       signal.removeEventListener('abort', forward);

@@ -231,3 +231,29 @@ describe('cloud provider: transport', () => {
     expect(server.connections()).toBe(2);
   });
 });
+
+// The request's bytes: key order and shape of the common bodies, exactly (built without spreads for speed).
+describe('buildCloudMessage bytes', () => {
+  const base: OutboundMessage = { to: '+34600000001', text: 'Hola Ana', correlation: 'cmp:+34600000001', template: { name: 't', language: 'es', params: ['Ana', 'Madrid'], paramNames: ['nombre', 'ciudad'], buttonSuffixes: [] } };
+  it('positional parameters, no buttons', () => {
+    expect(JSON.stringify(buildCloudMessage(base))).toBe(
+      '{"messaging_product":"whatsapp","recipient_type":"individual","to":"34600000001","type":"template","template":{"name":"t","language":{"code":"es","policy":"deterministic"},"components":[{"type":"body","parameters":[{"type":"text","text":"Ana"},{"type":"text","text":"Madrid"}]}]},"biz_opaque_callback_data":"cmp:+34600000001"}',
+    );
+  });
+  it('named parameters, a static and a parameterised button, no correlation', () => {
+    const msg: OutboundMessage = { ...base, correlation: '', template: { ...base.template!, parameterFormat: 'named', buttonSuffixes: ['', 'x1'] } };
+    expect(JSON.stringify(buildCloudMessage(msg))).toBe(
+      '{"messaging_product":"whatsapp","recipient_type":"individual","to":"34600000001","type":"template","template":{"name":"t","language":{"code":"es","policy":"deterministic"},"components":[{"type":"body","parameters":[{"type":"text","parameter_name":"nombre","text":"Ana"},{"type":"text","parameter_name":"ciudad","text":"Madrid"}]},{"type":"button","sub_type":"url","index":"1","parameters":[{"type":"text","text":"x1"}]}]}}',
+    );
+  });
+  it('no parameters and only static buttons: no components', () => {
+    const msg: OutboundMessage = { ...base, template: { ...base.template!, params: [], paramNames: [], buttonSuffixes: ['', ''] } };
+    expect(JSON.stringify(buildCloudMessage(msg))).toBe(
+      '{"messaging_product":"whatsapp","recipient_type":"individual","to":"34600000001","type":"template","template":{"name":"t","language":{"code":"es","policy":"deterministic"}},"biz_opaque_callback_data":"cmp:+34600000001"}',
+    );
+  });
+  it('a text message', () => {
+    const msg: OutboundMessage = { to: '+34600000001', text: 'see https://x.es', correlation: 'c' };
+    expect(JSON.stringify(buildCloudMessage(msg))).toBe('{"messaging_product":"whatsapp","recipient_type":"individual","to":"34600000001","type":"text","text":{"preview_url":true,"body":"see https://x.es"},"biz_opaque_callback_data":"c"}');
+  });
+});

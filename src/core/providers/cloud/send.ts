@@ -23,17 +23,18 @@ export function buildTemplateComponents(template: Template): Record<string, unkn
     const media = { ...(header.id ? { id: header.id } : { link: header.link }), ...(header.kind === 'document' && header.filename ? { filename: header.filename } : {}) };
     components.push({ type: 'header', parameters: [{ type: header.kind, [header.kind]: media }] });
   }
-  const named = template.parameterFormat === 'named';
-  if (template.params.length > 0) {
-    components.push({
-      type: 'body',
-      parameters: template.params.map((text, i) => ({
-        type: 'text',
-        ...(named ? { parameter_name: template.paramNames[i] } : {}),
-        text,
-      })),
-    });
+  const params = template.params;
+  if (params.length > 0) {
+    // Built in a plain loop, once per message: the same objects (and key order) as a map with spreads, without their garbage.
+    const named = template.parameterFormat === 'named';
+    const parameters: Record<string, unknown>[] = new Array(params.length);
+    for (let i = 0; i < params.length; i++) {
+      parameters[i] = named ? { type: 'text', parameter_name: template.paramNames[i], text: params[i] } : { type: 'text', text: params[i] };
+    }
+    components.push({ type: 'body', parameters });
   }
+  // Most templates have no button that takes a parameter: nothing to sort.
+  if (!template.urlButtons?.length && !template.quickReplies?.length && !template.buttonSuffixes.some((suffix) => suffix !== '')) return components;
   const urlButtons = template.urlButtons ?? template.buttonSuffixes.map((suffix, index) => ({ index, suffix }));
   const buttons = [
     // An empty suffix is a static button: it takes its index but needs no parameter.
@@ -44,24 +45,25 @@ export function buildTemplateComponents(template: Template): Record<string, unkn
   return components;
 }
 
-/** The `/messages` request body for one message. */
+/** The `/messages` request body for one message (keys in this order: it is the request's bytes). */
 export function buildCloudMessage(msg: OutboundMessage): Record<string, unknown> {
-  const envelope = { messaging_product: 'whatsapp', recipient_type: 'individual', to: toDigits(msg.to) };
-  const callback = msg.correlation ? { biz_opaque_callback_data: msg.correlation.slice(0, 512) } : {};
+  const to = toDigits(msg.to);
+  let body: Record<string, unknown>;
   if (!msg.template) {
-    return { ...envelope, type: 'text', text: { preview_url: /https?:\/\//i.test(msg.text), body: msg.text }, ...callback };
+    body = { messaging_product: 'whatsapp', recipient_type: 'individual', to, type: 'text', text: { preview_url: /https?:\/\//i.test(msg.text), body: msg.text } };
+  } else {
+    const components = buildTemplateComponents(msg.template);
+    const language = { code: msg.template.language, policy: 'deterministic' };
+    body = {
+      messaging_product: 'whatsapp',
+      recipient_type: 'individual',
+      to,
+      type: 'template',
+      template: components.length > 0 ? { name: msg.template.name, language, components } : { name: msg.template.name, language },
+    };
   }
-  const components = buildTemplateComponents(msg.template);
-  return {
-    ...envelope,
-    type: 'template',
-    template: {
-      name: msg.template.name,
-      language: { code: msg.template.language, policy: 'deterministic' },
-      ...(components.length > 0 ? { components } : {}),
-    },
-    ...callback,
-  };
+  if (msg.correlation) body.biz_opaque_callback_data = msg.correlation.slice(0, 512);
+  return body;
 }
 
 export function createCloudProvider(env: ProviderEnv, opts: ProviderOptions = {}): Provider {
