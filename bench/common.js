@@ -4,10 +4,11 @@ import { once } from 'node:events';
 import http from 'node:http';
 
 /** Runs a child; `countOnly` counts stdout's bytes instead of keeping them (lint --json of 10M rows is ~100 MB). */
-export function run(cmd, args, opts = {}, { countOnly = false } = {}) {
+export function run(cmd, args, opts = {}, { countOnly = false, onChild } = {}) {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+    onChild?.(child);
     let out = '';
     let bytes = 0;
     let err = '';
