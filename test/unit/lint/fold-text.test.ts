@@ -26,11 +26,19 @@ describe('someTokenStarts', () => {
       fc.property(fc.string({ unit: 'grapheme', maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 20 }), (a, b) => {
         for (const text of [a, b, `${a} porno ${b}`]) {
           if (reference(text, PREFIXES, 4)) expect(someTokenStarts(text, PREFIXES, 4)).toBe(true);
-          if (!/[\uD800-\uDFFF]/.test(text)) expect(someTokenStarts(text, PREFIXES, 4)).toBe(reference(text, PREFIXES, 4));
+          // Exact only where folding stays in the BMP: a CJK compatibility ideograph (U+FAD7) folds
+          // to one outside it, where the shortcut says yes to be safe and the full check decides.
+          if (!/[\uD800-\uDFFF]/.test(text.normalize('NFKC'))) expect(someTokenStarts(text, PREFIXES, 4)).toBe(reference(text, PREFIXES, 4));
         }
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it('a BMP letter that folds outside the BMP (U+FAD7) is a safe yes, never a no where tokenise says yes', () => {
+    expect(reference('\uFAD7', PREFIXES, 4)).toBe(false);
+    expect(someTokenStarts('\uFAD7', PREFIXES, 4)).toBe(true);
+    expect(someTokenStarts('\uFAD7 porno', PREFIXES, 4)).toBe(true);
   });
 
   it('names and cities start nothing; a term with doubled letters, accents or look-alikes does', () => {
