@@ -31,6 +31,7 @@ import { buttonParts, buttonSuffixes, headerTextParams, renderField, templatePar
 import type { Template } from '../template/types.js';
 import { decide, Tally, verdictFinding, type PlannedRow, type SkipGroup, type VerdictContext } from './verdict.js';
 import { sleep } from '../sleep.js';
+import { isoPerMs } from '../iso-time.js';
 
 /** Where the journal goes unless `--journal` says: beside the contacts file. */
 export function defaultJournalPath(contactsPath: string): string {
@@ -439,18 +440,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
   const dry = Boolean(o.dryRun);
   const clock = dry ? new VirtualClock() : undefined;
   const now = clock ? () => clock.date() : () => new Date();
-  // A history entry per message carries a time: one ISO string per millisecond is enough.
-  let isoMs = NaN;
-  let isoText = '';
-  const nowIso = () => {
-    const d = now();
-    const ms = d.getTime();
-    if (ms !== isoMs) {
-      isoMs = ms;
-      isoText = d.toISOString();
-    }
-    return isoText;
-  };
+  const nowIso = isoPerMs(now);
   const currentSha = await sha256File(req.contactsPath);
   if (currentSha !== plan.contactsSha) {
     throw new InputError('the contacts file changed while the campaign was being prepared.', { file: req.contactsPath, hint: 'Run the command again.' });

@@ -6,6 +6,7 @@ import { DailyCounter } from './daily-limit.js';
 import { GateHaltError, type Gate, type GateSlot } from './rate-gate.js';
 import { isOpen, nextOpen, type SendWindow } from './send-window.js';
 import { sleep as defaultSleep } from '../sleep.js';
+import { isoPerMs } from '../iso-time.js';
 
 export interface WorkItem {
   /** E.164 with `+`. */
@@ -202,18 +203,7 @@ export async function dispatch(
   let stopScheduling = false;
 
   const deferred = new DeferredQueue();
-  // Three journal lines per request carry a time: one ISO string per millisecond is enough.
-  let isoMs = NaN;
-  let isoText = '';
-  const iso = () => {
-    const d = now();
-    const ms = d.getTime();
-    if (ms !== isoMs) {
-      isoMs = ms;
-      isoText = d.toISOString();
-    }
-    return isoText;
-  };
+  const iso = isoPerMs(now);
   const emit = (e: Omit<DispatchEvent, 'inFlight' | 'rate' | 'limit' | 'deferred'>) => {
     if (!onEvent) return;
     try {
