@@ -321,14 +321,18 @@ export async function dispatch(
       // still wait for a free socket, and a grant ageing out meanwhile let a 1,001st in.
       if (slot.mark) slot.mark();
       else slot.start();
-      // A slot granted early (its fsync overlapped the wait for it) goes when it falls due.
+      // A slot granted early (its fsync overlapped the wait for it) goes when it falls due. A
+      // provider that writes at the due time (writesAtDue) gets the hold itself, so the request's
+      // body and socket are ready when it ends rather than made after it: that delay would be
+      // stamped on every start and add to every window's cycle at the ceiling.
       const early = slot.untilDue?.();
-      if (early) await early;
+      const heldByProvider = early !== undefined && provider.writesAtDue === true;
+      if (early && !heldByProvider) await early;
       let res: SendResult;
       try {
         // A provider that can tell when the request bytes were handed to the socket calls this:
         // connection setup then cannot bunch arrivals at the server either.
-        const ctx: SendContext = { onRequestWritten: () => slot.start() };
+        const ctx: SendContext = { onRequestWritten: () => slot.start(), notBefore: heldByProvider ? early : undefined };
         res = await provider.send(item.message, ctx);
       } catch (err) {
         res = { ok: false, class: 'unknown', code: 'exception', message: String((err as Error)?.message ?? err).slice(0, 200) };

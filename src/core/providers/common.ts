@@ -139,6 +139,7 @@ export function createProviderFrom(spec: ProviderSpec): Provider {
       ...spec.body(msg),
       signal: ctx.signal,
       onWritten: ctx.onRequestWritten,
+      notBefore: ctx.notBefore,
     });
     if (!outcome.ok) return fromTransportFailure(outcome);
     const { response } = outcome;
@@ -153,6 +154,7 @@ export function createProviderFrom(spec: ProviderSpec): Provider {
 
   return {
     name: spec.name,
+    writesAtDue: true,
     send,
     async close() {
       client.close();

@@ -78,6 +78,11 @@ export interface SendContext {
   signal?: AbortSignal;
   /** Called once the request's last byte is handed to the socket (the rate gate stamps the start then). */
   onRequestWritten?: () => void;
+  /**
+   * An early grant's hold (the rate gate's due time): the request may take its socket now but its
+   * bytes must not go before this resolves. Only given to a provider with `writesAtDue`.
+   */
+  notBefore?: Promise<void>;
 }
 
 export type ProviderName = 'sandbox' | 'cloud' | 'twilio' | 'vonage';
@@ -94,6 +99,11 @@ export interface Provider {
   readonly name: ProviderName;
   /** Never throws for provider or transport errors: they come back classified. */
   send(msg: OutboundMessage, ctx?: SendContext): Promise<SendResult>;
+  /**
+   * Honours `SendContext.notBefore` by writing the request as the hold ends: its socket and body
+   * are ready by then, so the write is not late by the time it takes to get them.
+   */
+  readonly writesAtDue?: boolean;
   /** Uploads a header file once per campaign; the id goes in every message. Only providers that take uploads. */
   uploadMedia?(media: MediaUpload): Promise<UploadResult>;
   /** Closes keep-alive sockets (and the sandbox server). */

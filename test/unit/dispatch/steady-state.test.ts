@@ -56,12 +56,15 @@ class FakeJournal implements JournalWriter {
  * Written `writeMs()` after the call (and reports the write then); the server reads it `readMs(t)`
  * after the write at t (0: at once) and answers 20 ms after reading it.
  */
-function fakeProvider(clock: FakeClock, writeMs: () => number, arrivals: number[], reportsWrite = true, readMs: (t: number) => number = () => 0): Provider {
+function fakeProvider(clock: FakeClock, writeMs: () => number, arrivals: number[], reportsWrite = true, readMs: (t: number) => number = () => 0, writesAtDue = false): Provider {
   return {
     name: 'sandbox',
+    writesAtDue,
     send: (_msg: OutboundMessage, ctx?: SendContext) =>
       new Promise<SendResult>((resolve) => {
-        clock.setTimeout(() => {
+        // writesAtDue: the `writeMs` of making the request runs during the hold, the write at its end.
+        clock.setTimeout(async () => {
+          if (ctx?.notBefore) await ctx.notBefore;
           if (reportsWrite) ctx?.onRequestWritten?.();
           clock.setTimeout(() => {
             arrivals.push(clock.now());
@@ -99,6 +102,7 @@ interface Run {
   n?: number;
   reportsWrite?: boolean;
   readMs?: (t: number) => number;
+  writesAtDue?: boolean;
 }
 
 async function simulate(r: Run) {
@@ -110,7 +114,7 @@ async function simulate(r: Run) {
   let done = false;
   const running = dispatch(
     items(n),
-    { provider: fakeProvider(clock, r.writeMs, arrivals, r.reportsWrite, r.readMs), journal, gate, now: () => new Date(1_700_000_000_000 + clock.now()) },
+    { provider: fakeProvider(clock, r.writeMs, arrivals, r.reportsWrite, r.readMs, r.writesAtDue), journal, gate, now: () => new Date(1_700_000_000_000 + clock.now()) },
     { concurrency: 100 },
     new AbortController().signal,
   ).finally(() => (done = true));
@@ -148,6 +152,17 @@ describe('dispatch at --rate 1000 on fake time (steady state)', () => {
     // With: 1 s + the margin + the write; the fsync overlaps the wait for the slot.
     expect(after.cycle).toBeCloseTo(1000 + GATE_FLOOR_MS + 0.5, 6);
     expect(after.steady).toBeGreaterThanOrEqual(99.5);
+  }, 60_000);
+
+  it('a provider that writes at the due time (writesAtDue) makes its request during the hold: the making no longer adds to the cycle', async () => {
+    const fixed = { syncMs: () => 3, writeMs: () => 0.5 };
+    const after = await simulate({ ...fixed, writesAtDue: true });
+    expect(after.fullest).toBe(1000);
+    expect(after.cycle).toBeCloseTo(1000 + GATE_FLOOR_MS, 6);
+    // Making a request that takes longer than the hold: the rest of it is late, never early.
+    const slow = await simulate({ syncMs: () => 3, writeMs: () => 5, writesAtDue: true, n: 3000 });
+    expect(slow.fullest).toBe(1000);
+    expect(slow.cycle).toBeGreaterThan(1000 + GATE_FLOOR_MS);
   }, 60_000);
 
   it('fsyncs longer than the lead allows cost throughput, never the ceiling (random latencies)', async () => {

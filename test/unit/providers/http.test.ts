@@ -139,6 +139,38 @@ describe('createHttpClient', () => {
     expect(server.connections()).toBe(1);
   });
 
+  it('holds the write until notBefore resolves, stamps it at that write on a reused socket, and writes nothing when aborted during the hold', async () => {
+    server = await startFakeServer([{ json: {} }]);
+    client = createHttpClient({ concurrency: 1 });
+    expect((await client.post(server.url, { json: {} })).ok).toBe(true); // opens the socket
+    let release!: () => void;
+    const notBefore = new Promise<void>((r) => (release = r));
+    let stamped = false;
+    const t0 = performance.now();
+    const pending = client.post(server.url, { json: { held: true }, notBefore, onWritten: () => (stamped = true) });
+    await new Promise((r) => setTimeout(r, 60));
+    expect(server.requests).toHaveLength(1);
+    release();
+    await notBefore;
+    // The kernel took the whole request in end(): stamped then, not a turn of the loop later at 'finish'.
+    expect(stamped).toBe(true);
+    expect((await pending).ok).toBe(true);
+    expect(server.requests).toHaveLength(2);
+    expect(server.requests[1].json).toEqual({ held: true });
+    expect(server.requests[1].startedAt - t0).toBeGreaterThanOrEqual(55);
+    expect(server.connections()).toBe(1);
+
+    const ac = new AbortController();
+    let releaseAborted!: () => void;
+    const aborted = client.post(server.url, { json: {}, signal: ac.signal, notBefore: new Promise<void>((r) => (releaseAborted = r)) });
+    await new Promise((r) => setTimeout(r, 20));
+    ac.abort();
+    expect(await aborted).toMatchObject({ ok: false, class: 'retry', code: 'ABORTED', written: false });
+    releaseAborted();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server.requests).toHaveLength(2);
+  });
+
   it('signals a written request once even when it fails after the write, and never an unwritten one', async () => {
     client = createHttpClient();
     let calls = 0;

@@ -46,6 +46,7 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
 
   return {
     name: 'sandbox',
+    writesAtDue: true,
     async send(msg, ctx) {
       const { sender } = await start();
       return sender.send(msg, ctx);
