@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 /** Time source and timers; tests inject a fake one. `now()` is in milliseconds, monotonic. */
@@ -11,7 +12,45 @@ export interface GateClock {
    */
   setTimeoutLate?(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  /**
+   * Milliseconds this thread has so far spent runnable but waiting for a CPU (monotonic), or NaN
+   * where the OS does not tell; without it every millisecond a timer fires late counts as load.
+   */
+  cpuWaitMs?(): number;
 }
+
+/**
+ * The calling thread's run-queue wait from Linux's /proc/thread-self/schedstat (its second field,
+ * in ns; one pread of an fd kept open, under a microsecond), or undefined elsewhere.
+ */
+export function schedstatWait(): (() => number) | undefined {
+  let fd: number;
+  try {
+    fd = openSync('/proc/thread-self/schedstat', 'r');
+  } catch {
+    return undefined;
+  }
+  const buf = Buffer.alloc(96);
+  const read = (): number => {
+    try {
+      const n = readSync(fd, buf, 0, buf.length, 0);
+      const text = buf.toString('latin1', 0, n);
+      const a = text.indexOf(' ');
+      const b = text.indexOf(' ', a + 1);
+      return Number(text.slice(a + 1, b < 0 ? undefined : b)) / 1e6;
+    } catch {
+      return NaN;
+    }
+  };
+  if (!Number.isFinite(read())) {
+    closeSync(fd);
+    return undefined;
+  }
+  return read;
+}
+
+/** Opened on first use, so that it is the gate's thread (the main one) that is read. */
+let waitProbe: (() => number) | null | undefined;
 
 export const realClock: GateClock = {
   now: () => performance.now(),
@@ -23,6 +62,7 @@ export const realClock: GateClock = {
     clearTimeout(h as NodeJS.Timeout);
     clearImmediate(h as NodeJS.Immediate);
   },
+  cpuWaitMs: () => (waitProbe === undefined ? (waitProbe = schedstatWait() ?? null) : waitProbe)?.() ?? NaN,
 };
 
 export interface RateGateOptions {
@@ -123,7 +163,8 @@ export interface AdaptiveMarginOptions {
  * fired against its due time). Why: the provider sees a request some time after we stamp it, and
  * that delay varies with load — on a busy machine both our event loop and the receiving side are
  * descheduled for longer, so two starts 1 s + 10 ms apart can arrive less than 1 s apart. Our own
- * timer lateness is the load signal we can measure; the margin follows a high percentile of it,
+ * timer lateness is the load signal we can measure (where Linux tells it, only the part spent
+ * waiting for a CPU: RateGate.observeLateness); the margin follows a high percentile of it,
  * rising at once and decaying slowly, so load costs throughput and never the ceiling.
  */
 export class AdaptiveMargin {
@@ -152,6 +193,11 @@ export class AdaptiveMargin {
     this.scratch = new Float64Array(size);
     this.target = this.floorMs;
     this.level = this.floorMs;
+  }
+
+  /** The margin's least value (ms). */
+  get floor(): number {
+    return this.floorMs;
   }
 
   /** One lateness sample (ms, negative counts as 0) observed at clock time `now`. */
@@ -197,12 +243,13 @@ export class AdaptiveMargin {
 const MAX_LEAD_MS = 30;
 
 /**
- * The gate's margin floor (ms): above loopback jitter, a provider reads a burst of requests one
- * after another, so the same starts a window later can reach it closer together than we stamped
- * them (at 2 ms one idle run let 1,001 into a second at a local stand-in: the closest start
- * i → i+1000 was 0.6 ms under 1 s). 2 ms more costs 0.2% of the ceiling.
+ * The gate's margin floor (ms): loopback and kernel jitter, and the jitter of the provider's own
+ * answer path, which the round-trip correction (lateRead) cannot tell from a late read. It was
+ * 4 ms before lateRead (at 2 ms then, one idle run let 1,001 into a second at a local stand-in:
+ * the closest start i → i+1000 was 0.6 ms under 1 s); with lateRead, runs at 2 ms held 1,000
+ * idle and beside a busy loop per core, the closest start i → i+1000 0.4-3.5 ms over 1 s.
  */
-export const GATE_FLOOR_MS = 4;
+export const GATE_FLOOR_MS = 2;
 
 /** How much sooner than its lead an early grant may be given (ms): the real timer's rounding. */
 const EARLY_SLACK_MS = 1;
@@ -261,6 +308,8 @@ export class RateGate implements Gate {
   private holds: { t: number; resolve: () => void }[] = [];
   private holdTimer: unknown = null;
   private holdTimerAt = Infinity;
+  /** The run-queue wait when the hold timer was set (NaN where unknown). */
+  private holdWaitAt = NaN;
   /** Recent round trips (lateRead), a ring; unfilled slots are Infinity. */
   private readonly rtts = new Float64Array(RTT_SAMPLES).fill(Infinity);
   private rttNext = 0;
@@ -295,9 +344,24 @@ export class RateGate implements Gate {
     return this.admitEarly ? this.lead.value(this.clock.now()) : 0;
   }
 
-  /** A lateness sample from outside the gate (ms). */
-  observeLateness(lateMs: number): void {
-    this.adaptive.observe(lateMs, this.clock.now());
+  /**
+   * A lateness sample (ms): how late a timer fired. When the OS tells how much of that time the
+   * thread spent waiting for a CPU (`waitedMs`, from cpuWait()), only that part counts: lateness
+   * from this process's own work (a burst of answers read in one go, a GC) delays the write and
+   * its stamp alike, so it cannot bring two starts closer at the provider; a machine too busy to
+   * run us promptly may also be too busy to run the receiving side promptly, which is what the
+   * margin is for. The first floor's worth of a wait is what the floor already covers, and a
+   * single late read shows in its own round trip (lateRead): idle, 2 × the p99 of the whole
+   * lateness cost ~0.5% of the ceiling for nothing (samples of 1-2 ms on an idle 2-core machine).
+   */
+  observeLateness(lateMs: number, waitedMs = NaN): void {
+    const late = waitedMs >= 0 && waitedMs < lateMs ? waitedMs : lateMs;
+    this.adaptive.observe(late - this.adaptive.floor, this.clock.now());
+  }
+
+  /** The clock's run-queue wait so far (ms), NaN where unknown: pass differences to observeLateness. */
+  cpuWait(): number {
+    return this.clock.cpuWaitMs?.() ?? NaN;
   }
 
   /** The configured ceiling (`--rate`). */
@@ -438,6 +502,10 @@ export class RateGate implements Gate {
 
   private pump(): void {
     const now = this.clock.now();
+    // The pump runs on every acquire (about once per answer): a hold that has fallen due goes now
+    // rather than when its millisecond timer comes round (on average ~0.8 ms late, and every
+    // millisecond a request goes late is stamped on it and added to its next window's cycle).
+    if (this.holds.length > 0 && this.holds[0].t <= now) this.releaseHolds();
     this.recover(now);
     const margin = this.fixedMargin ?? this.adaptive.value(now);
     // An early grant waits for its due time anyway (untilDue), so it may come a timer's rounding
@@ -513,8 +581,10 @@ export class RateGate implements Gate {
     this.rttNext = (this.rttNext + 1) % ring.length;
     if (rtt <= this.rttMin) this.rttMin = rtt;
     else if (old === this.rttMin) this.rttMin = ring.reduce((a, b) => Math.min(a, b), Infinity);
+    // A fixed margin is there a window later as it is; an adaptive one may have decayed.
     const m = this.marginMs;
-    const covered = m <= GATE_FLOOR_MS ? m : GATE_FLOOR_MS + MARGIN_KEPT * (m - GATE_FLOOR_MS);
+    const floor = this.adaptive.floor;
+    const covered = this.fixedMargin ?? (m <= floor ? m : floor + MARGIN_KEPT * (m - floor));
     const excess = Math.min(LATE_READ_CAP_MS, rtt - this.rttMin - covered);
     if (excess > 0) {
       this.restamp(entry.at, entry.at + excess);
@@ -537,21 +607,28 @@ export class RateGate implements Gate {
     if (!first || (this.holdTimer !== null && this.holdTimerAt <= first.t)) return;
     if (this.holdTimer !== null) this.clock.clearTimeout(this.holdTimer);
     this.holdTimerAt = first.t;
-    const release = () => this.releaseHolds();
+    this.holdWaitAt = this.fixedMargin === undefined ? this.cpuWait() : NaN;
+    const release = () => this.releaseHolds(true);
     const ms = first.t - this.clock.now();
     this.holdTimer = this.clock.setTimeoutLate ? this.clock.setTimeoutLate(release, ms) : this.clock.setTimeout(release, ms);
   }
 
   /**
-   * Releases every hold that has fallen due (a timer may fire a little early). Its lateness is no
-   * sample for the margin: it is mostly this process's own bursts of work (60 answers read in one
-   * go), and 2 × its p99 would cost 0.6% of the ceiling idle; a late burst that the provider reads
-   * late shows in its round trips instead (lateRead).
+   * Releases every hold that has fallen due (a timer may fire a little early). The timer's
+   * lateness is a sample for the margin only where the OS tells how much of it was spent waiting
+   * for a CPU (observeLateness): the whole of it is mostly this process's own bursts of work (60
+   * answers read in one go), and 2 × its p99 would cost 0.6% of the ceiling idle; a late burst
+   * that the provider reads late shows in its round trips anyway (lateRead).
    */
-  private releaseHolds(): void {
+  private releaseHolds(fromTimer = false): void {
+    const now = this.clock.now();
+    if (fromTimer) {
+      const waited = this.cpuWait() - this.holdWaitAt;
+      if (waited >= 0 && now - this.firstArmAt >= this.windowMs) this.observeLateness(now - this.holdTimerAt, waited);
+    }
+    if (this.holdTimer !== null) this.clock.clearTimeout(this.holdTimer);
     this.holdTimer = null;
     this.holdTimerAt = Infinity;
-    const now = this.clock.now();
     let k = 0;
     while (k < this.holds.length && this.holds[k].t <= now) k++;
     for (const h of this.holds.splice(0, k)) h.resolve();
@@ -563,6 +640,7 @@ export class RateGate implements Gate {
     if (this.timer !== null && this.timerAt <= due) return;
     this.disarm();
     this.timerAt = due;
+    const waitedAt = this.fixedMargin === undefined ? this.cpuWait() : NaN;
     this.timer = this.clock.setTimeout(
       () => {
         const late = this.clock.now() - this.timerAt;
@@ -571,7 +649,7 @@ export class RateGate implements Gate {
         // Not in the window after the first wait: that is the send's start-up (connections opened,
         // code compiled; one run's 8 ms there kept the margin 4 ms up for the whole 8 s send), and
         // the first window's requests were stamped at their answers (http.ts) anyway.
-        if (this.fixedMargin === undefined && this.clock.now() - this.firstArmAt >= this.windowMs) this.adaptive.observe(late, this.clock.now());
+        if (this.fixedMargin === undefined && this.clock.now() - this.firstArmAt >= this.windowMs) this.observeLateness(late, this.cpuWait() - waitedAt);
         this.pump();
       },
       due - now,

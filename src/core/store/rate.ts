@@ -172,9 +172,10 @@ export class StoreRateGate implements Gate {
       if (granted === 1) return member;
       const ms = Math.max(1, waitMs);
       const due = performance.now() + ms;
+      const waitedAt = this.local.cpuWait();
       await sleep(ms, signal);
       // How late the wake-up came is the same load signal the local gate's timer gives.
-      this.local.observeLateness(performance.now() - due);
+      this.local.observeLateness(performance.now() - due, this.local.cpuWait() - waitedAt);
     }
   }
 }

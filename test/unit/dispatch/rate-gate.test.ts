@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AdaptiveMargin, GATE_FLOOR_MS, RateGate, type GateSlot } from '../../../src/core/dispatch/rate-gate.js';
+import { AdaptiveMargin, GATE_FLOOR_MS, RateGate, schedstatWait, type GateSlot } from '../../../src/core/dispatch/rate-gate.js';
 import { FakeClock, settle } from './fake-clock.js';
 
 /** Largest number of starts in any window [t - 1000, t] (closed) or (t - 1000, t] (half-open). */
@@ -232,6 +232,31 @@ describe('RateGate (fake clock)', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it('early grants: a hold that has fallen due goes at the next acquire, not when its late timer comes round', async () => {
+    const clock = new FakeClock();
+    // The holds' timer fires 3 ms late (a millisecond timer rounded up, a busy loop).
+    clock.setTimeoutLate = (fn, ms) => clock.setTimeout(fn, ms + 3);
+    const gate = new RateGate({ rate: 1, clock, marginMs: 0, holdUntilStart: true });
+    const a = await gate.acquire();
+    await clock.advanceTo(6);
+    a.mark!(); // the lead: 6 ms
+    a.start();
+    let releasedAt = -1;
+    void gate.acquire().then(async (s) => {
+      await s.untilDue!();
+      releasedAt = clock.now();
+    });
+    await clock.advanceTo(1000); // granted early (due 1006), held
+    expect(releasedAt).toBe(-1);
+    await clock.advanceTo(1007);
+    expect(releasedAt).toBe(-1); // its timer is due at 1009
+    const other = new AbortController();
+    void gate.acquire(other.signal).catch(() => undefined); // any acquire pumps the gate
+    await clock.advanceTo(1007);
+    expect(releasedAt).toBe(1007);
+    other.abort();
+  });
+
   it('admitEarly: the lead is a high percentile of grant-to-ready times, at most 30 ms', async () => {
     const clock = new FakeClock();
     const gate = new RateGate({ rate: 1000, clock, marginMs: 0, holdUntilStart: true, admitEarly: true });
@@ -380,10 +405,11 @@ describe('AdaptiveMargin (injected samples and clock)', () => {
     const clock = new FakeClock();
     // The adaptive arithmetic with a 2 ms floor (the gate's own default floor is GATE_FLOOR_MS).
     const gate = new RateGate({ rate: 2, clock, margin: { floorMs: 2 } });
+    // 15 ms late: the floor covers the first 2 of it, the margin is 2 + 2 × 13.
     gate.observeLateness(15);
-    expect(gate.marginMs).toBe(32);
+    expect(gate.marginMs).toBe(28);
     const { releases } = await run(gate, clock, [{ at: 0, count: 3 }]);
-    expect(releases).toEqual([0, 0, 1032]);
+    expect(releases).toEqual([0, 0, 1028]);
 
     // A clock whose timers fire 7 ms late: the gate measures that and widens its spacing.
     const late = new FakeClock();
@@ -391,10 +417,54 @@ describe('AdaptiveMargin (injected samples and clock)', () => {
     late.setTimeout = (fn, ms) => orig(fn, ms + 7);
     const g2 = new RateGate({ rate: 1, clock: late, margin: { floorMs: 2 } });
     const r = await run(g2, late, [{ at: 0, count: 3 }]);
-    // 1st at 0; the 2nd's timer (due 1002) fires at 1009, 7 ms late: the margin is now 16, so it is
-    // not yet due (1016) and waits for a timer that again fires 7 late (1023); the 3rd: 1023 + 1016 + 7.
-    expect(r.releases).toEqual([0, 1023, 2046]);
-    expect(g2.marginMs).toBe(16);
+    // 1st at 0; the 2nd's timer (due 1002) fires at 1009, 7 ms late: the margin is now 2 + 2 × 5,
+    // so it is not yet due (1012) and waits for a timer that again fires 7 late (1019); the 3rd:
+    // 1019 + 1012 + 7.
+    expect(r.releases).toEqual([0, 1019, 2038]);
+    expect(g2.marginMs).toBe(12);
+  });
+
+  it('where the OS tells the CPU wait, only lateness spent waiting for a CPU widens the margin', async () => {
+    // Timers 7 ms late; in one clock the thread was running its own work the whole time (no wait),
+    // in the other it waited for a CPU for all of it.
+    const lateBy7 = (waits: boolean) => {
+      const c = new FakeClock();
+      const orig = c.setTimeout.bind(c);
+      let waited = 0;
+      c.setTimeout = (fn, ms) =>
+        orig(() => {
+          if (waits) waited += 7;
+          fn();
+        }, ms + 7);
+      c.cpuWaitMs = () => waited;
+      return c;
+    };
+    const busy = lateBy7(false);
+    const own = new RateGate({ rate: 1, clock: busy, margin: { floorMs: 2 } });
+    expect((await run(own, busy, [{ at: 0, count: 3 }])).releases).toEqual([0, 1009, 2018]);
+    expect(own.marginMs).toBe(2);
+    const starved = lateBy7(true);
+    const other = new RateGate({ rate: 1, clock: starved, margin: { floorMs: 2 } });
+    expect((await run(other, starved, [{ at: 0, count: 3 }])).releases).toEqual([0, 1019, 2038]);
+    expect(other.marginMs).toBe(12);
+    // Where the OS does not tell (NaN), all of it counts.
+    const unknown = new RateGate({ rate: 1, clock: Object.assign(new FakeClock(), { cpuWaitMs: () => NaN }), margin: { floorMs: 2 } });
+    unknown.observeLateness(7, unknown.cpuWait() - unknown.cpuWait());
+    expect(unknown.marginMs).toBe(12);
+  });
+
+  it('reads the run-queue wait from Linux schedstat, or says it cannot', () => {
+    const probe = schedstatWait();
+    if (process.platform !== 'linux') return expect(probe).toBeUndefined();
+    expect(probe).toBeTypeOf('function');
+    const t0 = performance.now();
+    const a = probe!();
+    // In ms: it only grows, and by no more than the time that passed (ns would be a million times that).
+    while (performance.now() < t0 + 50);
+    const b = probe!();
+    const elapsed = performance.now() - t0;
+    expect(b).toBeGreaterThanOrEqual(a);
+    expect(b - a).toBeLessThanOrEqual(elapsed + 1);
   });
 });
 
