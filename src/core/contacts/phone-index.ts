@@ -335,9 +335,18 @@ function slotsFor(capacity: number): number {
   return Math.min(0xffffffff, Math.max(16, Math.ceil(capacity / MAX_LOAD) + 1));
 }
 
+/** The number's digits as one integer (E.164 has at most 15: exact in a double); read in place, no substring. */
 function toKey(e164: string): number {
-  const key = Number(e164.charCodeAt(0) === 43 ? e164.slice(1) : e164);
-  if (!Number.isSafeInteger(key) || key <= 0) throw new RangeError(`not an E.164 number: ${e164}`);
+  const n = e164.length;
+  let i = n > 0 && e164.charCodeAt(0) === 43 ? 1 : 0;
+  let key = 0;
+  if (i === n || n - i > 16) throw new RangeError(`not an E.164 number: ${e164}`);
+  for (; i < n; i++) {
+    const d = e164.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) throw new RangeError(`not an E.164 number: ${e164}`);
+    key = key * 10 + d;
+  }
+  if (key <= 0 || !Number.isSafeInteger(key)) throw new RangeError(`not an E.164 number: ${e164}`);
   return key;
 }
 

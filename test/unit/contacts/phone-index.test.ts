@@ -40,6 +40,14 @@ describe('PhoneIndex', () => {
     expect([index.get('+999999999999998'), index.get('+999999999999999'), index.get('+999999999999997')]).toEqual([2, 3, undefined]);
   });
 
+  it('takes E.164 with or without its +, and refuses what is not one (no number parsing leniency)', () => {
+    const idx = new PhoneIndex();
+    idx.set('+34612345678', 2);
+    expect(idx.get('34612345678')).toBe(2);
+    expect(idx.get('+999999999999999')).toBeUndefined();
+    for (const bad of ['', '+', '+34 612', ' 34612345678', '+1e5', '+0x1F', '+3461234567a', '+0', '+12345678901234567']) expect(() => idx.get(bad), bad).toThrow(RangeError);
+  });
+
   it('reserve sizes the table once and keeps what it holds; filling past the estimate still grows', () => {
     const index = new PhoneIndex(4);
     index.set('+34600000000', 1);
