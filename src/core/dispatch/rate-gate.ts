@@ -350,13 +350,11 @@ export class RateGate implements Gate {
    * from this process's own work (a burst of answers read in one go, a GC) delays the write and
    * its stamp alike, so it cannot bring two starts closer at the provider; a machine too busy to
    * run us promptly may also be too busy to run the receiving side promptly, which is what the
-   * margin is for. The first floor's worth of a wait is what the floor already covers, and a
-   * single late read shows in its own round trip (lateRead): idle, 2 × the p99 of the whole
-   * lateness cost ~0.5% of the ceiling for nothing (samples of 1-2 ms on an idle 2-core machine).
+   * margin is for. (Also taking the floor's 2 ms off every sample reached 99.6% idle once, but let
+   * a loaded run's closest start i → i+rate come to 1000.0 ms: too little room to keep.)
    */
   observeLateness(lateMs: number, waitedMs = NaN): void {
-    const late = waitedMs >= 0 && waitedMs < lateMs ? waitedMs : lateMs;
-    this.adaptive.observe(late - this.adaptive.floor, this.clock.now());
+    this.adaptive.observe(waitedMs >= 0 && waitedMs < lateMs ? waitedMs : lateMs, this.clock.now());
   }
 
   /** The clock's run-queue wait so far (ms), NaN where unknown: pass differences to observeLateness. */

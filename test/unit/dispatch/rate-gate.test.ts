@@ -405,11 +405,10 @@ describe('AdaptiveMargin (injected samples and clock)', () => {
     const clock = new FakeClock();
     // The adaptive arithmetic with a 2 ms floor (the gate's own default floor is GATE_FLOOR_MS).
     const gate = new RateGate({ rate: 2, clock, margin: { floorMs: 2 } });
-    // 15 ms late: the floor covers the first 2 of it, the margin is 2 + 2 × 13.
     gate.observeLateness(15);
-    expect(gate.marginMs).toBe(28);
+    expect(gate.marginMs).toBe(32);
     const { releases } = await run(gate, clock, [{ at: 0, count: 3 }]);
-    expect(releases).toEqual([0, 0, 1028]);
+    expect(releases).toEqual([0, 0, 1032]);
 
     // A clock whose timers fire 7 ms late: the gate measures that and widens its spacing.
     const late = new FakeClock();
@@ -417,11 +416,10 @@ describe('AdaptiveMargin (injected samples and clock)', () => {
     late.setTimeout = (fn, ms) => orig(fn, ms + 7);
     const g2 = new RateGate({ rate: 1, clock: late, margin: { floorMs: 2 } });
     const r = await run(g2, late, [{ at: 0, count: 3 }]);
-    // 1st at 0; the 2nd's timer (due 1002) fires at 1009, 7 ms late: the margin is now 2 + 2 × 5,
-    // so it is not yet due (1012) and waits for a timer that again fires 7 late (1019); the 3rd:
-    // 1019 + 1012 + 7.
-    expect(r.releases).toEqual([0, 1019, 2038]);
-    expect(g2.marginMs).toBe(12);
+    // 1st at 0; the 2nd's timer (due 1002) fires at 1009, 7 ms late: the margin is now 16, so it is
+    // not yet due (1016) and waits for a timer that again fires 7 late (1023); the 3rd: 1023 + 1016 + 7.
+    expect(r.releases).toEqual([0, 1023, 2046]);
+    expect(g2.marginMs).toBe(16);
   });
 
   it('where the OS tells the CPU wait, only lateness spent waiting for a CPU widens the margin', async () => {
@@ -445,12 +443,12 @@ describe('AdaptiveMargin (injected samples and clock)', () => {
     expect(own.marginMs).toBe(2);
     const starved = lateBy7(true);
     const other = new RateGate({ rate: 1, clock: starved, margin: { floorMs: 2 } });
-    expect((await run(other, starved, [{ at: 0, count: 3 }])).releases).toEqual([0, 1019, 2038]);
-    expect(other.marginMs).toBe(12);
+    expect((await run(other, starved, [{ at: 0, count: 3 }])).releases).toEqual([0, 1023, 2046]);
+    expect(other.marginMs).toBe(16);
     // Where the OS does not tell (NaN), all of it counts.
     const unknown = new RateGate({ rate: 1, clock: Object.assign(new FakeClock(), { cpuWaitMs: () => NaN }), margin: { floorMs: 2 } });
     unknown.observeLateness(7, unknown.cpuWait() - unknown.cpuWait());
-    expect(unknown.marginMs).toBe(12);
+    expect(unknown.marginMs).toBe(16);
   });
 
   it('reads the run-queue wait from Linux schedstat, or says it cannot', () => {
