@@ -23,10 +23,10 @@ export interface GateClock {
  * The calling thread's run-queue wait from Linux's /proc/thread-self/schedstat (its second field,
  * in ns; one pread of an fd kept open, under a microsecond), or undefined elsewhere.
  */
-export function schedstatWait(): (() => number) | undefined {
+export function schedstatWait(file = '/proc/thread-self/schedstat'): (() => number) | undefined {
   let fd: number;
   try {
-    fd = openSync('/proc/thread-self/schedstat', 'r');
+    fd = openSync(file, 'r');
   } catch {
     return undefined;
   }
@@ -42,7 +42,10 @@ export function schedstatWait(): (() => number) | undefined {
       return NaN;
     }
   };
-  if (!Number.isFinite(read())) {
+  // A kernel that keeps no sched_info prints "0 0 0" (no time on a CPU for this running thread):
+  // its wait would read 0 for ever and take every lateness sample to 0, no load signal at all.
+  const wait = read();
+  if (!Number.isFinite(wait) || !(Number(buf.toString('latin1', 0, buf.indexOf(' ')).trim()) > 0)) {
     closeSync(fd);
     return undefined;
   }

@@ -177,7 +177,8 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
         if (settled) return;
         req.end(body);
         const socket = req.socket;
-        if (!settled && req.reusedSocket && socket && !socket.connecting && socket.writableLength === 0) {
+        // A destroyed socket (reset by the peer, its 'error' not yet emitted) takes nothing: end() dropped it.
+        if (!settled && req.reusedSocket && socket && !socket.destroyed && !socket.connecting && socket.writableLength === 0) {
           written = true;
           signalWritten();
         }

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AdaptiveMargin, GATE_FLOOR_MS, RateGate, schedstatWait, type GateSlot } from '../../../src/core/dispatch/rate-gate.js';
@@ -449,6 +452,14 @@ describe('AdaptiveMargin (injected samples and clock)', () => {
     const unknown = new RateGate({ rate: 1, clock: Object.assign(new FakeClock(), { cpuWaitMs: () => NaN }), margin: { floorMs: 2 } });
     unknown.observeLateness(7, unknown.cpuWait() - unknown.cpuWait());
     expect(unknown.marginMs).toBe(16);
+  });
+
+  it('takes a schedstat of zeros (a kernel keeping no sched_info) for no reading, not for a wait of 0', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'schedstat-'));
+    writeFileSync(path.join(dir, 'off'), '0 0 0\n');
+    writeFileSync(path.join(dir, 'on'), '5000000 2000000 3\n');
+    expect(schedstatWait(path.join(dir, 'off'))).toBeUndefined();
+    expect(schedstatWait(path.join(dir, 'on'))?.()).toBe(2);
   });
 
   it('reads the run-queue wait from Linux schedstat, or says it cannot', () => {
