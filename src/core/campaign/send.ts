@@ -522,7 +522,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
     const senderId = providerModule(o.provider).senderId(req.env);
     const gate: Gate = store
       ? new StoreRateGate({ redis: store.redis, shown: store.shown, senderId, rate: o.rate })
-      : new RateGate({ rate: o.rate, holdUntilStart: true, ...(clock ? { clock, marginMs: 0 } : {}) });
+      : new RateGate({ rate: o.rate, holdUntilStart: true, awaitAnswers: true, ...(clock ? { clock, marginMs: 0 } : {}) });
     const ctx = plan.context ?? (await contextFor(req, plan.template));
     const rows: AsyncIterable<PlannedRow> | Iterable<PlannedRow> = plan.rows ?? classifiedRows(await ctx.prepared(), () => {});
     plan.rows = undefined;

@@ -309,8 +309,10 @@ export async function dispatch(
       // Last look before the request: someone may have opted out since the item was queued.
       const skip = opts.skipReason?.(item);
       if (skip) {
-        // The grant is given up unused; counting it as a start now is the safe side of the ceiling.
+        // The grant is given up unused; counting it as a start now is the safe side of the ceiling
+        // (and it has its "answer" at once: nothing was sent).
         slot.start();
+        slot.done?.();
         append({ type: 'skipped', to: item.to, at: iso(), reason: skip, line: item.line });
         return;
       }

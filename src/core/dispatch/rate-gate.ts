@@ -89,6 +89,14 @@ export interface RateGateOptions {
    */
   holdUntilStart?: boolean;
   /**
+   * The caller reports every written request's answer (`done()`), as the dispatcher does: until
+   * a request's answer comes, lateRead may still move its stamp on (by up to LATE_READ_CAP_MS), so
+   * no due time is set from a stamp that such a move could change. Without it an answer slower
+   * than a window came after its stamp had been used (fake time: a stalled burst answered 1.5 s
+   * late let 1,040 into a second). Needs `holdUntilStart`. Default false.
+   */
+  awaitAnswers?: boolean;
+  /**
    * Grant a slot up to the measured time its caller takes to be ready (grant to `mark()`: the
    * attempt line's group-committed fdatasync) before the slot falls due; the caller then waits
    * for `untilDue()` before its request goes. The fsync then overlaps the wait for the slot
@@ -294,6 +302,11 @@ export class RateGate implements Gate {
   private readonly holdUntilStart: boolean;
   /** Granted, not yet started (holdUntilStart): their log entries are kept from ageing out. */
   private held = new Set<{ at: number }>();
+  /** Written, not yet answered (awaitAnswers): lateRead may still move their stamps. */
+  private readonly unanswered = new Set<{ at: number }>();
+  private readonly awaitAnswers: boolean;
+  /** A due time was set later for an answer still to come: an answer then pumps the gate again. */
+  private waitsForAnswers = false;
   private readonly admitEarly: boolean;
   /** How long a grant takes to be ready (grant to mark), a high percentile: how early to grant. */
   private readonly lead: AdaptiveMargin;
@@ -328,6 +341,7 @@ export class RateGate implements Gate {
     this.adaptive = new AdaptiveMargin({ floorMs: GATE_FLOOR_MS, ...opts.margin });
     this.recoverEveryMs = opts.recoverEveryMs ?? 10_000;
     this.holdUntilStart = opts.holdUntilStart ?? false;
+    this.awaitAnswers = (opts.awaitAnswers ?? false) && this.holdUntilStart;
     this.admitEarly = (opts.admitEarly ?? true) && this.holdUntilStart;
     // p90: an underestimate costs that request the rest of its fsync, an overestimate only a
     // request waiting a little longer with its attempt line already on disk.
@@ -469,7 +483,22 @@ export class RateGate implements Gate {
     let due = Math.max(now, this.pausedUntil);
     const r = this.effective;
     if (this.log.length >= r) {
-      due = Math.max(due, this.log[this.log.length - r] + this.windowMs + margin);
+      let base = this.log[this.log.length - r];
+      // Moving stamps on by at most c moves the r-th most recent to at most the larger of it and
+      // (the latest movable stamp at or below it) + c: so that bound is what the due time uses
+      // until those answers come. A stamp c below the oldest kept one can no longer matter.
+      if (this.unanswered.size > 0) {
+        let reach = -Infinity;
+        for (const u of this.unanswered) {
+          if (u.at + LATE_READ_CAP_MS <= this.log[0]) this.unanswered.delete(u);
+          else if (u.at <= base && u.at + LATE_READ_CAP_MS > reach) reach = u.at + LATE_READ_CAP_MS;
+        }
+        if (reach > base) {
+          base = reach;
+          this.waitsForAnswers = true;
+        }
+      }
+      due = Math.max(due, base + this.windowMs + margin);
     }
     return due;
   }
@@ -545,6 +574,7 @@ export class RateGate implements Gate {
           this.held.delete(entry);
           this.stampNow(entry);
           writtenAt = this.clock.now();
+          if (this.awaitAnswers) this.unanswered.add(entry);
         },
         mark: () => {
           if (this.admitEarly) this.lead.observe(this.clock.now() - now, this.clock.now());
@@ -552,7 +582,12 @@ export class RateGate implements Gate {
         },
         done: () => {
           this.held.delete(entry);
+          const awaited = this.unanswered.delete(entry);
           if (this.holdUntilStart) this.lateRead(entry, this.clock.now() - writtenAt);
+          if (awaited && this.waitsForAnswers) {
+            this.waitsForAnswers = false;
+            this.pump();
+          }
         },
         untilDue: () => (due > this.clock.now() ? this.waitUntil(due) : undefined),
       };

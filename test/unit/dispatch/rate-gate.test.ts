@@ -207,6 +207,35 @@ describe('RateGate (fake clock)', () => {
     expect(s4.at).toBe(3028 + 250);
   });
 
+  it('awaitAnswers: no due time is set from a stamp whose answer may still move it; the answer lets it go', async () => {
+    const clock = new FakeClock();
+    const gate = new RateGate({ rate: 1, clock, marginMs: 0, holdUntilStart: true, awaitAnswers: true, admitEarly: false });
+    const a = await gate.acquire();
+    a.start(); // written at 0, no answer yet
+    let bAt = -1;
+    let b!: GateSlot;
+    void gate.acquire().then((s) => ((b = s), (bAt = clock.now())));
+    await clock.advanceTo(1100);
+    expect(bAt).toBe(-1); // lateRead may still move a's stamp by up to 250 ms
+    a.done!(); // answered at 1100: a 1.1 s round trip, the least so far, so no move
+    await clock.advanceTo(1100);
+    expect(bAt).toBe(1100);
+    // Without an answer at all the wait is bounded by lateRead's cap.
+    b.start();
+    let cAt = -1;
+    void gate.acquire().then(() => (cAt = clock.now()));
+    await clock.advanceTo(3000);
+    expect(cAt).toBe(1100 + 250 + 1000);
+    // A gate whose caller does not report answers (awaitAnswers off) never waits for them.
+    const plain = new RateGate({ rate: 1, clock, marginMs: 0, holdUntilStart: true, admitEarly: false });
+    const p = await plain.acquire();
+    p.start();
+    let qAt = -1;
+    void plain.acquire().then(() => (qAt = clock.now()));
+    await clock.advanceTo(4000);
+    expect(qAt).toBe(4000);
+  });
+
   it('early grants: holds fall due in order on one timer, each released at its due time', async () => {
     const clock = new FakeClock();
     const gate = new RateGate({ rate: 2, clock, marginMs: 0, holdUntilStart: true });
