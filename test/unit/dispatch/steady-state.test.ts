@@ -195,16 +195,22 @@ describe('dispatch at --rate 1000 on fake time (steady state)', () => {
     expect(r.steady).toBeGreaterThanOrEqual(99.5);
   }, 60_000);
 
-  it('a server that reads a burst late (a stall) while the same slots a window later arrive at once: its slow answers move the stamps on, never over', async () => {
-    // From 2.0 s to 2.03 s the server is stalled: what is written then is read at 2.03 s, one
-    // request after another 0.1 ms apart (60 requests: 6 ms more), and answered 20 ms after that.
+  /**
+   * From 2.0 s to 2.03 s the server is stalled: what is written then is read at 2.03 s, one
+   * request after another 0.1 ms apart (60 requests: 6 ms more).
+   */
+  const stalledAt2s = () => {
     let queueEnd = 0;
-    const readMs = (t: number) => {
+    return (t: number) => {
       if (t < 2000 || t >= 2030) return 0;
       queueEnd = Math.max(queueEnd, 2030) + 0.1;
       return queueEnd - t;
     };
-    const r = await simulate({ syncMs: () => 3, writeMs: () => 0.5, n: 5000, readMs });
+  };
+
+  it('a server that reads a burst late (a stall) while the same slots a window later arrive at once: its slow answers move the stamps on, never over', async () => {
+    // Answered 20 ms after it is read.
+    const r = await simulate({ syncMs: () => 3, writeMs: () => 0.5, n: 5000, readMs: stalledAt2s() });
     // Without the round-trip correction (lateRead) the stalled burst's slots come due a window
     // later as if read at once: 1,100 in one second at the provider (and 99.54% of the ceiling;
     // with it 1,000 and 99.26%: the stall costs throughput).
@@ -215,14 +221,8 @@ describe('dispatch at --rate 1000 on fake time (steady state)', () => {
   it('a stalled server that also answers the burst later than a window: the stamps its answers could move are held back, never over', async () => {
     // As above, but the stalled burst is answered 1.5 s after it is read: lateRead's moves come
     // after those stamps have set the next window's due times, so the gate must not trust them.
-    let queueEnd = 0;
-    const readMs = (t: number) => {
-      if (t < 2000 || t >= 2030) return 0;
-      queueEnd = Math.max(queueEnd, 2030) + 0.1;
-      return queueEnd - t;
-    };
     const answerMs = (t: number) => (t >= 2030 && t < 2034 ? 1500 : 20);
-    const r = await simulate({ syncMs: () => 3, writeMs: () => 0.5, n: 5000, readMs, answerMs });
+    const r = await simulate({ syncMs: () => 3, writeMs: () => 0.5, n: 5000, readMs: stalledAt2s(), answerMs });
     console.log(`fake time, a 30 ms server stall at 2 s answered 1.5 s late: fullest ${r.fullest}, steady ${r.steady.toFixed(2)}%`);
     expect(r.fullest).toBeLessThanOrEqual(1000);
   }, 60_000);
