@@ -258,7 +258,7 @@ const MAX_LEAD_MS = 30;
  * answer path, which the round-trip correction (lateRead) cannot tell from a late read. It was
  * 4 ms before lateRead (at 2 ms then, one idle run let 1,001 into a second at a local stand-in:
  * the closest start i → i+1000 was 0.6 ms under 1 s); with lateRead, runs at 2 ms held 1,000
- * idle and beside a busy loop per core, the closest start i → i+1000 0.4-3.5 ms over 1 s.
+ * idle and beside a busy loop per core, the closest start i → i+1000 0.3-4.8 ms over 1 s.
  */
 export const GATE_FLOOR_MS = 2;
 
