@@ -93,7 +93,8 @@ export interface RateGateOptions {
    * a request's answer comes, lateRead may still move its stamp on (by up to LATE_READ_CAP_MS), so
    * no due time is set from a stamp that such a move could change. Without it an answer slower
    * than a window came after its stamp had been used (fake time: a stalled burst answered 1.5 s
-   * late let 1,040 into a second). Needs `holdUntilStart`. Default false.
+   * late let 1,040 into a second). The adaptive margin then follows the answers' round trips, not
+   * the gate's timers (see lateRead). Needs `holdUntilStart`. Default false.
    */
   awaitAnswers?: boolean;
   /**
@@ -217,9 +218,10 @@ export class AdaptiveMargin {
     this.ring[this.next] = v;
     this.next = (this.next + 1) % this.ring.length;
     if (this.count < this.ring.length) this.count++;
-    // A sample above the current target raises it at once; otherwise the percentile is refreshed
-    // every 32 samples (a sort of ≤ 512 numbers), which is cheap at 1000 starts/s.
-    if (this.floorMs + this.factor * v > this.target || ++this.dirty >= 32) this.refresh();
+    // For a high percentile a sample above the current target refreshes it at once (a few such
+    // samples move it); otherwise, and always for a low one (most samples are above it), the
+    // percentile is refreshed every 32 samples (a sort of ≤ 512 numbers), cheap at 1000 starts/s.
+    if ((this.rank >= 0.5 && this.floorMs + this.factor * v > this.target) || ++this.dirty >= 32) this.refresh();
     this.value(now);
   }
 
@@ -271,6 +273,18 @@ const LATE_READ_CAP_MS = 250;
 const RTT_SAMPLES = 256;
 /** The share of the margin's excess over the floor still there a window (+ margin + lead) later. */
 const MARGIN_KEPT = 0.85;
+/**
+ * The margin of a gate told of every answer (awaitAnswers): floor + 1 × the 10th percentile of
+ * how much the recent round trips exceed the least one (answersMargin), its excess halving every
+ * 10 s (at 2 s, one run beside two busy loops came to a closest start i → i+1000 of 1000.0 ms).
+ */
+const ANSWER_SPREAD: AdaptiveMarginOptions = { factor: 1, percentile: 0.1, samples: 512 };
+/**
+ * Windows after the gate first waits whose answers give the margin no sample: the first window's
+ * burst queues at the provider, and the second's requests go as its answers come back, bunched
+ * (counting from the second window kept idle runs' margins at 3.6-4.4 ms for their 8 s).
+ */
+const SPREAD_SETTLE_WINDOWS = 2;
 
 interface Waiter {
   resolve: (slot: GateSlot) => void;
@@ -305,6 +319,8 @@ export class RateGate implements Gate {
   /** Written, not yet answered (awaitAnswers): lateRead may still move their stamps. */
   private readonly unanswered = new Set<{ at: number }>();
   private readonly awaitAnswers: boolean;
+  /** The adaptive margin's samples are the answers' round trips (awaitAnswers), not timer lateness. */
+  private readonly answersMargin: boolean;
   /** A due time was set later for an answer still to come: an answer then pumps the gate again. */
   private waitsForAnswers = false;
   private readonly admitEarly: boolean;
@@ -338,10 +354,11 @@ export class RateGate implements Gate {
     this.clock = opts.clock ?? realClock;
     this.windowMs = opts.windowMs ?? 1000;
     this.fixedMargin = opts.marginMs;
-    this.adaptive = new AdaptiveMargin({ floorMs: GATE_FLOOR_MS, ...opts.margin });
     this.recoverEveryMs = opts.recoverEveryMs ?? 10_000;
     this.holdUntilStart = opts.holdUntilStart ?? false;
     this.awaitAnswers = (opts.awaitAnswers ?? false) && this.holdUntilStart;
+    this.answersMargin = this.awaitAnswers && this.fixedMargin === undefined;
+    this.adaptive = new AdaptiveMargin({ floorMs: GATE_FLOOR_MS, ...(this.answersMargin ? ANSWER_SPREAD : {}), ...opts.margin });
     this.admitEarly = (opts.admitEarly ?? true) && this.holdUntilStart;
     // p90: an underestimate costs that request the rest of its fsync, an overestimate only a
     // request waiting a little longer with its attempt line already on disk.
@@ -349,6 +366,11 @@ export class RateGate implements Gate {
     this.ceilingRate = Math.floor(opts.rate);
     this.effective = this.ceilingRate;
     this.lastAdjustAt = this.clock.now();
+  }
+
+  /** The gate's own timers give the margin its samples (adaptive, and no answersMargin). */
+  private get timerSamples(): boolean {
+    return this.fixedMargin === undefined && !this.answersMargin;
   }
 
   /** The spacing (ms) currently added beyond the window. */
@@ -607,6 +629,16 @@ export class RateGate implements Gate {
    * the floor it may have decayed, by at most 2^(-1.53 s / 10 s) ≈ 0.9 (MARGIN_KEPT). The answer
    * comes long before the stamp sets anyone's due time; a steady round trip costs nothing, and on a
    * busy machine, where the margin has risen, only reads later than it cover cost throughput.
+   *
+   * What the rule cannot see (answersMargin): the least round trip may be longer than the least
+   * read delay plus the least rest of the way (they need not come together), and a read that much
+   * late goes unnoticed. That gap is of the order of the round trips' spread near their least, so
+   * with answers the margin is the floor plus the 10th percentile of (round trip - least), and only
+   * the floor counts as covered here: the rest is room beyond what is tracked. The gate's own timer
+   * lateness is no sample then: our lateness delays the write and its stamp alike, and a receiving
+   * side too busy to read promptly shows in the round trips. (On 2 cores, timer samples kept the
+   * margin at 11-15 ms even idle, 98.6-99.2% of the ceiling; the answers' spread is 0.6-0.9 ms idle,
+   * 3-4 ms beside a busy loop per core.)
    */
   private lateRead(entry: { at: number }, rtt: number): void {
     // Under 0.2 ms the "write" was reported with the answer itself (a new connection: http.ts).
@@ -617,10 +649,20 @@ export class RateGate implements Gate {
     this.rttNext = (this.rttNext + 1) % ring.length;
     if (rtt <= this.rttMin) this.rttMin = rtt;
     else if (old === this.rttMin) this.rttMin = ring.reduce((a, b) => Math.min(a, b), Infinity);
-    // A fixed margin is there a window later as it is; an adaptive one may have decayed.
-    const m = this.marginMs;
     const floor = this.adaptive.floor;
-    const covered = this.fixedMargin ?? (m <= floor ? m : floor + MARGIN_KEPT * (m - floor));
+    let covered: number;
+    if (this.answersMargin) {
+      // The margin's part above the floor is room for what this rule cannot see, so only the floor
+      // counts as covering a late read (answersMargin). Not while the send settles: its first
+      // burst's spread kept one idle run's margin ~13 ms up for the whole 8 s (SPREAD_SETTLE_WINDOWS).
+      const now = this.clock.now();
+      if (now - this.firstArmAt >= SPREAD_SETTLE_WINDOWS * this.windowMs) this.adaptive.observe(rtt - this.rttMin, now);
+      covered = floor;
+    } else {
+      // A fixed margin is there a window later as it is; an adaptive one may have decayed.
+      const m = this.marginMs;
+      covered = this.fixedMargin ?? (m <= floor ? m : floor + MARGIN_KEPT * (m - floor));
+    }
     const excess = Math.min(LATE_READ_CAP_MS, rtt - this.rttMin - covered);
     if (excess > 0) {
       this.restamp(entry.at, entry.at + excess);
@@ -643,7 +685,7 @@ export class RateGate implements Gate {
     if (!first || (this.holdTimer !== null && this.holdTimerAt <= first.t)) return;
     if (this.holdTimer !== null) this.clock.clearTimeout(this.holdTimer);
     this.holdTimerAt = first.t;
-    this.holdWaitAt = this.fixedMargin === undefined ? this.cpuWait() : NaN;
+    this.holdWaitAt = this.timerSamples ? this.cpuWait() : NaN;
     const release = () => this.releaseHolds(true);
     const ms = first.t - this.clock.now();
     this.holdTimer = this.clock.setTimeoutLate ? this.clock.setTimeoutLate(release, ms) : this.clock.setTimeout(release, ms);
@@ -658,7 +700,7 @@ export class RateGate implements Gate {
    */
   private releaseHolds(fromTimer = false): void {
     const now = this.clock.now();
-    if (fromTimer) {
+    if (fromTimer && this.timerSamples) {
       const waited = this.cpuWait() - this.holdWaitAt;
       if (waited >= 0 && now - this.firstArmAt >= this.windowMs) this.observeLateness(now - this.holdTimerAt, waited);
     }
@@ -676,7 +718,7 @@ export class RateGate implements Gate {
     if (this.timer !== null && this.timerAt <= due) return;
     this.disarm();
     this.timerAt = due;
-    const waitedAt = this.fixedMargin === undefined ? this.cpuWait() : NaN;
+    const waitedAt = this.timerSamples ? this.cpuWait() : NaN;
     this.timer = this.clock.setTimeout(
       () => {
         const late = this.clock.now() - this.timerAt;
@@ -685,7 +727,7 @@ export class RateGate implements Gate {
         // Not in the window after the first wait: that is the send's start-up (connections opened,
         // code compiled; one run's 8 ms there kept the margin 4 ms up for the whole 8 s send), and
         // the first window's requests were stamped at their answers (http.ts) anyway.
-        if (this.fixedMargin === undefined && this.clock.now() - this.firstArmAt >= this.windowMs) this.observeLateness(late, this.cpuWait() - waitedAt);
+        if (this.timerSamples && this.clock.now() - this.firstArmAt >= this.windowMs) this.observeLateness(late, this.cpuWait() - waitedAt);
         this.pump();
       },
       due - now,

@@ -483,6 +483,78 @@ describe('AdaptiveMargin (injected samples and clock)', () => {
     expect(unknown.marginMs).toBe(16);
   });
 
+  it('a low percentile is refreshed every 32 samples, not raised by each sample above it', () => {
+    const m = new AdaptiveMargin({ floorMs: 2, factor: 1, percentile: 0.1 });
+    for (let i = 0; i < 31; i++) m.observe(5, i);
+    expect(m.value(31)).toBe(2); // most samples are above a 10th percentile: no sort for each
+    m.observe(5, 31);
+    expect(m.value(32)).toBe(7);
+    // A few prompt answers among them do not lower the 10th percentile; a tenth of them does.
+    for (let i = 0; i < 32; i++) m.observe(i < 4 ? 0 : 5, 40);
+    expect(m.value(40)).toBe(7);
+    for (let i = 0; i < 32; i++) m.observe(i < 16 ? 0 : 5, 40);
+    expect(m.value(10_040)).toBeCloseTo(4.5, 6); // down to the floor, slowly (half the excess per 10 s)
+  });
+
+  it('awaitAnswers: the margin follows the answers\' spread above the least round trip, not the timers, and only its floor covers a late read', async () => {
+    const clock = new FakeClock();
+    const gate = new RateGate({ rate: 1000, clock, holdUntilStart: true, awaitAnswers: true, admitEarly: false });
+    expect(gate.marginMs).toBe(GATE_FLOOR_MS);
+    // The first window: a burst (its spread is the provider's queue, no sample) until the gate waits.
+    for (let i = 0; i < 1000; i++) {
+      const s = await gate.acquire();
+      s.start();
+      s.done!();
+    }
+    let waitedFor!: GateSlot;
+    void gate.acquire().then((s) => (waitedFor = s));
+    await clock.advanceTo(1500);
+    waitedFor.start();
+    await clock.advanceTo(1600);
+    waitedFor.done!(); // 98 ms: in the window after the first wait, no sample
+    expect(gate.marginMs).toBe(GATE_FLOOR_MS);
+    await clock.advanceTo(2000);
+    const answer = async (rtt: number): Promise<GateSlot> => {
+      const s = await gate.acquire();
+      s.start();
+      await clock.advanceTo(clock.now() + rtt);
+      s.done!();
+      return s;
+    };
+    // Two prompt answers (20 ms), then thirty 3 ms slower: the 10th percentile of the spread is 3.
+    for (let i = 0; i < 32; i++) await answer(i < 2 ? 20 : 23);
+    expect(gate.marginMs).toBe(GATE_FLOOR_MS + 3);
+    // A 4 ms slower answer moves its stamp by what the floor does not cover (2 ms), though the
+    // margin (5 ms) would: the part above the floor is room beyond what lateRead tracks.
+    const before = clock.now();
+    const slow = await answer(24);
+    expect(slow.at).toBe(before + 4 - GATE_FLOOR_MS);
+
+    // Timers 7 ms late, the thread waiting for a CPU all of that time: no sample with answers.
+    const late = new FakeClock();
+    const orig = late.setTimeout.bind(late);
+    let waited = 0;
+    late.setTimeout = (fn, ms) =>
+      orig(() => {
+        waited += 7;
+        fn();
+      }, ms + 7);
+    late.cpuWaitMs = () => waited;
+    const g = new RateGate({ rate: 1, clock: late, holdUntilStart: true, awaitAnswers: true, admitEarly: false });
+    const starts: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      void g.acquire().then((s) => {
+        starts.push(late.now());
+        s.start();
+        s.done!();
+      });
+    }
+    await late.advanceTo(10_000);
+    // Each due at the last start + 1000 + the floor, its timer 7 ms late; the margin stays put.
+    expect(starts).toEqual([0, 1009, 2018]);
+    expect(g.marginMs).toBe(GATE_FLOOR_MS);
+  });
+
   it('takes a schedstat of zeros (a kernel keeping no sched_info) for no reading, not for a wait of 0', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'schedstat-'));
     writeFileSync(path.join(dir, 'off'), '0 0 0\n');
