@@ -269,8 +269,15 @@ const EARLY_SLACK_MS = 1;
 
 /** The most a slow answer moves a stamp on (lateRead). */
 const LATE_READ_CAP_MS = 250;
-/** Answers kept for the least round trip (lateRead): a few seconds at 100/s and more. */
+/**
+ * Answers kept for the least round trip (lateRead): at least this many, and at least two windows'
+ * worth at the ceiling. A quarter of a second at 1000/s was too short: a server reading every
+ * request 8 ms late for 0.6 s made the least itself 8 ms late from 0.26 s into that spell, its
+ * later reads looked prompt and their slots, reused a window later when it read at once, let
+ * 1,099 into a second (fake time; the spread margin above that least was ~0).
+ */
 const RTT_SAMPLES = 256;
+const RTT_WINDOWS = 2;
 /** The share of the margin's excess over the floor still there a window (+ margin + lead) later. */
 const MARGIN_KEPT = 0.85;
 /**
@@ -285,6 +292,8 @@ const ANSWER_SPREAD: AdaptiveMarginOptions = { factor: 1, percentile: 0.1, sampl
  * (counting from the second window kept idle runs' margins at 3.6-4.4 ms for their 8 s).
  */
 const SPREAD_SETTLE_WINDOWS = 2;
+/** The margin's room above the floor until then (marginAt): ~20 ms a send. */
+const STARTUP_ROOM_MS = 10;
 
 interface Waiter {
   resolve: (slot: GateSlot) => void;
@@ -343,7 +352,7 @@ export class RateGate implements Gate {
   /** The run-queue wait when the hold timer was set (NaN where unknown). */
   private holdWaitAt = NaN;
   /** Recent round trips (lateRead), a ring; unfilled slots are Infinity. */
-  private readonly rtts = new Float64Array(RTT_SAMPLES).fill(Infinity);
+  private readonly rtts: Float64Array;
   private rttNext = 0;
   private rttMin = Infinity;
   /** When the gate first had to wait (the margin's samples start a window later). */
@@ -364,6 +373,7 @@ export class RateGate implements Gate {
     // request waiting a little longer with its attempt line already on disk.
     this.lead = new AdaptiveMargin({ floorMs: 0, factor: 1, percentile: 0.9, samples: 256, maxMs: Math.min(MAX_LEAD_MS, this.windowMs / 4), halfLifeMs: 2000 });
     this.ceilingRate = Math.floor(opts.rate);
+    this.rtts = new Float64Array(Math.max(RTT_SAMPLES, RTT_WINDOWS * this.ceilingRate)).fill(Infinity);
     this.effective = this.ceilingRate;
     this.lastAdjustAt = this.clock.now();
   }
@@ -375,7 +385,18 @@ export class RateGate implements Gate {
 
   /** The spacing (ms) currently added beyond the window. */
   get marginMs(): number {
-    return this.fixedMargin ?? this.adaptive.value(this.clock.now());
+    return this.marginAt(this.clock.now());
+  }
+
+  private marginAt(now: number): number {
+    if (this.fixedMargin !== undefined) return this.fixedMargin;
+    const m = this.adaptive.value(now);
+    // While the answers' spread is not sampled yet (SPREAD_SETTLE_WINDOWS), room for a provider
+    // that was slow to read from the start and then reads at once: no round trip can show such a
+    // drop before it comes, and by then a window's burst has reused the slow reads' slots (fake
+    // time: reads 8 ms late for the first 1.5 s let 1,100 into a second).
+    if (this.answersMargin && now - this.firstArmAt < SPREAD_SETTLE_WINDOWS * this.windowMs) return Math.max(m, this.adaptive.floor + STARTUP_ROOM_MS);
+    return m;
   }
 
   /** How early (ms) a slot is granted before it falls due now (0 without admitEarly). */
@@ -559,7 +580,7 @@ export class RateGate implements Gate {
     // millisecond a request goes late is stamped on it and added to its next window's cycle).
     if (this.holds.length > 0 && this.holds[0].t <= now) this.releaseHolds();
     this.recover(now);
-    const margin = this.fixedMargin ?? this.adaptive.value(now);
+    const margin = this.marginAt(now);
     // An early grant waits for its due time anyway (untilDue), so it may come a timer's rounding
     // sooner: the gate's timer then fires once per grant instead of spinning through
     // setImmediate for the last fraction of a millisecond (~16 wake-ups a request at 1000/s).
@@ -648,7 +669,11 @@ export class RateGate implements Gate {
     ring[this.rttNext] = rtt;
     this.rttNext = (this.rttNext + 1) % ring.length;
     if (rtt <= this.rttMin) this.rttMin = rtt;
-    else if (old === this.rttMin) this.rttMin = ring.reduce((a, b) => Math.min(a, b), Infinity);
+    else if (old === this.rttMin) {
+      let min = Infinity;
+      for (let i = 0; i < ring.length; i++) if (ring[i] < min) min = ring[i];
+      this.rttMin = min;
+    }
     const floor = this.adaptive.floor;
     let covered: number;
     if (this.answersMargin) {

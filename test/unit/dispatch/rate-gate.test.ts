@@ -499,7 +499,8 @@ describe('AdaptiveMargin (injected samples and clock)', () => {
   it('awaitAnswers: the margin follows the answers\' spread above the least round trip, not the timers, and only its floor covers a late read', async () => {
     const clock = new FakeClock();
     const gate = new RateGate({ rate: 1000, clock, holdUntilStart: true, awaitAnswers: true, admitEarly: false });
-    expect(gate.marginMs).toBe(GATE_FLOOR_MS);
+    // Until the spread is sampled: 10 ms of room above the floor.
+    expect(gate.marginMs).toBe(GATE_FLOOR_MS + 10);
     // The first window: a burst (its spread is the provider's queue, no sample) until the gate waits.
     for (let i = 0; i < 1000; i++) {
       const s = await gate.acquire();
@@ -511,8 +512,8 @@ describe('AdaptiveMargin (injected samples and clock)', () => {
     await clock.advanceTo(1500);
     waitedFor.start();
     await clock.advanceTo(1600);
-    waitedFor.done!(); // 98 ms: in the window after the first wait, no sample
-    expect(gate.marginMs).toBe(GATE_FLOOR_MS);
+    waitedFor.done!(); // 100 ms: in the window after the first wait, no sample
+    expect(gate.marginMs).toBe(GATE_FLOOR_MS + 10);
     await clock.advanceTo(2000);
     const answer = async (rtt: number): Promise<GateSlot> => {
       const s = await gate.acquire();
@@ -550,8 +551,9 @@ describe('AdaptiveMargin (injected samples and clock)', () => {
       });
     }
     await late.advanceTo(10_000);
-    // Each due at the last start + 1000 + the floor, its timer 7 ms late; the margin stays put.
-    expect(starts).toEqual([0, 1009, 2018]);
+    // Each due at the last start + 1000 + the margin (the floor + the start-up room, as nothing
+    // was sampled), its timer 7 ms late; the lateness does not widen it.
+    expect(starts).toEqual([0, 1019, 2038]);
     expect(g.marginMs).toBe(GATE_FLOOR_MS);
   });
 
