@@ -102,12 +102,26 @@ function maxInWindow(starts, windowMs = 1000) {
   return max;
 }
 
-/** The steady-state rate: start i+RATE goes ≥ 1 s after start i; the median of those gaps is the cycle. */
+/**
+ * Arrivals in the first STARTUP_MS of a run are its start-up, not its steady state: the gate keeps
+ * extra room in its margin until the answers' spread is sampled (two windows after it first waits).
+ */
+const STARTUP_MS = 3000;
+
+/**
+ * The steady-state rate: start i+RATE goes ≥ 1 s after start i; the median of those gaps past the
+ * start-up is the cycle (`whole`: over the whole run). `minGap` is the closest of all of them.
+ */
 function steadyRate(s) {
   const gaps = [];
-  for (let i = RATE; i < s.length; i++) gaps.push(s[i] - s[i - RATE]);
+  const past = [];
+  for (let i = RATE; i < s.length; i++) {
+    gaps.push(s[i] - s[i - RATE]);
+    if (s[i] - s[0] >= STARTUP_MS) past.push(s[i] - s[i - RATE]);
+  }
   gaps.sort((x, y) => x - y);
-  return { steady: (RATE * 1000) / gaps[gaps.length >> 1], minGap: gaps[0] };
+  past.sort((x, y) => x - y);
+  return { steady: (RATE * 1000) / past[past.length >> 1], whole: (RATE * 1000) / gaps[gaps.length >> 1], minGap: gaps[0] };
 }
 
 const TEMPLATE = '---\ntemplate: bench\nlanguage: es\ncategory: marketing\nparams: [nombre, ciudad]\nlinks: []\n---\nHola {{nombre}}, nos vemos en {{ciudad}}.\n';
@@ -219,10 +233,11 @@ export async function benchSend() {
 }
 
 function report(label, s, load) {
-  const { steady, minGap } = steadyRate(s);
+  const { steady, whole, minGap } = steadyRate(s);
   console.log(
     `rate ${label}: ${s.length.toLocaleString('en-US')} requests at --rate ${RATE}: fullest 1 s window at the provider ${maxInWindow(s)} (limit ${RATE}), ` +
-      `steady state ${steady.toFixed(1)}/s = ${((100 * steady) / RATE).toFixed(2)}% of the ceiling (target ≥ 99.5% idle); closest start i → i+${RATE}: ${minGap.toFixed(1)} ms` +
+      `steady state past the first ${STARTUP_MS / 1000} s ${steady.toFixed(1)}/s = ${((100 * steady) / RATE).toFixed(2)}% of the ceiling (target ≥ 99.5% idle), ` +
+      `whole run ${((100 * whole) / RATE).toFixed(2)}%; closest start i → i+${RATE}: ${minGap.toFixed(1)} ms` +
       // The stand-in shares the machine: other processes delay its stamps and bunch arrivals.
       (load === undefined ? '' : `; load average ${load.toFixed(2)} before the run`),
   );
@@ -233,9 +248,11 @@ function reportRuns(label, runs) {
   for (const r of runs) report(label, r.starts, r.load);
   if (runs.length < 2) return;
   const rates = runs.map((r) => steadyRate(r.starts).steady);
+  const wholes = runs.map((r) => steadyRate(r.starts).whole);
+  const pct = (xs) => xs.map((x) => ((100 * x) / RATE).toFixed(2)).join(', ');
   console.log(
     `rate ${label}, ${runs.length} runs: fullest 1 s window at the provider ${Math.max(...runs.map((r) => maxInWindow(r.starts)))} (limit ${RATE}); ` +
-      `steady state median ${((100 * median(rates)) / RATE).toFixed(2)}% of the ceiling (${rates.map((x) => ((100 * x) / RATE).toFixed(2)).join(', ')})`,
+      `steady state past the first ${STARTUP_MS / 1000} s, median ${((100 * median(rates)) / RATE).toFixed(2)}% of the ceiling (${pct(rates)}); whole run median ${((100 * median(wholes)) / RATE).toFixed(2)}% (${pct(wholes)})`,
   );
 }
 
