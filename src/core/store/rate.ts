@@ -36,9 +36,21 @@ local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 return redis.call('ZADD', KEYS[1], 'XX', 'GT', now, ARGV[1])
 `;
 
+/**
+ * A slow answer moved the start on by ARGV[1] ms in this process (RateGate's lateRead: the provider
+ * may have read it that late): the store's entry too, if it is still there.
+ */
+const DELAY = `
+if redis.call('ZSCORE', KEYS[1], ARGV[2]) then
+  return redis.call('ZINCRBY', KEYS[1], ARGV[1], ARGV[2])
+end
+return false
+`;
+
 type Scripted = Redis & {
   campaignRateTake(key: string, rate: number, spanMs: number, member: string, keepMs: number): Promise<[number, number]>;
   campaignRateRestamp(key: string, member: string): Promise<number>;
+  campaignRateDelay(key: string, ms: number, member: string): Promise<string | null>;
 };
 
 function scripted(redis: Redis): Scripted {
@@ -47,6 +59,7 @@ function scripted(redis: Redis): Scripted {
   if (typeof r.campaignRateTake !== 'function') {
     redis.defineCommand('campaignRateTake', { numberOfKeys: 1, lua: TAKE });
     redis.defineCommand('campaignRateRestamp', { numberOfKeys: 1, lua: RESTAMP });
+    redis.defineCommand('campaignRateDelay', { numberOfKeys: 1, lua: DELAY });
   }
   return r;
 }
@@ -150,7 +163,15 @@ export class StoreRateGate implements Gate {
         void withTimeout(this.redis.campaignRateRestamp(this.key, member)).catch(() => undefined);
       },
       mark: () => localSlot.mark?.(),
-      done: () => localSlot.done?.(),
+      done: () => {
+        const before = localSlot.at;
+        localSlot.done?.();
+        // A slow answer moved the local start on (lateRead): the shared one moves with it, so
+        // that the other processes do not reuse its slot early either (after the restamp: one
+        // connection keeps the order). Best effort, as the restamp.
+        const moved = localSlot.at - before;
+        if (moved > 0) void withTimeout(this.redis.campaignRateDelay(this.key, moved, member)).catch(() => undefined);
+      },
     };
     return slot;
   }

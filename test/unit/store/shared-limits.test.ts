@@ -56,6 +56,33 @@ describe.skipIf(!redisAvailable)('StoreRateGate', () => {
     expect(span).toBeLessThan(5000);
   }, 20_000);
 
+  it('a slow answer moves the shared start on by what it moved the local one (lateRead); a prompt one leaves it', async () => {
+    const redis = client();
+    await ready(redis);
+    const gate = new StoreRateGate({ redis, shown: server.url, senderId: 'cloud:late-read', rate: 10 });
+    const key = 'campaign:rate:cloud:late-read';
+    const score = async () => {
+      const members = await redis.zrange(key, 0, -1, 'WITHSCORES');
+      return Number(members[members.length - 1]);
+    };
+    const answered = async (ms: number) => {
+      const slot = await gate.acquire();
+      slot.start();
+      await new Promise((r) => setTimeout(r, ms));
+      const at = await score();
+      const before = slot.at;
+      slot.done!();
+      await redis.ping(); // after the delay script, on the same connection
+      return { storeMoved: (await score()) - at, localMoved: slot.at - before };
+    };
+    const prompt = await answered(2); // the least round trip so far
+    expect(prompt).toEqual({ storeMoved: 0, localMoved: 0 });
+    // ~120 ms: beyond the least and the store gate's 25 ms margin, the provider may have read it late.
+    const slow = await answered(120);
+    expect(slow.localMoved).toBeGreaterThan(50);
+    expect(slow.storeMoved).toBeCloseTo(slow.localMoved, 2); // scores are ms since 1970: ~0.0002 ms of precision
+  });
+
   it('another sender has its own ceiling', async () => {
     const redis = client();
     await ready(redis);
