@@ -216,8 +216,19 @@ export async function openCsv(path: string, opts: ReadCsvOptions = {}): Promise<
       try {
         const cutter = new RecordCutter(dialect, target, { offset, line: dataLine });
         let next: Buffer | undefined = head.subarray(offset);
+        let unpushed: Buffer = Buffer.alloc(0);
         while (next) {
-          for (const chunk of cutter.push(next)) yield { chunk };
+          // Pushed in quarters of a chunk: the cutter cuts at most once a push, so a read of the
+          // stream larger than a chunk still gives chunks of about `target` bytes.
+          const step = Math.max(1, Math.ceil(target / 4));
+          for (let at = 0; at < next.length; at += step) {
+            for (const chunk of cutter.push(next.subarray(at, at + step))) yield { chunk };
+            if (cutter.failed) {
+              // The bytes not pushed yet belong to the rest, parsed here.
+              unpushed = next.subarray(at + step);
+              break;
+            }
+          }
           if (cutter.failed) break;
           let r: IteratorResult<Buffer>;
           try {
@@ -234,7 +245,7 @@ export async function openCsv(path: string, opts: ReadCsvOptions = {}): Promise<
         }
         // A quote the cut cannot follow exactly: the rest is parsed here, in order, as openCsv does.
         const rest = cutter.rest();
-        yield* parsedFrom(path, rest.bytes, rest.line, dialect, async () => {
+        yield* parsedFrom(path, unpushed.length ? Buffer.concat([rest.bytes, unpushed]) : rest.bytes, rest.line, dialect, async () => {
           try {
             const r = await chunks.next();
             return r.done ? undefined : r.value;
