@@ -108,10 +108,10 @@ export async function benchLint() {
   const floorCpu = Math.min(...floors.map((f) => f.cpu));
   const lint = best(lints, 'ms');
   const rss = Math.max(...lints.map((l) => l.rss));
-  // The other path for comparison: the worker pool forced on, one worker per spare core (the
-  // default uses it from three cores up), or forced off where the default uses it.
+  // The other path for comparison: the worker pool forced off where the default uses it (from two
+  // cores up), or forced on (one worker) on one core.
   const cores = availableParallelism();
-  const otherWorkers = cores >= 3 ? 0 : Math.max(1, cores - 1);
+  const otherWorkers = cores >= 2 ? 0 : 1;
   const other = await lintOnce(csv, tpl, rows, { CAMPAIGN_LINT_WORKERS: String(otherWorkers) });
   const otherLabel = otherWorkers ? `with ${otherWorkers} worker${otherWorkers === 1 ? '' : 's'} (CAMPAIGN_LINT_WORKERS=${otherWorkers})` : 'without workers';
   console.log(

@@ -38,7 +38,7 @@ export interface ChunkJob {
 const POOL_MIN_BYTES = 8 * 1024 * 1024;
 const MAX_WORKERS = 4;
 /** Below this many cores the pool costs more than it saves (see lintWorkerCount). */
-const MIN_CORES = 3;
+const MIN_CORES = 2;
 /** Batches in flight per worker: enough that no worker waits for the next, few enough to keep memory flat. */
 const IN_FLIGHT = 3;
 /**
@@ -54,13 +54,14 @@ export interface PoolStats {
   maxQueued: number;
 }
 /**
- * The bytes of a chunk of the file: cut at the first record end past them, so about two reads of
- * the stream (~8,000 rows of a typical list). A
- * chunk's rows are all alive until it is merged: at 1 MiB they outlived the young generation,
- * and the 1M benchmark with one worker took 12.2-13.5 s of CPU against 10.5-11.3 s at 256 KiB
- * (and ~45 MB more).
+ * The bytes of a chunk of the file: cut at the first record end past them (~2,000 rows of a
+ * typical list). A chunk's rows are all alive while a thread parses and checks it, so a scavenge
+ * in the middle of a chunk copies them all: the smaller the chunk, the less survives. The 1M
+ * benchmark with one worker: ~400 KB chunks (256 KiB asked, before read.ts cut a stream read in
+ * several chunks) took 14.1-14.8 s of CPU and 8.3-8.9 s; 128 KiB took 10.7-11.2 s and 6.2-6.6 s
+ * (the worker's GC fell from 1.9 s to 0.3 s); 64 KiB and 96 KiB were no better (per-chunk costs).
  */
-const CHUNK_BYTES = 256 * 1024;
+const CHUNK_BYTES = 128 * 1024;
 
 /** CAMPAIGN_LINT_CHUNK_BYTES: tests cut tiny chunks, so that records straddle many chunk ends. */
 function chunkBytes(): number {
@@ -80,11 +81,11 @@ const WORKER = new URL('./worker.js', import.meta.url);
 
 /**
  * How many worker threads lint a file of this size: none for a small one; for a large one, one
- * per spare core from three cores up (the main thread cuts the file, merges, and does chunks
- * itself whenever the workers have enough queued). On two cores one worker still loses: the
- * benchmark's 1M rows took 10.5-14.4 s of CPU (all threads) and 11-15 s against one thread's
- * 6.6-9.7 s CPU and 7.1-11 s (the worker's half costs about twice the CPU it costs here, and even
- * the chunked path done wholly here costs ~1-2 s more than the streamed one), so one thread it is.
+ * per spare core from two cores up (the main thread cuts the file, merges, and does chunks
+ * itself whenever the workers have enough queued). On two cores one worker lost while the chunks
+ * came out at ~400 KB (its scavenges copied a whole chunk's rows): the 1M benchmark took 8.3-8.9 s
+ * against one thread's 7-8.5 s; at 128 KiB chunks it takes 4.2-5.5 s against 6.3-8.1 s (6 runs
+ * alternating, for ~15% more CPU and ~45 MB more memory: a second heap).
  * CAMPAIGN_LINT_WORKERS sets it (0: none, whatever the size or the cores).
  */
 export function lintWorkerCount(bytes: number): number {
