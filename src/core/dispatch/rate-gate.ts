@@ -660,8 +660,8 @@ export class RateGate implements Gate {
    * the floor counts as covered here: the rest is room beyond what is tracked. The gate's own timer
    * lateness is no sample then: our lateness delays the write and its stamp alike, and a receiving
    * side too busy to read promptly shows in the round trips. (On 2 cores, timer samples kept the
-   * margin at 11-15 ms even idle, 98.6-99.2% of the ceiling; the answers' spread is 0.6-0.9 ms idle,
-   * 3-4 ms beside a busy loop per core.)
+   * margin at 11-15 ms even idle, 98.6-99.2% of the ceiling; the answers' spread against the least of
+   * two windows is 1.4-2.4 ms idle, more beside a busy loop per core.)
    */
   private lateRead(entry: { at: number }, rtt: number): void {
     // Under 0.2 ms the "write" was reported with the answer itself (a new connection: http.ts).
