@@ -217,10 +217,10 @@ export async function openCsv(path: string, opts: ReadCsvOptions = {}): Promise<
         const cutter = new RecordCutter(dialect, target, { offset, line: dataLine });
         let next: Buffer | undefined = head.subarray(offset);
         let unpushed: Buffer = Buffer.alloc(0);
+        // Pushed in quarters of a chunk: the cutter cuts at most once a push, so a read of the
+        // stream larger than a chunk still gives chunks of about `target` bytes.
+        const step = Math.max(1, Math.ceil(target / 4));
         while (next) {
-          // Pushed in quarters of a chunk: the cutter cuts at most once a push, so a read of the
-          // stream larger than a chunk still gives chunks of about `target` bytes.
-          const step = Math.max(1, Math.ceil(target / 4));
           for (let at = 0; at < next.length; at += step) {
             for (const chunk of cutter.push(next.subarray(at, at + step))) yield { chunk };
             if (cutter.failed) {
