@@ -20,7 +20,7 @@ import { healthEvent, judgeHealth, readSenderHealth, refusedError, type HealthVe
 import { readJournalHeader, summariseAside, summariseJournal, type JournalAside, type JournalSummary, type RecipientStates } from '../journal/reader.js';
 import { openJournal, type JournalWriter } from '../journal/writer.js';
 import type { ContactCounts, Finding } from '../findings.js';
-import { classifiedRows, prepareLint, type PreparedLint } from '../lint/index.js';
+import { classifiedBatches, classifiedRows, prepareLint, type PreparedLint } from '../lint/index.js';
 import { openStateStore } from '../store/state.js';
 import { checkHeaderSupport, createProvider, DEFAULT_SANDBOX_OUTBOX, mediaMime, OPT_OUT_CODES, providerModule } from '../providers/index.js';
 import { connectStore, type StoreClient } from '../store/client.js';
@@ -321,19 +321,22 @@ async function planWith(req: PlanRequest, journalPath: string, journalStat: Send
   };
   try {
     // Only the columns a message needs (the lint's workers then rebuild no others on this thread).
-    for await (const row of classifiedRows(prepared, req.onFinding, { keep: needed })) {
-      if (!known) {
-        if (journal!.settled) {
-          await settle();
-        } else {
-          const t = trim(row);
-          waiting.push(t.row);
-          waitingBytes += t.bytes;
-          if (waitingBytes > WAITING_BYTES) await settle();
-          continue;
+    // A batch at a time: an async generator's promise per row cost more than the row's verdict.
+    for await (const batch of classifiedBatches(prepared, req.onFinding, { keep: needed })) {
+      for (const row of batch) {
+        if (!known) {
+          if (journal!.settled) {
+            await settle();
+          } else {
+            const t = trim(row);
+            waiting.push(t.row);
+            waitingBytes += t.bytes;
+            if (waitingBytes > WAITING_BYTES) await settle();
+            continue;
+          }
         }
+        judge(row);
       }
-      judge(row);
     }
   } catch (err) {
     // A damaged journal is said before a damaged list, as when the journal was read first.
