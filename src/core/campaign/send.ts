@@ -30,6 +30,7 @@ import type { OutboundMessage, Provider, SendResult } from '../providers/types.j
 import { buttonParts, buttonSuffixes, headerTextParams, renderField, templateParams } from '../template/render.js';
 import type { Template } from '../template/types.js';
 import { decide, Tally, verdictFinding, type PlannedRow, type SkipGroup, type VerdictContext } from './verdict.js';
+import { RowCache } from './row-cache.js';
 import { sleep } from '../sleep.js';
 import { isoPerMs } from '../iso-time.js';
 
@@ -151,7 +152,7 @@ export interface SendPlan {
   first?: { to: string; line: number; text: string; message: OutboundMessage };
   skippedByReason: Partial<Record<SkipGroup, number>>;
   /** Rows the send still has to act on (to send, or to record as skipped), when they fit in memory. */
-  rows?: PlannedRow[];
+  rows?: Iterable<PlannedRow>;
   /** Numbers a later row declined after an earlier row made them sendable: never sent. */
   revoked?: ReadonlySet<string>;
   /** A sentence to show before the confirmation: the --store keeps opt-outs only in memory. */
@@ -267,33 +268,14 @@ async function planWith(req: PlanRequest, journalPath: string, journalStat: Send
   let outsideWindowNow = 0;
   // The rows the second pass acts on, so that it does not parse and classify the file again
   // (resume of a million-row list would otherwise pay for the lint twice before its first send).
-  // The cache keeps only the columns a message needs, and gives up (the send pass then re-reads
-  // the file) past a memory budget.
-  let cache: PlannedRow[] | undefined = [];
-  let cacheBytes = 0;
+  // The cache keeps only the columns a message needs, packed (row-cache.ts), and gives up (the
+  // send pass then re-reads the file) past a memory budget.
   const needed = [...new Set([...prepared.classify.requiredVariables ?? [], 'tz', 'TZ'])];
-  const trim = (row: PlannedRow): { row: PlannedRow; bytes: number } => {
-    const record: Record<string, string> = {};
-    let bytes = 96 + (row.text?.length ?? 0);
-    if (row.bucket === 'sendable') {
-      for (const k of needed) {
-        const v = row.record[k];
-        if (v !== undefined) {
-          record[k] = v;
-          bytes += 48 + k.length + v.length;
-        }
-      }
-    }
-    const kept: PlannedRow = { line: row.line, bucket: row.bucket, phone: row.phone, text: row.text, record };
-    if (row.revokes !== undefined) kept.revokes = row.revokes;
-    return { row: kept, bytes };
-  };
+  let cache: RowCache | undefined = new RowCache(needed);
   const keep = (row: PlannedRow) => {
     if (!cache) return;
-    const t = trim(row);
-    cacheBytes += t.bytes;
-    if (cacheBytes > ROW_CACHE_BYTES) cache = undefined;
-    else cache.push(t.row);
+    cache.push(row, row.bucket === 'sendable');
+    if (cache.bytes > ROW_CACHE_BYTES) cache = undefined;
   };
   const preview = (row: PlannedRow): SendPlan['first'] => ({
     to: row.phone!, line: row.line, text: row.text ?? '', message: buildMessage(template, row, row.text ?? '', campaign, req.env),
@@ -309,14 +291,13 @@ async function planWith(req: PlanRequest, journalPath: string, journalStat: Send
       if (window && !isOpen(openNow, window, recipientZone(row, req.options))) outsideWindowNow++;
     }
   };
-  // Rows read while the journal is still being read wait for its states, in order, trimmed as the
+  // Rows read while the journal is still being read wait for its states, in order, packed as the
   // cache keeps them (the verdict reads nothing else); past a budget the list waits for the journal.
-  let waiting: PlannedRow[] = [];
-  let waitingBytes = 0;
+  let waiting = new RowCache(needed);
   const settle = async () => {
     learn(await journal!.promise);
     const rows = waiting;
-    waiting = [];
+    waiting = new RowCache(needed);
     for (const row of rows) judge(row);
   };
   try {
@@ -328,10 +309,8 @@ async function planWith(req: PlanRequest, journalPath: string, journalStat: Send
           if (journal!.settled) {
             await settle();
           } else {
-            const t = trim(row);
-            waiting.push(t.row);
-            waitingBytes += t.bytes;
-            if (waitingBytes > WAITING_BYTES) await settle();
+            waiting.push(row, row.bucket === 'sendable');
+            if (waiting.bytes > WAITING_BYTES) await settle();
             continue;
           }
         }
@@ -554,7 +533,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
       }
     }
     // The rows planning kept in memory: a plain generator, without an async generator's promises per row.
-    function* workFromMemory(list: PlannedRow[]): Generator<WorkItem> {
+    function* workFromMemory(list: Iterable<PlannedRow>): Generator<WorkItem> {
       for (const row of list) {
         if (signal.aborted) return;
         const item = itemOf(row);
@@ -667,7 +646,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
           rampHalt = r.halt;
           return r.result;
         })
-      : runDispatch(Array.isArray(rows) ? workFromMemory(rows) : work())
+      : runDispatch(Symbol.asyncIterator in rows ? work() : workFromMemory(rows))
     ).finally(() => {
       clearInterval(watching);
       signal.removeEventListener('abort', forward);
