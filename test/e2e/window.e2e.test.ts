@@ -74,4 +74,22 @@ describe('--window with recipients in several time zones', () => {
     }
     expect(plan[0]).toMatchObject({ line: 7, text: 'Hola Es0, te esperamos en Madrid.' });
   });
+
+  it('a tz cell that is no time zone is a lint warning, and the number\'s own zone is used', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    // A CRM export's free-text zone and a typo: Spanish mobiles, so Madrid's hours apply.
+    const rows = ['name,phone,consent,city,tz', 'Ana,+34612000001,sí,Madrid,Madrid time', 'Luis,+34612000002,sí,Madrid,Europe/Madird', 'Eva,+34612000003,sí,Madrid,Europe/Madrid'];
+    writeFileSync(path.join(t.dir, 'contacts.csv'), `${rows.join('\n')}\n`);
+    writeFileSync(path.join(t.dir, 'message.md'), TEMPLATE);
+    const lint = await runCli(['lint', 'contacts.csv', '--template', 'message.md', '--json'], { cwd: t.dir });
+    const zones = JSON.parse(lint.stdout).findings.filter((f: { rule: string }) => f.rule === 'tz-invalid');
+    expect(zones.map((f: { line: number; value: string }) => [f.line, f.value])).toEqual([[2, 'Madrid time'], [3, 'Europe/Madird']]);
+    const started = Date.now();
+    const r = await runCli(['send', 'contacts.csv', '--template', 'message.md', '--dry-run', '--window', windowOpenInMadrid()], { cwd: t.dir });
+    expect(r.code, r.stderr).toBe(0);
+    const plan = readJsonl(path.join(t.dir, 'contacts.journal.plan.jsonl')).lines;
+    expect(plan.map((p) => p.to)).toEqual(['+34612000001', '+34612000002', '+34612000003']);
+    for (const p of plan) expect(Date.parse(p.at) - started).toBeLessThan(60_000);
+  });
 });

@@ -8,7 +8,7 @@ import type { ClassifiedRow, FindingSink } from '../contacts/types.js';
 import { dispatch, type DispatchEvent, type DispatchOptions, type DispatchResult, type WorkItem } from '../dispatch/dispatcher.js';
 import { RateGate, type Gate } from '../dispatch/rate-gate.js';
 import { VirtualClock } from '../dispatch/virtual-clock.js';
-import { defaultZoneFor, isOpen, parseWindow, type SendWindow } from '../dispatch/send-window.js';
+import { defaultZoneFor, isOpen, isValidTimeZone, parseWindow, zoneCell, type SendWindow } from '../dispatch/send-window.js';
 import { CampaignError, InputError, UsageError } from '../errors.js';
 import { diskError } from '../disk.js';
 import { loadHistory, recordSends, type HistoryEntry, type HistorySource } from '../history/index.js';
@@ -363,7 +363,10 @@ function historyVerdicts(h: HistoryContext): Pick<VerdictContext, 'lastMessaged'
 /** The zone a recipient's `--window` is read in: `--tz`, else the row's tz column, else the number's country. */
 function recipientZone(row: PlannedRow, o: CampaignOptions): string | undefined {
   if (o.tz) return o.tz;
-  return row.record.tz || row.record.TZ || (row.phone ? defaultZoneFor(row.phone) : undefined);
+  // A cell that is no time zone (lint warns: tz-invalid) is ignored, as an empty one.
+  const cell = zoneCell(row.record);
+  if (cell && isValidTimeZone(cell)) return cell;
+  return row.phone ? defaultZoneFor(row.phone) : undefined;
 }
 
 /** Memory for the rows kept between the two passes; a bigger list is streamed from the file again. */

@@ -7,6 +7,7 @@ import { normalisePhone, type PhoneOptions } from './phone.js';
 import type { ClassifiedRow, ClassifyOptions, FindingSink, OpenedCsv, RawRow } from './types.js';
 import type { Bucket } from '../findings.js';
 import { compileWhere } from './where.js';
+import { isValidTimeZone, zoneCell } from '../dispatch/send-window.js';
 
 const DAY_MS = 86_400_000;
 
@@ -206,6 +207,19 @@ export function compileClassifier(header: string[], opts: ClassifyOptions, path:
       }];
     } else if (phone.kind === 'fixed') {
       after = [{ rule: 'landline', severity: 'warning', message: `${e164} is a landline: it only works if it is registered on WhatsApp.`, line, column: numberColumn, value: raw }];
+    }
+
+    // The row's own zone decides its --window hours: one that is no zone is ignored (send.ts).
+    const zone = zoneCell(record);
+    if (zone !== undefined && !isValidTimeZone(zone)) {
+      (after ??= []).push({
+        rule: 'tz-invalid',
+        severity: 'warning',
+        message: `"${zone}" is not a time zone: a --window is read in this number's own zone instead (or this machine's).`,
+        line,
+        column: record.tz ? 'tz' : 'TZ',
+        value: zone,
+      });
     }
 
     const missing = required.filter((c) => (record[c] ?? '').trim() === '');

@@ -20,13 +20,27 @@ function minutesOf(hhmm: string): number {
   return Number(m[1]) * 60 + Number(m[2]);
 }
 
+const zoneChecks = new Map<string, boolean>();
+
 export function isValidTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
+  // A list has few distinct zones; building a formatter per row would cost more than the row.
+  let ok = zoneChecks.get(tz);
+  if (ok === undefined) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      ok = true;
+    } catch {
+      ok = false;
+    }
+    if (zoneChecks.size < 1000) zoneChecks.set(tz, ok);
   }
+  return ok;
+}
+
+/** A row's own time zone cell (a `tz` column, else `TZ`), as written; undefined when empty. */
+export function zoneCell(record: Record<string, string>): string | undefined {
+  const cell = (record.tz || record.TZ)?.trim();
+  return cell || undefined;
 }
 
 /** Parses `--window 09:00-21:00` (and `--tz`). */
