@@ -118,20 +118,17 @@ export class RowCache implements Iterable<PlannedRow> {
 
   private grow(): void {
     const size = this.lines.length * 2;
-    const lines = new Uint32Array(size);
-    lines.set(this.lines);
-    this.lines = lines;
-    const buckets = new Uint8Array(size);
-    buckets.set(this.buckets);
-    this.buckets = buckets;
-    const revokes = new Uint32Array(size);
-    revokes.set(this.revokes);
-    this.revokes = revokes;
-    const starts = new Uint32Array(size);
-    starts.set(this.starts);
-    this.starts = starts;
-    const ends = new Int32Array(size * this.width);
-    ends.set(this.ends);
-    this.ends = ends;
+    this.lines = grown(this.lines, size);
+    this.buckets = grown(this.buckets, size);
+    this.revokes = grown(this.revokes, size);
+    this.starts = grown(this.starts, size);
+    this.ends = grown(this.ends, size * this.width);
   }
+}
+
+/** A copy of `a` with room for `size` elements. */
+function grown<T extends Uint8Array | Uint32Array | Int32Array>(a: T, size: number): T {
+  const b = new (a.constructor as new (n: number) => T)(size);
+  b.set(a);
+  return b;
 }
