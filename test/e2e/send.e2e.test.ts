@@ -3,8 +3,9 @@
  * --dry-run, and missing provider settings.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../helpers/build-once.js';
 import { journalProblems, readJournal } from '../helpers/journal.js';
@@ -135,5 +136,30 @@ describe('campaign send (sandbox)', () => {
     expect(t.stderr).toMatch(/TWILIO_AUTH_TOKEN/);
     expect(t.stderr).toMatch(/TWILIO_WHATSAPP_FROM/);
     expect(existsSync(path.join(dir, 'contacts.journal.jsonl'))).toBe(false);
+  });
+});
+
+describe('campaign send start-up', () => {
+  it('loads the Redis client only with --store (it costs every other send ~50 ms)', async () => {
+    const dir = workdir();
+    makeContacts(dir, 3);
+    // Loaded before the CLI: at exit it says whether any ioredis file was required.
+    const probe = path.join(dir, 'probe.mjs');
+    writeFileSync(
+      probe,
+      "import { createRequire } from 'node:module';\n" +
+        "const cache = createRequire(import.meta.url).cache;\n" +
+        "process.on('exit', () => process.stderr.write(`ioredis loaded: ${Object.keys(cache).some((k) => /[\\\\/]ioredis[\\\\/]/.test(k))}\\n`));\n",
+    );
+    const env = { NODE_OPTIONS: `--import=${pathToFileURL(probe).href}` };
+    const plain = await runCli(['send', 'contacts.csv', '--template', 'message.md', '--yes'], { cwd: dir, env });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stderr).toMatch(/3 sent/);
+    expect(plain.stderr).toContain('ioredis loaded: false');
+    // The probe sees it when it is used: a store that is not there (port 1) is refused, exit 2.
+    const stored = await runCli(['send', 'contacts.csv', '--template', 'message.md', '--yes', '--store', 'redis://127.0.0.1:1'], { cwd: dir, env });
+    expect(stored.code, stored.stderr).toBe(2);
+    expect(stored.stderr).toMatch(/cannot reach the store redis:\/\/127\.0\.0\.1:1/);
+    expect(stored.stderr).toContain('ioredis loaded: true');
   });
 });
