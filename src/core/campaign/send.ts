@@ -228,13 +228,21 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
 
 async function planWith(req: PlanRequest, journalPath: string, journalStat: SendPlan['journalStat'], journal: JournalAside | null): Promise<SendPlan> {
   // The sender's health before anything else: a RED or flagged number sends nothing (issue 12).
-  const health = await preflightHealth(req);
-  const prepared = await preparer(req)(true);
+  // Its read is a round trip to the provider, so the lint's preparation (the template, the list's
+  // head, the store) and the list's hash go on meanwhile; a refusal is still said first, before
+  // any of their errors, which wait for it.
+  const reading = preflightHealth(req);
+  const preparing = preparer(req)(true);
+  const hashing = sha256File(req.contactsPath);
+  preparing.catch(() => undefined);
+  hashing.catch(() => undefined);
+  const health = await reading;
+  const prepared = await preparing;
   // A store that forgets its opt-outs on restart would message them again: said before the confirmation.
   const persistence = await (await openStateStore(req.options, req.cwd, req.env)).persistenceWarning();
   checkHeaderSupport(req.options.provider, prepared.template?.meta?.header);
   const ctx = await contextFor(req, prepared.template);
-  const contactsSha = await sha256File(req.contactsPath);
+  const contactsSha = await hashing;
   const template = prepared.template;
   let existing: JournalSummary<RecipientStates> | null = null;
   // Set once the journal is known (or at once without one).
