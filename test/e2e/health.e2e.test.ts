@@ -68,6 +68,25 @@ describe('campaign send reads the sender number first', () => {
     noSecret(r.stdout, r.stderr);
   }, 60_000);
 
+  it('a slow RED read is still said before a damaged list (the list is prepared while the read waits)', async () => {
+    const dir = folder(5);
+    // Line 4 opens a quote it never closes: the list's own error, exit 2, when the number is fine.
+    writeFileSync(path.join(dir, 'contacts.csv'), `${readFileSync(path.join(dir, 'contacts.csv'), 'utf8')}"+34600000999,yes\n`);
+    const env = await cloudWith({ ...phone({ quality_rating: 'RED', status: 'CONNECTED' }), delayMs: 400 });
+    const r = await send(dir, env);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/quality rating is RED/);
+    expect(r.stderr).not.toMatch(/never closed/);
+    expect(cloud!.server.requests).toHaveLength(0);
+    expect(existsSync(path.join(dir, 'contacts.journal.jsonl'))).toBe(false);
+    await cloud!.close();
+    const green = await cloudWith({ ...phone({ quality_rating: 'GREEN', status: 'CONNECTED' }), delayMs: 400 });
+    const bad = await send(dir, green);
+    expect(bad.code, bad.stderr).toBe(2);
+    expect(bad.stderr).toMatch(/contacts\.csv:\d+: A quoted field that starts on line \d+ is never closed/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+
   it('FLAGGED status: the same refusal, naming the status', async () => {
     const dir = folder(5);
     const env = await cloudWith(phone({ quality_rating: 'YELLOW', status: 'FLAGGED' }));
