@@ -115,7 +115,8 @@ export class IsoTimes {
     const d1 = at.charCodeAt(21) - 0x30;
     const d2 = at.charCodeAt(22) - 0x30;
     if (!(d0 >= 0 && d0 <= 9 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9)) return Date.parse(at);
-    if (this.second === '' || !at.startsWith(this.second)) {
+    // indexOf, not startsWith: V8's startsWith on a slice of a read chunk is several times slower.
+    if (this.second === '' || at.indexOf(this.second) !== 0) {
       const second = at.slice(0, 19);
       if (!ISO_SECOND.test(second)) return Date.parse(at);
       this.second = second;
