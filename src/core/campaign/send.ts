@@ -187,7 +187,8 @@ function preparer(req: PlanRequest): PlanContext['prepared'] {
   return (checks = false) =>
     prepareLint(
       { contactsPath: req.contactsPath, options: o, cwd: req.cwd, env: req.env },
-      checks ? { checkLinks: o.checkLinks, checkTemplate: o.checkTemplate } : {},
+      // The first pass hashes the bytes it lints: the journal records exactly what was planned.
+      checks ? { checkLinks: o.checkLinks, checkTemplate: o.checkTemplate, hash: true } : {},
     );
 }
 
@@ -229,25 +230,20 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
 async function planWith(req: PlanRequest, journalPath: string, journalStat: SendPlan['journalStat'], journal: JournalAside | null): Promise<SendPlan> {
   // The sender's health before anything else: a RED or flagged number sends nothing (issue 12).
   // Its read is a round trip to the provider, so the lint's preparation (the template, the list's
-  // head, the store) and the list's hash go on meanwhile; a refusal is still said first, before
-  // any of their errors, which wait for it.
+  // head, the store) goes on meanwhile; a refusal is still said first, before any of its errors.
   const reading = preflightHealth(req);
   const preparing = preparer(req)(true);
-  const hashing = sha256File(req.contactsPath);
   preparing.catch(() => undefined);
-  hashing.catch(() => undefined);
   const health = await reading;
   const prepared = await preparing;
   // A store that forgets its opt-outs on restart would message them again: said before the confirmation.
   const persistence = await (await openStateStore(req.options, req.cwd, req.env)).persistenceWarning();
   checkHeaderSupport(req.options.provider, prepared.template?.meta?.header);
   const ctx = await contextFor(req, prepared.template);
-  const contactsSha = await hashing;
   const template = prepared.template;
   let existing: JournalSummary<RecipientStates> | null = null;
   // Set once the journal is known (or at once without one).
   let campaign = '';
-  const changed: string[] = [];
   const verdicts: VerdictContext = { resendUncertain: req.options.resendUncertain, ...historyVerdicts(ctx.history) };
   let known = false;
   const learn = (summary: JournalSummary<RecipientStates> | null) => {
@@ -255,11 +251,6 @@ async function planWith(req: PlanRequest, journalPath: string, journalStat: Send
     existing = summary;
     verdicts.states = summary?.states;
     campaign = summary?.header.campaign ?? `${path.parse(req.contactsPath).name}-${new Date().toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
-    if (summary) {
-      if (summary.header.contacts.sha256 !== contactsSha) changed.push(`the contacts file ${path.basename(req.contactsPath)} changed since this journal was started`);
-      const was = summary.header.template?.sha256 ?? null;
-      if (was !== (template?.sha256 ?? null)) changed.push('the template changed since this journal was started');
-    }
   };
   // A journal read on this thread is done by now; one in a worker is awaited only when needed.
   if (!journal?.threaded) learn(journal ? await journal.promise : null);
@@ -332,6 +323,16 @@ async function planWith(req: PlanRequest, journalPath: string, journalStat: Send
     throw err;
   }
   if (!known) await settle();
+
+  // The hash of the very bytes the pass linted; should the reader not have reached the file's end, of the file.
+  const contactsSha = prepared.csv.sha256() ?? (await sha256File(req.contactsPath));
+  const changed: string[] = [];
+  const summary = existing as JournalSummary<RecipientStates> | null;
+  if (summary) {
+    if (summary.header.contacts.sha256 !== contactsSha) changed.push(`the contacts file ${path.basename(req.contactsPath)} changed since this journal was started`);
+    const was = summary.header.template?.sha256 ?? null;
+    if (was !== (template?.sha256 ?? null)) changed.push('the template changed since this journal was started');
+  }
 
   const plan: SendPlan = {
     journalPath, journalStat, campaign, contactsSha, templateSha: template?.sha256 ?? null, template,

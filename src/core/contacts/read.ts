@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createReadStream, promises as fsp } from 'node:fs';
 import { parse, type CsvError } from 'csv-parse';
 import { InputError, UsageError } from '../errors.js';
@@ -54,7 +55,20 @@ export async function openCsv(path: string, opts: ReadCsvOptions = {}): Promise<
   const fileBytes = await checkReadable(path);
 
   const stream = createReadStream(path, { highWaterMark: CHUNK_BYTES });
-  const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const read = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  // Every byte of the pass comes through here once, in order: hashed as it goes by.
+  const hash = opts.hash ? createHash('sha256') : undefined;
+  let digest: string | undefined;
+  const chunks: AsyncIterator<Buffer> = hash
+    ? {
+        next: async () => {
+          const r = await read.next();
+          if (!r.done) hash.update(r.value);
+          else digest ??= hash.digest('hex');
+          return r;
+        },
+      }
+    : read;
   let first: Buffer | undefined;
   try {
     const r = await chunks.next();
@@ -260,7 +274,7 @@ export async function openCsv(path: string, opts: ReadCsvOptions = {}): Promise<
     return { dialect, items: items() };
   }
 
-  return { path, header: names, headerLine: finder.line!, delimiter, encoding: encoding.name, findings: finder.findings, rows: rows(), batches, estimatedRows, chunks: cutChunks };
+  return { path, header: names, headerLine: finder.line!, delimiter, encoding: encoding.name, findings: finder.findings, rows: rows(), batches, estimatedRows, chunks: cutChunks, sha256: () => digest };
 }
 
 /** Rows parsed on this thread from a record boundary on: bytes held, then the stream's. */

@@ -34,6 +34,11 @@ export interface OpenedCsv {
   chunks?: (targetBytes: number) => { dialect: import('./chunks.js').ChunkDialect; items: AsyncIterable<import('./chunks.js').ChunkItem> } | undefined;
   /** About how many rows the file has, from the density of its first chunk (sizes the duplicate index). */
   estimatedRows: number;
+  /**
+   * With `hash`: the SHA-256 (hex) of the bytes this pass read, once it has read to the end of the
+   * file; undefined before (or without `hash`).
+   */
+  sha256(): string | undefined;
 }
 
 /** Parsed records of one chunk of the file: each record's fields and the line it starts on. */
@@ -46,6 +51,8 @@ export interface ReadCsvOptions {
   headerLine?: number;
   /** `--phone-column`: a row naming it counts as a header when the header is looked for. */
   phoneColumn?: string;
+  /** Hash the bytes as they are read (OpenedCsv.sha256): what a send records is what it linted. */
+  hash?: boolean;
 }
 
 /** A `--where` condition on one column. */

@@ -54,7 +54,7 @@ export interface PreparedLint {
   failedLinks: Map<string, Finding[]>;
 }
 
-export async function prepareLint(req: Omit<LintRequest, 'onFinding'>, opts: { checkLinks?: boolean; checkTemplate?: boolean } = {}): Promise<PreparedLint> {
+export async function prepareLint(req: Omit<LintRequest, 'onFinding'>, opts: { checkLinks?: boolean; checkTemplate?: boolean; hash?: boolean } = {}): Promise<PreparedLint> {
   const { options } = req;
   const where = options.where.map((w) => parseWhere(w));
   const consentMaxAgeDays = options.consentMaxAge === undefined ? undefined : Number(options.consentMaxAge);
@@ -64,7 +64,7 @@ export async function prepareLint(req: Omit<LintRequest, 'onFinding'>, opts: { c
   // An unreachable --store is said before anything is read.
   const store = await openStateStore(options, req.cwd, req.env ?? {});
   const template = options.template ? await readTemplate(options.template) : null;
-  const csv = await openCsv(req.contactsPath, { encoding: options.encoding, headerLine: options.headerLine, phoneColumn: options.phoneColumn });
+  const csv = await openCsv(req.contactsPath, { encoding: options.encoding, headerLine: options.headerLine, phoneColumn: options.phoneColumn, hash: opts.hash });
   const columns = resolveColumns(csv.header, { phoneColumn: options.phoneColumn, consentColumn: options.consentColumn }, csv.path);
 
   const templateFindings: Finding[] = [...csv.findings];

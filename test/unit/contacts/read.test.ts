@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { InputError, UsageError } from '../../../src/core/errors.js';
 import { nameColumns, openCsv, sniffDelimiter } from '../../../src/core/contacts/read.js';
@@ -170,5 +171,38 @@ describe('openCsv errors', () => {
     const err = await openCsv(tempFile('a\n'), { encoding: 'klingon' }).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).hint).toMatch(/utf-8.*windows-1252.*latin1.*utf-16le/);
+  });
+});
+
+describe('openCsv hash: the SHA-256 of the bytes the pass read (what a send records)', () => {
+  // Several of the stream's 256 KiB reads, quoted newlines and commas across them, a BOM, CRLF,
+  // and no newline at the end: every byte must be hashed once, in order.
+  const body = Array.from({ length: 30_000 }, (_, i) => `${i % 97 === 0 ? '"Ana, ""la"" \r\nsegunda"' : `Persona ${i}`},+3461${String(i).padStart(7, '0')},sí`).join('\r\n');
+  const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`nombre,telefono,consentimiento\r\n${body}`)]);
+  const want = createHash('sha256').update(bytes).digest('hex');
+
+  it('is the file hash once the rows are read to the end, and undefined before', async () => {
+    const csv = await openCsv(tempFile(bytes), { hash: true });
+    expect(bytes.length).toBeGreaterThan(3 * 256 * 1024);
+    expect(csv.sha256()).toBeUndefined();
+    let rows = 0;
+    for await (const _ of csv.rows) rows++;
+    expect(rows).toBe(30_000);
+    expect(csv.sha256()).toBe(want);
+  });
+
+  it('is the same through the chunked pass the lint workers are fed from', async () => {
+    const csv = await openCsv(tempFile(bytes), { hash: true });
+    const cut = csv.chunks!(64 * 1024)!;
+    let chunks = 0;
+    for await (const _ of cut.items) chunks++;
+    expect(chunks).toBeGreaterThan(3);
+    expect(csv.sha256()).toBe(want);
+  });
+
+  it('is not taken unless asked for', async () => {
+    const csv = await openCsv(tempFile(bytes));
+    for await (const _ of csv.rows);
+    expect(csv.sha256()).toBeUndefined();
   });
 });
