@@ -14,16 +14,13 @@ import { ensureBuilt, REPO_ROOT } from '../helpers/build-once.js';
 import { runCli, tempDir } from '../helpers/run-cli.js';
 
 type Reader = typeof import('../../src/core/journal/reader.js');
-type Packed = typeof import('../../src/core/journal/packed.js');
 let reader: Reader;
-let packed: Packed;
 let tmp: ReturnType<typeof tempDir>;
 
 beforeAll(async () => {
   await ensureBuilt();
   const dist = (p: string) => pathToFileURL(path.join(REPO_ROOT, 'dist', 'core', 'journal', p)).href;
   reader = (await import(dist('reader.js'))) as Reader;
-  packed = (await import(dist('packed.js'))) as Packed;
   tmp = tempDir('campaign-journal-worker-');
 }, 120_000);
 afterAll(() => tmp?.cleanup());
@@ -90,7 +87,7 @@ async function both(text: string) {
   process.env.CAMPAIGN_JOURNAL_WORKER = '1';
   const aside = reader.summariseAside(file, 0);
   expect(aside.threaded).toBe(true);
-  const thread = await outcome(aside.promise.then((s) => ({ table: s.states instanceof packed.StateTable, ...plain(s) })));
+  const thread = await outcome(aside.promise.then((s) => ({ thread: aside.answeredBy === 'thread', ...plain(s) })));
   delete process.env.CAMPAIGN_JOURNAL_WORKER;
   return { file, main, thread };
 }
@@ -105,8 +102,8 @@ describe('the journal read in a worker thread', () => {
           damaged++;
           expect(thread).toEqual(main);
         } else {
-          expect('ok' in thread && thread.ok.table).toBe(true);
-          expect(thread).toEqual({ ok: { table: true, ...main.ok } });
+          expect('ok' in thread && thread.ok.thread).toBe(true);
+          expect(thread).toEqual({ ok: { thread: true, ...main.ok } });
         }
       }),
       { numRuns: 150 },
@@ -115,18 +112,17 @@ describe('the journal read in a worker thread', () => {
     expect(damaged).toBeGreaterThan(5);
   }, 120_000);
 
-  it('a lookup in the packed table answers what the Map answers, for every key kind, present or not', async () => {
+  it('the table moved from the thread answers lookups as the one read here, for every key kind, present or not', async () => {
     const lines = TO.flatMap((t, i) => [JSON.stringify({ type: 'attempt', to: t, at: AT[i % AT.length] }), ...(i % 2 ? [JSON.stringify({ type: 'sent', to: t, at: AT[0], id: 'w' })] : [])]);
     const file = path.join(tmp.dir, 'keys.jsonl');
     writeFileSync(file, `${HEADER}\n${lines.join('\n')}\n`);
-    const s = await reader.summariseJournal(file);
-    const table = new packed.StateTable(packed.packStates(s.states));
-    for (const k of [...TO, '+34600000009', '+0', '+3460000000', '034600000001', '+34600000001 ']) {
-      const r = s.states.get(k);
-      const t = table.get(k);
-      expect(t && [t.state, Boolean(t.optedOut), t.attempts, t.lastAttemptAt], k).toEqual(r && [r.state, Boolean(r.optedOut), r.attempts, r.lastAttemptAt]);
-    }
-    expect(table.size).toBe(s.states.size);
+    const here = (await reader.summariseJournal(file)).states;
+    process.env.CAMPAIGN_JOURNAL_WORKER = '1';
+    const aside = reader.summariseAside(file, 0);
+    const moved = (await aside.promise).states;
+    expect(aside.answeredBy).toBe('thread');
+    for (const k of [...TO, '+34600000009', '+0', '+3460000000', '034600000001', '+34600000001 ']) expect(moved.get(k), k).toEqual(here.get(k));
+    expect(moved.size).toBe(here.size);
   });
 
   it.each(['crash', 'throw'])('a thread that fails (%s) leaves the read to the main thread: the same summary, or the same error', async (fault) => {
@@ -139,7 +135,7 @@ describe('the journal read in a worker thread', () => {
         expect(main.error.line).toBe(3);
         expect(thread).toEqual(main);
       } else {
-        expect(thread).toEqual({ ok: { table: false, ...main.ok } });
+        expect(thread).toEqual({ ok: { thread: false, ...main.ok } });
       }
     }
   });

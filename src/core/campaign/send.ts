@@ -149,7 +149,7 @@ export interface SendPlan {
   templateErrors: number;
   /** What changed since the journal was started (contacts, template). */
   changed: string[];
-  existing: JournalSummary<RecipientStates> | null;
+  existing: JournalSummary | null;
   first?: { to: string; line: number; text: string; message: OutboundMessage };
   skippedByReason: Partial<Record<SkipGroup, number>>;
   /** Rows the send still has to act on (to send, or to record as skipped), when they fit in memory. */
@@ -241,12 +241,12 @@ async function planWith(req: PlanRequest, journalPath: string, journalStat: Send
   checkHeaderSupport(req.options.provider, prepared.template?.meta?.header);
   const ctx = await contextFor(req, prepared.template);
   const template = prepared.template;
-  let existing: JournalSummary<RecipientStates> | null = null;
+  let existing: JournalSummary | null = null;
   // Set once the journal is known (or at once without one).
   let campaign = '';
   const verdicts: VerdictContext = { resendUncertain: req.options.resendUncertain, ...historyVerdicts(ctx.history) };
   let known = false;
-  const learn = (summary: JournalSummary<RecipientStates> | null) => {
+  const learn = (summary: JournalSummary | null) => {
     known = true;
     existing = summary;
     verdicts.states = summary?.states;
@@ -327,7 +327,7 @@ async function planWith(req: PlanRequest, journalPath: string, journalStat: Send
   // The hash of the very bytes the pass linted; should the reader not have reached the file's end, of the file.
   const contactsSha = prepared.csv.sha256() ?? (await sha256File(req.contactsPath));
   const changed: string[] = [];
-  const summary = existing as JournalSummary<RecipientStates> | null;
+  const summary = existing as JournalSummary | null;
   if (summary) {
     if (summary.header.contacts.sha256 !== contactsSha) changed.push(`the contacts file ${path.basename(req.contactsPath)} changed since this journal was started`);
     const was = summary.header.template?.sha256 ?? null;

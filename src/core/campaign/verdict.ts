@@ -15,7 +15,7 @@ export type PlannedRow = ClassifiedRow & { text?: string };
 
 export interface VerdictContext {
   /** The journal's per-recipient state (a resume, or a second send of the same inputs). */
-  states?: Pick<RecipientStates, 'get'>;
+  states?: Pick<RecipientStates, 'plan'>;
   /** `--resend-uncertain`: an attempt with unknown outcome is sent again. */
   resendUncertain?: boolean;
   /** `--min-interval`: when another campaign last messaged the number, if within the interval. */
@@ -55,7 +55,7 @@ export function isDone(r: PlanState | undefined, resendUncertain = false): boole
 export function decide(row: PlannedRow, ctx: VerdictContext): Verdict {
   const to = row.phone;
   if (!to) return { action: 'none', row };
-  const state = ctx.states?.get(to);
+  const state = ctx.states?.plan(to);
   if (row.bucket !== 'sendable') {
     // A recipient the journal knows keeps its outcome; a later duplicate row says nothing new.
     if (state || row.bucket === 'duplicate') return { action: 'none', row };

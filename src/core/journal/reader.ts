@@ -4,11 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { InputError, UsageError } from '../errors.js';
 import type { HaltEvent, HealthEvent, JournalEvent, JournalHeader, JournalLine, MediaEvent, PauseEvent } from './format.js';
-import { countJournal, JournalReducer, type JournalCounts, type RecipientRecord, type RecipientStates } from './state.js';
-import { StateTable, type PackedStates } from './packed.js';
+import { countJournal, JournalReducer, type JournalCounts } from './state.js';
+import { blank, RecipientTable, type PackedTable } from './table.js';
 import { LineTail } from './tail.js';
 
 export { JournalReducer, reduceJournal, settle, countJournal, type RecipientRecord, type JournalCounts, type PlanState, type RecipientStates } from './state.js';
+export { RecipientTable } from './table.js';
 export type { HaltEvent, PauseEvent } from './format.js';
 
 export interface ReadJournalResult {
@@ -179,10 +180,9 @@ export class JournalFollower {
 
 /**
  * The funnel as the report counts it (state.ts countJournal), except that `failed` here is the
- * permanent failures only. `S`: the reduced states, the reduction's Map or (summariseAside) the
- * packed table.
+ * permanent failures only.
  */
-export interface JournalSummary<S extends RecipientStates = Map<string, RecipientRecord>> extends Omit<JournalCounts, 'failed' | 'skipReasons'> {
+export interface JournalSummary extends Omit<JournalCounts, 'failed' | 'skipReasons'> {
   header: JournalHeader;
   torn: boolean;
   /** Distinct recipients with at least one event. */
@@ -202,8 +202,8 @@ export interface JournalSummary<S extends RecipientStates = Map<string, Recipien
    * uncertain), the time of their last attempt; sorted ascending.
    */
   sentTimes: number[];
-  /** The reduced state, for resume planning. */
-  states: S;
+  /** The reduced state, for resume planning (read in a worker thread, the same table moved here). */
+  states: RecipientTable;
   /** The halt that stands (not resumed from), if any. */
   halt?: HaltEvent;
   /** The pause that stands (daily limit, window), if any: resumable after its `until`. */
@@ -226,7 +226,9 @@ export async function summariseJournal(path: string, opts: { optOutList?: Readon
   });
   const c = countJournal(red, header, opts.optOutList);
   const sentTimes: number[] = [];
-  for (const r of red.recipients.values()) {
+  const r = blank();
+  for (let i = 0; i < red.recipients.size; i++) {
+    red.recipients.load(i, r);
     if ((r.state === 'sent' || r.state === 'uncertain') && r.lastAttemptAt !== undefined && !Number.isNaN(r.lastAttemptAt)) sentTimes.push(r.lastAttemptAt);
   }
   sentTimes.sort((a, b) => a - b);
@@ -262,11 +264,13 @@ export async function summariseJournal(path: string, opts: { optOutList?: Readon
 
 /** The journal's summary while it is being read beside other work (summariseAside). */
 export interface JournalAside {
-  promise: Promise<JournalSummary<RecipientStates>>;
+  promise: Promise<JournalSummary>;
   /** The promise has settled: awaiting it does not wait. */
   readonly settled: boolean;
   /** Read in a worker thread (else on this one, interleaved with what this thread awaits). */
   readonly threaded: boolean;
+  /** Who read it, once settled: the worker thread, or this one (no thread, or the thread failed). */
+  readonly answeredBy?: 'thread' | 'here';
   /** Planning failed before it needed the journal: stop reading it. */
   cancel(): void;
 }
@@ -295,13 +299,17 @@ export function journalWorkerWanted(bytes: number): boolean {
  */
 export function summariseAside(path: string, bytes: number): JournalAside {
   let settled = false;
+  let answeredBy: JournalAside['answeredBy'];
   let worker: Worker | undefined;
   let cancelled = false;
-  const here = (): Promise<JournalSummary<RecipientStates>> => (cancelled ? new Promise<never>(() => {}) : summariseJournal(path));
+  const here = (): Promise<JournalSummary> => {
+    answeredBy = 'here';
+    return cancelled ? new Promise<never>(() => {}) : summariseJournal(path);
+  };
   const threaded = journalWorkerWanted(bytes);
-  const run = (): Promise<JournalSummary<RecipientStates>> => {
+  const run = (): Promise<JournalSummary> => {
     if (!threaded) return here();
-    return new Promise<JournalSummary<RecipientStates>>((resolve) => {
+    return new Promise<JournalSummary>((resolve) => {
       const w = (worker = new Worker(WORKER, { workerData: { path } }));
       let answered = false;
       const fallBack = () => {
@@ -309,10 +317,11 @@ export function summariseAside(path: string, bytes: number): JournalAside {
         answered = true;
         resolve(here());
       };
-      w.once('message', (m: { ok: true; summary: Omit<JournalSummary, 'states' | 'sentTimes'>; packed: PackedStates; sentTimes: Float64Array } | { ok: false }) => {
+      w.once('message', (m: { ok: true; summary: Omit<JournalSummary, 'states' | 'sentTimes'>; packed: PackedTable; sentTimes: Float64Array } | { ok: false }) => {
         if (!m.ok) return fallBack();
         answered = true;
-        resolve({ ...m.summary, sentTimes: Array.from(m.sentTimes), states: new StateTable(m.packed) });
+        answeredBy = 'thread';
+        resolve({ ...m.summary, sentTimes: Array.from(m.sentTimes), states: new RecipientTable(m.packed) });
       });
       w.once('error', fallBack);
       w.once('exit', fallBack);
@@ -330,6 +339,9 @@ export function summariseAside(path: string, bytes: number): JournalAside {
       return settled;
     },
     threaded,
+    get answeredBy() {
+      return answeredBy;
+    },
     cancel() {
       cancelled = true;
       void worker?.terminate();

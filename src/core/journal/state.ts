@@ -1,4 +1,5 @@
 import { OPT_OUT_CODES } from '../providers/index.js';
+import { blank, RecipientTable } from './table.js';
 import { asPause, type HaltEvent, type JournalEvent, type JournalHeader, type PauseEvent, type RecipientState } from './format.js';
 
 /** How far callbacks say a message got (a `status` event's `status`, failed aside). */
@@ -16,18 +17,12 @@ export interface RecipientRecord {
   attempts: number;
   /** Final failure code, when the state is failed / failed-retryable. */
   lastCode?: string;
-  /** Provider message id, from `sent` (or a `status` event). */
-  id?: string;
-  /** Source line in the contacts file, when the attempt/skip carried it. */
-  line?: number;
-  /** Latest provider status seen (delivered, read, failed, ...), in journal order. */
-  status?: string;
   /** Opted out: an `optout` event, an opt-out error code, or a skip for an opt-out. */
   optedOut?: boolean;
   /** ms since epoch of the last attempt (or `sent` when there was no attempt line). */
   lastAttemptAt?: number;
-  /** Latest `at` of any event about this recipient (ISO). */
-  lastAt?: string;
+  /** ms since epoch of the latest event about this recipient (its `at`s that are times). */
+  lastAtMs?: number;
   /** The send's own outcome of its last attempt (null: none yet). */
   outcome: null | 'sent' | 'failed' | 'failed-retryable' | 'skipped';
   /** An attempt with no outcome of the send's own after it. */
@@ -48,12 +43,13 @@ export interface RecipientRecord {
 export type PlanState = Pick<RecipientRecord, 'state' | 'optedOut' | 'attempts' | 'lastAttemptAt'>;
 
 /**
- * The reduced states as planning looks them up: the reduction's own Map, or its packed copy that
- * a worker thread hands over (journal/packed.ts). Both answer the same for every recipient.
+ * The reduced states as planning looks them up: the reduction's table (journal/table.ts), read
+ * here or moved from a worker thread.
  */
 export interface RecipientStates {
   readonly size: number;
-  get(to: string): PlanState | undefined;
+  /** What planning reads of one recipient (a lookup per row of the list). */
+  plan(to: string): PlanState | undefined;
   /** Every recipient (order unspecified). */
   entries(): Iterable<[string, PlanState]>;
 }
@@ -109,7 +105,9 @@ export class IsoTimes {
   private second = '';
   private secondMs = NaN;
 
-  parse(at: string): number {
+  parse(at: unknown): number {
+    // A hand-edited `at` that is no string: what Date.parse reads in it (NaN for most), not a TypeError.
+    if (typeof at !== 'string') return Date.parse(String(at));
     if (at.length !== 24 || at.charCodeAt(19) !== 0x2e || at.charCodeAt(23) !== 0x5a) return Date.parse(at);
     const d0 = at.charCodeAt(20) - 0x30;
     const d1 = at.charCodeAt(21) - 0x30;
@@ -133,7 +131,8 @@ function codeOf(value: unknown): string {
 
 /** Folds events one at a time, so a million-line journal never needs its events held in memory. */
 export class JournalReducer {
-  readonly recipients = new Map<string, RecipientRecord>();
+  /** The recipients' records, packed by number (table.ts). */
+  readonly recipients = new RecipientTable();
   /** Halts for the account's safety (pauses are apart). */
   readonly halts: HaltEvent[] = [];
   readonly pauses: PauseEvent[] = [];
@@ -143,29 +142,14 @@ export class JournalReducer {
   firstAt?: string;
   lastAt?: string;
   private readonly times = new IsoTimes();
-
-  private get(to: string): RecipientRecord {
-    let r = this.recipients.get(to);
-    if (!r) {
-      // All fields present from the start: one object shape for a million records.
-      r = {
-        state: 'pending', attempts: 0, lastCode: undefined, id: undefined, line: undefined, status: undefined, optedOut: undefined,
-        lastAttemptAt: undefined, lastAt: undefined, outcome: null, open: false, reach: 0, callbackFailed: false, callbackCode: undefined,
-        failCode: undefined, skipReason: undefined, filtered: false,
-      };
-      this.recipients.set(to, r);
-    }
-    return r;
-  }
+  /** The record an event is folded into: loaded from the table, stored back (no object per recipient). */
+  private readonly scratch = blank();
 
   add(e: JournalEvent): void {
     // The health read is about the sender, not a recipient, nor the campaign's timeline.
     if (e.type === 'health') return;
     const at = typeof e.at === 'string' ? e.at : undefined;
-    if (at !== undefined) {
-      if (this.firstAt === undefined) this.firstAt = at;
-      if (this.lastAt === undefined || at > this.lastAt) this.lastAt = at;
-    }
+    if (at !== undefined) this.timeline(at);
     switch (e.type) {
       case 'halt': {
         const pause = asPause(e);
@@ -184,23 +168,32 @@ export class JournalReducer {
     }
     const to = (e as { to?: unknown }).to;
     if (typeof to !== 'string' || to === '') return;
-    const r = this.get(to);
-    if (at !== undefined && (r.lastAt === undefined || at > r.lastAt)) r.lastAt = at;
+    this.fold(this.recipients.slot(to), e, at);
+  }
+
+  private timeline(at: string): void {
+    if (this.firstAt === undefined) this.firstAt = at;
+    if (this.lastAt === undefined || at > this.lastAt) this.lastAt = at;
+  }
+
+  /** Folds event `e` (its `at` if a string) into recipient i's record. */
+  private fold(i: number, e: JournalEvent, at: string | undefined): void {
+    const r = this.recipients.load(i, this.scratch);
+    const ms = at === undefined ? undefined : this.times.parse(at);
+    if (ms !== undefined && !Number.isNaN(ms) && (r.lastAtMs === undefined || ms > r.lastAtMs)) r.lastAtMs = ms;
     switch (e.type) {
       case 'attempt':
         r.open = true;
         r.filtered = false;
         r.attempts++;
         this.attempts++;
-        if (e.line !== undefined) r.line = e.line;
-        r.lastAttemptAt = this.times.parse(e.at);
+        r.lastAttemptAt = ms ?? this.times.parse(e.at);
         break;
       case 'sent':
         r.open = false;
         r.filtered = false;
         r.outcome = 'sent';
-        r.id = e.id;
-        if (r.lastAttemptAt === undefined) r.lastAttemptAt = this.times.parse(e.at);
+        if (r.lastAttemptAt === undefined) r.lastAttemptAt = ms ?? this.times.parse(e.at);
         break;
       case 'failed': {
         r.open = false;
@@ -227,13 +220,10 @@ export class JournalReducer {
           r.outcome = 'skipped';
           r.skipReason = reason;
         }
-        if (e.line !== undefined) r.line = e.line;
         break;
       }
       case 'status': {
         r.filtered = false;
-        r.status = e.status;
-        if (!r.id && e.id) r.id = e.id;
         if (e.status === 'failed') {
           r.callbackFailed = true;
           r.callbackCode = codeOf(e.code);
@@ -251,6 +241,7 @@ export class JournalReducer {
         break;
     }
     settle(r);
+    this.recipients.store(i, r);
   }
 
   /** The last halt, unless a later run resumed from it (then it is history, not the campaign's state). */
@@ -270,7 +261,7 @@ function standing<T extends { at: string }>(list: T[], lastResumeAt: string | un
 }
 
 /** Per-recipient state (see the contract's resume rules): attempt without outcome → uncertain. */
-export function reduceJournal(events: Iterable<JournalEvent>): Map<string, RecipientRecord> {
+export function reduceJournal(events: Iterable<JournalEvent>): RecipientTable {
   const r = new JournalReducer();
   for (const e of events) r.add(e);
   return r.recipients;
@@ -307,10 +298,13 @@ export function countJournal(red: JournalReducer, header: JournalHeader | null, 
     selected: 0, sent: 0, delivered: 0, read: 0, failed: 0, failedRetryable: 0, uncertain: 0, skipped: 0, optedOut: 0, pending: 0,
     failuresByCode: new Map(), skipReasons: new Map(),
   };
-  for (const [to, r] of red.recipients) {
+  const table = red.recipients;
+  const r = blank();
+  for (let i = 0; i < table.size; i++) {
+    table.load(i, r);
     if (r.filtered) continue;
     c.selected++;
-    if (r.optedOut || optOutList?.has(to)) c.optedOut++;
+    if (r.optedOut || optOutList?.has(table.nameOf(i))) c.optedOut++;
     switch (r.state) {
       case 'sent':
         c.sent++;

@@ -1,11 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { packedTransfer, packStates } from './packed.js';
 import { summariseJournal } from './reader.js';
 
 /**
  * A journal worker thread (reader.ts summariseAside): the strict read and the one reduction of a
- * journal while the main thread reads the contacts list, answered with the summary and the states
- * packed into typed arrays that move to the main thread without a copy. Anything that goes wrong
+ * journal while the main thread reads the contacts list, answered with the summary and the
+ * reduction's table, whose typed arrays move to the main thread without a copy. Anything that goes wrong
  * here (a damaged journal included) answers `ok: false`: the main thread then reads the journal
  * itself, so its error is exactly the one it would be without the thread.
  */
@@ -28,9 +27,9 @@ async function answer(): Promise<void> {
   try {
     if (fault === 'throw') throw new Error('injected fault');
     const { states, sentTimes, ...summary } = await summariseJournal(path);
-    const packed = packStates(states);
+    const { packed, transfer } = states.pack();
     const times = Float64Array.from(sentTimes);
-    parentPort!.postMessage({ ok: true, summary, packed, sentTimes: times }, [...packedTransfer(packed), times.buffer as ArrayBuffer]);
+    parentPort!.postMessage({ ok: true, summary, packed, sentTimes: times }, [...transfer, times.buffer as ArrayBuffer]);
   } catch {
     parentPort!.postMessage({ ok: false });
   }

@@ -329,6 +329,5 @@ export function coalesced(run: () => Promise<void>): () => Promise<void> {
 }
 
 function lastAtMs(r: RecipientRecord | undefined): number {
-  const ms = r?.lastAt ? Date.parse(r.lastAt) : NaN;
-  return Number.isNaN(ms) ? 0 : ms;
+  return r?.lastAtMs ?? 0;
 }

@@ -6,7 +6,7 @@ import type { Bucket } from '../../../src/core/findings.js';
 const A = '+34612000001';
 const row = (bucket: Bucket, phone: string | null = A, extra: Partial<PlannedRow> = {}): PlannedRow => ({ line: 2, bucket, ...(phone ? { phone } : {}), record: {}, ...extra });
 const state = (s: RecipientRecord['state'], extra: Partial<RecipientRecord> = {}): RecipientRecord => ({ state: s, attempts: 1, ...extra });
-const journal = (r: RecipientRecord) => new Map([[A, r]]);
+const journal = (r: RecipientRecord) => ({ plan: (to: string) => (to === A ? r : undefined) });
 const recent = () => Date.parse('2026-11-30T10:00:00Z');
 
 describe('decide: one verdict per row and journal state', () => {
@@ -42,7 +42,8 @@ describe('decide: one verdict per row and journal state', () => {
 describe('Tally: the counts lint prints are the counts a send plans', () => {
   const B = '+34612000002';
   it('counts every row once, in the contract buckets, and what a send would do', () => {
-    const ctx: VerdictContext = { states: new Map([[B, state('sent')]]) };
+    const known = new Map([[B, state('sent')]]);
+    const ctx: VerdictContext = { states: { plan: (to) => known.get(to) } };
     const t = new Tally(ctx);
     for (const r of [row('sendable'), row('sendable', B), row('no_consent', '+34612000003'), row('duplicate'), row('invalid_phone', null)]) t.add(decide(r, ctx));
     expect(t.counts).toMatchObject({ rows: 5, sendable: 2, no_consent: 1, duplicate: 1, invalid_phone: 1 });

@@ -93,7 +93,12 @@ describe('reduceJournal', () => {
     expect(m.get('+1')).toMatchObject({ state, attempts });
   });
 
-  it('keeps id, lastCode, line and halts apart', () => {
+  it('a hand-edited line whose time is missing or no string is read, not a crash', () => {
+    const m = reduceJournal([{ type: 'attempt', to: '+4' } as unknown as JournalEvent, { type: 'sent', to: '+4', at: 5, id: 'w' } as unknown as JournalEvent]);
+    expect(m.get('+4')).toMatchObject({ state: 'sent', attempts: 1, lastAttemptAt: NaN });
+  });
+
+  it('keeps lastCode, opt-outs, the latest time and halts apart', () => {
     const m = reduceJournal([
       { type: 'attempt', to: '+2', at, line: 7 },
       F('+2', true, '131050'),
@@ -102,8 +107,8 @@ describe('reduceJournal', () => {
       A('+3'),
       S('+3', 'wamid.3'),
     ]);
-    expect(m.get('+2')).toMatchObject({ state: 'failed', lastCode: '131050', line: 7, optedOut: true });
-    expect(m.get('+3')).toMatchObject({ state: 'sent', id: 'wamid.3' });
+    expect(m.get('+2')).toMatchObject({ state: 'failed', lastCode: '131050', optedOut: true, lastAtMs: Date.parse(at) });
+    expect(m.get('+3')).toMatchObject({ state: 'sent', attempts: 1, lastAttemptAt: Date.parse(at) });
     expect(m.size).toBe(2);
   });
 });

@@ -59,7 +59,7 @@ describe('appendEvent', () => {
     expect(hit).toEqual({ journal: path, to: '+34600000002', via: 'correlation' });
     expect(await index.record(hit!.journal, { type: 'status', to: hit!.to, id: 'wamid.new', status: 'delivered', at: T0 })).toBe(true);
     const rec = reduceJournal((await readJournal(path)).events).get('+34600000002');
-    expect(rec).toMatchObject({ state: 'sent', id: 'wamid.new', status: 'delivered' });
+    expect(rec).toMatchObject({ state: 'sent', reach: 2, open: true });
   });
 });
 
