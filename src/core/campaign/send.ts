@@ -160,6 +160,8 @@ export interface SendPlan {
   storeWarning?: string;
   /** What planning loaded (history for --min-interval), reused by the send pass. */
   context?: PlanContext;
+  /** A kept row's message text: the lint's workers do not send theirs back (issue 13), it is rendered when sent. */
+  textOf?: (row: PlannedRow) => string;
   /** The sender's health read before planning, and what it changes of the run (core/campaign/health.ts). */
   health?: HealthVerdict;
 }
@@ -277,9 +279,14 @@ async function planWith(req: PlanRequest, journalPath: string, journalStat: Send
     cache.push(row, row.bucket === 'sendable');
     if (cache.bytes > ROW_CACHE_BYTES) cache = undefined;
   };
-  const preview = (row: PlannedRow): SendPlan['first'] => ({
-    to: row.phone!, line: row.line, text: row.text ?? '', message: buildMessage(template, row, row.text ?? '', campaign, req.env),
-  });
+  // The workers render each row's text for its checks but keep it: a send renders it again when it
+  // sends the row, at the rate's pace, instead of carrying a million texts between the passes.
+  const render = prepared.render;
+  const textOf = (row: PlannedRow): string => row.text ?? render?.(row.record) ?? '';
+  const preview = (row: PlannedRow): SendPlan['first'] => {
+    const text = textOf(row);
+    return { to: row.phone!, line: row.line, text, message: buildMessage(template, row, text, campaign, req.env) };
+  };
   const judge = (row: PlannedRow) => {
     const v = decide(row, verdicts);
     const finding = verdictFinding(v, verdicts, req.options.minInterval);
@@ -303,7 +310,7 @@ async function planWith(req: PlanRequest, journalPath: string, journalStat: Send
   try {
     // Only the columns a message needs (the lint's workers then rebuild no others on this thread).
     // A batch at a time: an async generator's promise per row cost more than the row's verdict.
-    for await (const batch of classifiedBatches(prepared, req.onFinding, { keep: needed })) {
+    for await (const batch of classifiedBatches(prepared, req.onFinding, { keep: needed, text: false })) {
       for (const row of batch) {
         if (!known) {
           if (journal!.settled) {
@@ -352,6 +359,7 @@ async function planWith(req: PlanRequest, journalPath: string, journalStat: Send
   }
   plan.rows = cache;
   plan.context = ctx;
+  plan.textOf = textOf;
   return plan;
 }
 
@@ -534,7 +542,7 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
       }
       if (v.action !== 'send') return undefined;
       const tz = window && !o.tz ? recipientZone(row, o) : undefined;
-      const message = buildMessage(plan.template, row, row.text ?? '', plan.campaign, req.env, media.ids);
+      const message = buildMessage(plan.template, row, row.text ?? plan.textOf?.(row) ?? '', plan.campaign, req.env, media.ids);
       if (dry) lineOf.set(message, row.line);
       return { to: v.to, line: row.line, message, ...(tz ? { tz } : {}) };
     };
