@@ -253,8 +253,6 @@ export interface ApprovedButton {
 }
 
 export interface FetchOptions {
-  /** Injected for tests; defaults to global fetch. */
-  fetch?: typeof fetch;
   signal?: AbortSignal;
   /** Per request; default 15 s. */
   timeoutMs?: number;
