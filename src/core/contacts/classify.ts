@@ -265,8 +265,7 @@ export class ClassifyState {
     if (s.kind === 'final') return s.phone === undefined ? { line, bucket: s.bucket, record } : { line, bucket: s.bucket, phone: s.phone, record };
     const phone = s.phone;
     if (s.kind === 'decline') {
-      const first = this.declined.get(phone) === undefined;
-      if (first) this.declined.set(phone, line);
+      const first = this.declined.claim(phone, line) === undefined;
       const yesLine = this.seen.get(phone);
       // Only the first "no" revokes the earlier "yes": further ones have nothing left to take back.
       if (yesLine !== undefined && first) {
@@ -294,13 +293,13 @@ export class ClassifyState {
       });
       return { line, bucket: 'no_consent', phone, record };
     }
-    const firstLine = this.seen.get(phone);
+    // A row that claims its number takes it in the same probe that finds an earlier row's.
+    const firstLine = s.claims ? this.seen.claim(phone, line) : this.seen.get(phone);
     if (firstLine !== undefined) {
       sink({ rule: 'duplicate', severity: 'warning', message: `${phone} is the same number as line ${firstLine}; it gets one message.`, line, column: s.numberColumn, value: s.raw });
       return { line, bucket: 'duplicate', phone, record };
     }
     if (s.after) for (const f of s.after) sink(f);
-    if (s.claims) this.seen.set(phone, line);
     return s.text === undefined ? { line, bucket: s.bucket, phone, record } : { line, bucket: s.bucket, phone, record, text: s.text };
   }
 }

@@ -5,11 +5,19 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PhoneIndex } from '../../../src/core/contacts/phone-index.js';
 
-/** Sets each new number of `pairs` as the classifier does (get first), checking every answer against a Map. */
+/**
+ * Sets each new number of `pairs` as the classifier does, checking every answer against a Map:
+ * get then set for odd lines, claim (one probe for both) for even ones, so that both ways share a table.
+ */
 function checkLikeMap(index: PhoneIndex, pairs: [number, number][]): Map<string, number> {
   const map = new Map<string, number>();
   for (const [n, line] of pairs) {
     const e164 = `+${n}`;
+    if (line % 2 === 0) {
+      expect(index.claim(e164, line)).toBe(map.get(e164));
+      if (!map.has(e164)) map.set(e164, line);
+      continue;
+    }
     expect(index.get(e164)).toBe(map.get(e164));
     if (!map.has(e164)) {
       index.set(e164, line);
@@ -38,6 +46,10 @@ describe('PhoneIndex', () => {
     index.set('+999999999999998', 2);
     index.set('+999999999999999', 3);
     expect([index.get('+999999999999998'), index.get('+999999999999999'), index.get('+999999999999997')]).toEqual([2, 3, undefined]);
+    // A key is kept as two 32-bit halves: numbers that share one half stay apart.
+    const near = [4294967295, 4294967296, 4294967297, 8589934592, 1, 2 ** 49 + 1, 2 ** 49 + 2 ** 32 + 1];
+    near.forEach((n, i) => expect(index.claim(`+${n}`, 10 + i)).toBeUndefined());
+    near.forEach((n, i) => expect([index.get(`+${n}`), index.claim(`+${n}`, 99)]).toEqual([10 + i, 10 + i]));
   });
 
   it('takes E.164 with or without its +, and refuses what is not one (no number parsing leniency)', () => {
