@@ -110,6 +110,7 @@ export async function loadRecentlyMessaged(files: HistorySource, minInterval: st
   if (!minInterval) return undefined;
   const since = Date.now() - parseDuration(minInterval);
   const history = await loadHistory(files);
+  if (history.size === 0) return () => undefined;
   return (to) => {
     const last = history.get(to);
     return last !== undefined && last >= since ? last : undefined;
