@@ -1,5 +1,6 @@
 import { BUCKETS, type Bucket } from '../findings.js';
 import type { PlannedRow } from './verdict.js';
+import { grown } from '../typed-arrays.js';
 
 /** Rows a block: its strings are joined into one when it is full. */
 const BLOCK = 1024;
@@ -126,9 +127,3 @@ export class RowCache implements Iterable<PlannedRow> {
   }
 }
 
-/** A copy of `a` with room for `size` elements. */
-function grown<T extends Uint8Array | Uint32Array | Int32Array>(a: T, size: number): T {
-  const b = new (a.constructor as new (n: number) => T)(size);
-  b.set(a);
-  return b;
-}

@@ -1,5 +1,6 @@
 import type { RecipientState } from './format.js';
 import type { PlanState, RecipientRecord, RecipientStates } from './state.js';
+import { grown } from '../typed-arrays.js';
 
 /**
  * Where the journal's one reduction (state.ts) keeps its recipients: packed by number. A record
@@ -289,8 +290,3 @@ export function blank(): RecipientRecord {
   };
 }
 
-function grown<T extends Float64Array | Int32Array | Uint32Array | Uint16Array>(a: T, size: number): T {
-  const b = new (a.constructor as new (n: number) => T)(size);
-  b.set(a);
-  return b;
-}
