@@ -86,12 +86,7 @@ export class PhoneIndex {
       return undefined;
     }
     // probe() left the empty slot where the number belongs.
-    const t = this.table;
-    const j = ~at;
-    t[j] = key >>> 0;
-    t[j + 1] = high(key) + 1;
-    t[j + 2] = line;
-    this.count++;
+    this.fill(~at, key, line);
     return undefined;
   }
 
@@ -158,7 +153,12 @@ export class PhoneIndex {
       t[at + 2] = line;
       return;
     }
-    const j = ~at;
+    this.fill(~at, key, line);
+  }
+
+  /** Writes a number into the empty slot at word j. */
+  private fill(j: number, key: number, line: number): void {
+    const t = this.table;
     t[j] = key >>> 0;
     t[j + 1] = high(key) + 1;
     t[j + 2] = line;
