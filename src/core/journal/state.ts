@@ -129,10 +129,20 @@ function codeOf(value: unknown): string {
   return String(value).trim();
 }
 
+/**
+ * About how many recipients a journal of `bytes` holds, for sizing the reduction's table: a sent
+ * recipient takes an attempt and a `sent` line (~170 bytes), so this is near the count for a
+ * journal of sends and above it for one with status callbacks; a journal of skips alone (~110
+ * bytes each) grows the table once more.
+ */
+export function expectedRecipients(bytes: number): number {
+  return Math.floor(bytes / 170);
+}
+
 /** Folds events one at a time, so a million-line journal never needs its events held in memory. */
 export class JournalReducer {
   /** The recipients' records, packed by number (table.ts). */
-  readonly recipients = new RecipientTable();
+  readonly recipients: RecipientTable;
   /** Halts for the account's safety (pauses are apart). */
   readonly halts: HaltEvent[] = [];
   readonly pauses: PauseEvent[] = [];
@@ -140,10 +150,17 @@ export class JournalReducer {
   lastResumeAt?: string;
   attempts = 0;
   firstAt?: string;
-  lastAt?: string;
+  /** The latest `at` of the lines read as text, and (addOwn) the latest of those read by bytes, as ms. */
+  private lastAtText?: string;
+  private lastOwnMs = -Infinity;
   private readonly times = new IsoTimes();
   /** The record an event is folded into: loaded from the table, stored back (no object per recipient). */
   private readonly scratch = blank();
+
+  /** `expectedRecipients`: the table's size up front (expectedRecipients()), or none. */
+  constructor(expectedRecipients = 0) {
+    this.recipients = new RecipientTable(undefined, expectedRecipients);
+  }
 
   add(e: JournalEvent): void {
     // The health read is about the sender, not a recipient, nor the campaign's timeline.
@@ -171,9 +188,47 @@ export class JournalReducer {
     this.fold(this.recipients.slot(to), e, at);
   }
 
+  /** The latest `at` of every event (as text: a hand-edited one may be no time at all). */
+  get lastAt(): string | undefined {
+    if (this.lastOwnMs === -Infinity) return this.lastAtText;
+    // addOwn's times are canonical toISOString() texts, so this is the very text of that line.
+    const own = new Date(this.lastOwnMs).toISOString();
+    return this.lastAtText === undefined || own > this.lastAtText ? own : this.lastAtText;
+  }
+
   private timeline(at: string): void {
     if (this.firstAt === undefined) this.firstAt = at;
-    if (this.lastAt === undefined || at > this.lastAt) this.lastAt = at;
+    if (this.lastAtText === undefined || at > this.lastAtText) this.lastAtText = at;
+  }
+
+  /**
+   * An `attempt` or `sent` line of the send's own shape read from its bytes (reader.ts), as `add`
+   * would fold it: recipient i of the table, its `at` as ms, whose toISOString() is the line's text.
+   */
+  addOwn(attempt: boolean, i: number, ms: number): void {
+    if (this.firstAt === undefined) this.firstAt = new Date(ms).toISOString();
+    if (ms > this.lastOwnMs) this.lastOwnMs = ms;
+    const r = this.recipients.load(i, this.scratch);
+    if (r.lastAtMs === undefined || ms > r.lastAtMs) r.lastAtMs = ms;
+    if (attempt) this.attempted(r, ms);
+    else this.sentOk(r, ms);
+    settle(r);
+    this.recipients.store(i, r);
+  }
+
+  private attempted(r: RecipientRecord, ms: number): void {
+    r.open = true;
+    r.filtered = false;
+    r.attempts++;
+    this.attempts++;
+    r.lastAttemptAt = ms;
+  }
+
+  private sentOk(r: RecipientRecord, ms: number): void {
+    r.open = false;
+    r.filtered = false;
+    r.outcome = 'sent';
+    if (r.lastAttemptAt === undefined) r.lastAttemptAt = ms;
   }
 
   /** Folds event `e` (its `at` if a string) into recipient i's record. */
@@ -183,17 +238,10 @@ export class JournalReducer {
     if (ms !== undefined && !Number.isNaN(ms) && (r.lastAtMs === undefined || ms > r.lastAtMs)) r.lastAtMs = ms;
     switch (e.type) {
       case 'attempt':
-        r.open = true;
-        r.filtered = false;
-        r.attempts++;
-        this.attempts++;
-        r.lastAttemptAt = ms ?? this.times.parse(e.at);
+        this.attempted(r, ms ?? this.times.parse(e.at));
         break;
       case 'sent':
-        r.open = false;
-        r.filtered = false;
-        r.outcome = 'sent';
-        if (r.lastAttemptAt === undefined) r.lastAttemptAt = ms ?? this.times.parse(e.at);
+        this.sentOk(r, ms ?? this.times.parse(e.at));
         break;
       case 'failed': {
         r.open = false;

@@ -70,15 +70,43 @@ function scanKey(text: string, start: number, end: number): number {
     key = key * 10 + d;
     h = (Math.imul(h, 10) + d) | 0;
   }
+  scannedHash = mix(h);
+  return key;
+}
+
+/** scanKey on the bytes buf[start, end) (a journal line read as bytes): the same key and hash. */
+export function scanKeyBytes(buf: Uint8Array, start: number, end: number): number {
+  const n = end - start;
+  if (n < 2 || n > 16 || buf[start] !== 0x2b) return -1;
+  let key = 0;
+  let h = 0;
+  for (let i = start + 1; i < end; i++) {
+    const d = buf[i] - 0x30;
+    if (d < 0 || d > 9 || (i === start + 1 && d === 0)) return -1;
+    key = key * 10 + d;
+    h = (Math.imul(h, 10) + d) | 0;
+  }
+  scannedHash = mix(h);
+  return key;
+}
+
+/** The hash of the last key scanKeyBytes read. */
+export function lastScannedHash(): number {
+  return scannedHash;
+}
+
+function mix(h: number): number {
   // Sixteen consecutive numbers keep their order in one run of slots, the runs are scattered: a
   // list and its journal in the same order (a resume) look up neighbouring slots, not random ones.
   let b = h >>> 4;
   b = Math.imul(b ^ (b >>> 16), 0x7feb352d);
   b = Math.imul(b ^ (b >>> 15), 0x846ca68b);
   b ^= b >>> 16;
-  scannedHash = (b << 4) | (h & 15);
-  return key;
+  return (b << 4) | (h & 15);
 }
+
+/** The most recipients a table is sized for up front (~40 MB); past it, it grows as they come. */
+const MAX_PRESIZE = 1 << 20;
 
 export class RecipientTable implements RecipientStates {
   private n = 0;
@@ -98,14 +126,17 @@ export class RecipientTable implements RecipientStates {
   /** The others by recipient, to name them (built when first asked). */
   private names?: Map<number, string>;
 
-  constructor(packed?: PackedTable) {
+  /** `expected`: about how many recipients will be added (a journal's size says), so that the table need not grow. */
+  constructor(packed?: PackedTable, expected = 0) {
     if (packed) {
       ({ n: this.n, keys: this.keys, hashes: this.hashes, bits: this.bits, attempts: this.attempts, attemptTimes: this.attemptTimes, lastAts: this.lastAts, slots: this.slots } = packed);
       this.others = packed.others;
       this.extras = packed.extras;
       return;
     }
-    const cap = 1024;
+    // A power of two (the index's mask), at least the expected count; growing copies and re-places every key.
+    let cap = 1024;
+    while (cap < expected && cap < MAX_PRESIZE) cap *= 2;
     this.keys = new Float64Array(cap);
     this.hashes = new Int32Array(cap);
     this.bits = new Uint16Array(cap);
@@ -150,6 +181,11 @@ export class RecipientTable implements RecipientStates {
       return j;
     }
     return this.probe(key, scannedHash, true);
+  }
+
+  /** slot() for a number already scanned (scanKeyBytes): its key and hash. */
+  slotOfKey(key: number, hash: number): number {
+    return this.probe(key, hash, true);
   }
 
   has(to: string): boolean {

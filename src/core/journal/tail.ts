@@ -29,16 +29,42 @@ export class LineTail {
    * on. With `final`, a last line without "\n" is delivered too (a file read once, at rest).
    */
   read(onLine: (line: string) => boolean | void, onRestart?: () => void, opts: { final?: boolean } = {}): Promise<void> {
+    const lines = (data: Buffer, end: number): boolean => {
+      for (const line of data.subarray(0, end).toString('utf8').split('\n')) if (onLine(line) === false) return false;
+      return true;
+    };
+    return this.queue(lines, (carry) => void onLine(carry.toString('utf8')), onRestart, opts);
+  }
+
+  /**
+   * read(), each line as bytes: `buf[start, end)`, without its "\n" (valid only during the call),
+   * for a reader that parses most lines from their bytes and decodes only the others.
+   */
+  readBytes(onLine: (buf: Buffer, start: number, end: number) => boolean | void, onRestart?: () => void, opts: { final?: boolean } = {}): Promise<void> {
+    const lines = (data: Buffer, end: number): boolean => {
+      for (let start = 0; start <= end; ) {
+        const nl = data.indexOf(0x0a, start);
+        const stop = nl < 0 || nl > end ? end : nl;
+        if (onLine(data, start, stop) === false) return false;
+        start = stop + 1;
+      }
+      return true;
+    };
+    return this.queue(lines, (carry) => void onLine(carry, 0, carry.length), onRestart, opts);
+  }
+
+  private queue(lines: (data: Buffer, end: number) => boolean, last: (carry: Buffer) => void, onRestart: (() => void) | undefined, opts: { final?: boolean }): Promise<void> {
     // One read at a time: two overlapping reads would each advance the shared offset by what
     // they read, pass the end of the file, and take that for a truncation (lines lost).
-    const run = this.pending.then(() => this.readOnce(onLine, onRestart, opts));
+    const run = this.pending.then(() => this.readOnce(lines, last, onRestart, opts));
     this.pending = run.catch(() => undefined);
     return run;
   }
 
   private pending: Promise<void> = Promise.resolve();
 
-  private async readOnce(onLine: (line: string) => boolean | void, onRestart: (() => void) | undefined, opts: { final?: boolean }): Promise<void> {
+  /** `lines(data, end)`: the whole lines data[0, end) ("\n" at end), false to stop; `last`: a final line without "\n". */
+  private async readOnce(lines: (data: Buffer, end: number) => boolean, last: (carry: Buffer) => void, onRestart: (() => void) | undefined, opts: { final?: boolean }): Promise<void> {
     let fh;
     try {
       fh = await open(this.path, 'r');
@@ -71,14 +97,12 @@ export class LineTail {
         this.offset += lastNl + 1;
         this.remember(data.subarray(0, lastNl + 1));
         carry = Buffer.from(data.subarray(lastNl + 1));
-        for (const line of data.subarray(0, lastNl).toString('utf8').split('\n')) {
-          if (onLine(line) === false) return;
-        }
+        if (!lines(data, lastNl)) return;
       }
       if (opts.final && carry.length > 0) {
         this.offset += carry.length;
         this.remember(carry);
-        onLine(carry.toString('utf8'));
+        last(carry);
       }
     } finally {
       await fh.close();

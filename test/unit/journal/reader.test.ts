@@ -173,6 +173,8 @@ describe('parseOwnLine (the fast path for the dispatcher\'s own lines)', () => {
       fcm.record({ type: fcm.constant('attempt'), to: fcm.string(), at: fcm.string(), line: fcm.nat(), n: fcm.nat() }, { requiredKeys: ['type', 'to', 'at'] }),
       fcm.record({ type: fcm.constant('sent'), to: fcm.string(), at: fcm.string(), id: fcm.string() }),
       fcm.record({ type: fcm.constant('sent'), to: fcm.string(), id: fcm.string(), at: fcm.string() }),
+      fcm.record({ type: fcm.constant('skipped'), to: fcm.string(), at: fcm.string(), reason: fcm.string(), line: fcm.nat() }, { requiredKeys: ['type', 'to', 'at', 'reason'] }),
+      fcm.record({ type: fcm.constant('skipped'), to: fcm.string(), at: fcm.string(), line: fcm.nat(), reason: fcm.string() }),
     );
     fcm.assert(
       fcm.property(event, (e) => {
@@ -183,6 +185,10 @@ describe('parseOwnLine (the fast path for the dispatcher\'s own lines)', () => {
       { numRuns: 5000 },
     );
     expect(parseOwnLine('{"type":"sent","to":"+34612345678","at":"2026-01-01T00:00:00.000Z","id":"wamid.X"}')).toEqual({ type: 'sent', to: '+34612345678', at: '2026-01-01T00:00:00.000Z', id: 'wamid.X' });
+    // The send's skip lines take the fast path too (a list's no-consent rows are one in ten of a journal).
+    const skip = '{"type":"skipped","to":"+34612345678","at":"2026-01-01T00:00:00.000Z","reason":"no-consent","line":7}';
+    expect(parseOwnLine(skip)).toEqual(JSON.parse(skip));
+    expect(parseOwnLine('{"type":"skipped","to":"+34612345678","at":"2026-01-01T00:00:00.000Z","reason":"opted-out"}')).toEqual({ type: 'skipped', to: '+34612345678', at: '2026-01-01T00:00:00.000Z', reason: 'opted-out' });
   });
 });
 
@@ -193,13 +199,17 @@ describe('the fast paths against JSON.parse and Date.parse', () => {
     const text = fcm.string({ unit: 'binary', maxLength: 12 });
     const num = fcm.oneof(fcm.nat(), fcm.constantFrom('007', '0', '1e3', '-1', '1.5', '00', '12345678901234567890'));
     const field = (k: string, v: unknown) => `"${k}":${typeof v === 'string' && /^[-\d.e]+$/.test(v) ? v : JSON.stringify(v)}`;
-    const raw = fcm.tuple(fcm.constantFrom('attempt', 'sent'), text, text, fcm.option(num), fcm.option(num), text, fcm.boolean(), fcm.boolean()).map(([type, to, at, line, n, id, rawStrings, extra]) => {
+    const raw = fcm.tuple(fcm.constantFrom('attempt', 'sent', 'skipped'), text, text, fcm.option(num), fcm.option(num), text, fcm.boolean(), fcm.boolean()).map(([type, to, at, line, n, id, rawStrings, extra]) => {
       // Strings written raw (not escaped) are what a damaged or hand-written line may hold.
       const str = (v: string) => (rawStrings ? `"${v}"` : JSON.stringify(v));
       const parts = [`"type":"${type}"`, `"to":${str(to)}`, `"at":${str(at)}`];
       if (type === 'attempt') {
         if (line !== null) parts.push(field('line', String(line)));
         if (n !== null) parts.push(field('n', String(n)));
+      } else if (type === 'skipped') {
+        // The reason takes the id's text; n stands for a line after it, or none.
+        parts.push(`"reason":${str(id)}`);
+        if (line !== null) parts.push(field('line', String(line)));
       } else parts.push(`"id":${str(id)}`);
       if (extra) parts.push('"x":1');
       return `{${parts.join(',')}}`;
@@ -222,7 +232,11 @@ describe('the fast paths against JSON.parse and Date.parse', () => {
   it('parseOwnLine on a written line with one character changed, cut or doubled: agrees with JSON.parse or declines', async () => {
     const { parseOwnLine } = await import('../../../src/core/journal/reader.js');
     const fcm = (await import('fast-check')).default;
-    const lines = ['{"type":"attempt","to":"+34612345678","at":"2026-01-01T00:00:00.000Z","line":12,"n":2}', '{"type":"sent","to":"+34612345678","at":"2026-01-01T00:00:00.000Z","id":"wamid.HBgL=="}'];
+    const lines = [
+      '{"type":"attempt","to":"+34612345678","at":"2026-01-01T00:00:00.000Z","line":12,"n":2}',
+      '{"type":"sent","to":"+34612345678","at":"2026-01-01T00:00:00.000Z","id":"wamid.HBgL=="}',
+      '{"type":"skipped","to":"+34612345678","at":"2026-01-01T00:00:00.000Z","reason":"no-consent","line":12}',
+    ];
     fcm.assert(
       fcm.property(fcm.constantFrom(...lines), fcm.nat(200), fcm.integer({ min: 0, max: 0x7f }), fcm.constantFrom('replace', 'cut', 'insert', 'drop'), (line, pos, c, how) => {
         const i = pos % line.length;
