@@ -48,7 +48,9 @@ describe('lint, plan, dry run and send agree', () => {
 
         const sent = await runSend(req, plan, new AbortController().signal);
         const outbox = readLines(path.join(dir, 'outbox.jsonl')).map((m) => m.to);
-        expect(outbox).toEqual(planned);
+        // The same people; not the same order: concurrent requests on separate sockets can reach
+        // the sandbox in either order when the machine is busy (seen in a full suite run).
+        expect([...outbox].sort()).toEqual([...planned].sort());
         expect(sent.sent).toBe(plan.toSend);
         expect(new Set(outbox).size).toBe(outbox.length);
         // Nobody whose last word in the journal is a skip was messaged (a skipped incomplete row
