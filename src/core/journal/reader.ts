@@ -434,22 +434,10 @@ export function parseOwnLine(text: string): JournalEvent | undefined {
   const last = text.length - 1;
   if (text.charCodeAt(last) !== 0x7d) return undefined;
   if (isAttempt) {
-    let p = atEnd + 1;
-    let line: number | undefined;
-    let n: number | undefined;
-    if (has(text, ',"line":', p)) {
-      const end = naturalEnd(text, p + 8);
-      if (end < 0) return undefined;
-      line = Number(text.slice(p + 8, end));
-      p = end;
-    }
-    if (has(text, ',"n":', p)) {
-      const end = naturalEnd(text, p + 5);
-      if (end < 0) return undefined;
-      n = Number(text.slice(p + 5, end));
-      p = end;
-    }
-    if (p !== last) return undefined;
+    const line = optionalNatural(text, ',"line":', atEnd + 1);
+    if (fieldEnd < 0) return undefined;
+    const n = optionalNatural(text, ',"n":', fieldEnd);
+    if (fieldEnd !== last) return undefined;
     const e: JournalEvent = { type: 'attempt', to: text.slice(toStart, toEnd), at: text.slice(atStart, atEnd) };
     if (line !== undefined) e.line = line;
     if (n !== undefined) e.n = n;
@@ -460,15 +448,8 @@ export function parseOwnLine(text: string): JournalEvent | undefined {
     const reasonStart = atEnd + 12;
     const reasonEnd = plainEnd(text, reasonStart);
     if (reasonEnd < 0) return undefined;
-    let line: number | undefined;
-    let p = reasonEnd + 1;
-    if (has(text, ',"line":', p)) {
-      const end = naturalEnd(text, p + 8);
-      if (end < 0) return undefined;
-      line = Number(text.slice(p + 8, end));
-      p = end;
-    }
-    if (p !== last) return undefined;
+    const line = optionalNatural(text, ',"line":', reasonEnd + 1);
+    if (fieldEnd !== last) return undefined;
     const e: JournalEvent = { type: 'skipped', to: text.slice(toStart, toEnd), at: text.slice(atStart, atEnd), reason: text.slice(reasonStart, reasonEnd) };
     if (line !== undefined) e.line = line;
     return e;
@@ -589,6 +570,18 @@ function naturalEndBytes(buf: Uint8Array, i: number, limit: number): number {
 }
 
 /** text.startsWith(literal, i), by indexOf: V8's startsWith on the slices of a split chunk is several times slower. */
+/** Where the field optionalNatural read ends (-1: the key is there but its value is no natural number). */
+let fieldEnd = 0;
+
+/** The natural number after `key` (',"line":') at i, or undefined when the key is not there. */
+function optionalNatural(text: string, key: string, i: number): number | undefined {
+  fieldEnd = i;
+  if (!has(text, key, i)) return undefined;
+  const end = naturalEnd(text, i + key.length);
+  fieldEnd = end;
+  return end < 0 ? undefined : Number(text.slice(i + key.length, end));
+}
+
 function has(text: string, literal: string, i: number): boolean {
   return text.indexOf(literal, i) === i;
 }
