@@ -569,7 +569,6 @@ function naturalEndBytes(buf: Uint8Array, i: number, limit: number): number {
   return j;
 }
 
-/** text.startsWith(literal, i), by indexOf: V8's startsWith on the slices of a split chunk is several times slower. */
 /** Where the field optionalNatural read ends (-1: the key is there but its value is no natural number). */
 let fieldEnd = 0;
 
@@ -582,6 +581,7 @@ function optionalNatural(text: string, key: string, i: number): number | undefin
   return end < 0 ? undefined : Number(text.slice(i + key.length, end));
 }
 
+/** text.startsWith(literal, i), by indexOf: V8's startsWith on the slices of a split chunk is several times slower. */
 function has(text: string, literal: string, i: number): boolean {
   return text.indexOf(literal, i) === i;
 }
