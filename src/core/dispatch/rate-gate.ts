@@ -267,6 +267,16 @@ export const GATE_FLOOR_MS = 2;
 /** How much sooner than its lead an early grant may be given (ms): the real timer's rounding. */
 const EARLY_SLACK_MS = 1;
 
+/**
+ * Once a pump grants one early slot, it also grants those falling due up to this much later (ms,
+ * at most a hundredth of the window): their attempt lines then share one write and fdatasync. At
+ * --rate 1000 one sync a grant came to ~220 syncs a second, 4.5 attempts each, and the thread
+ * pool's write + fdatasync ~30 µs of CPU a request; 10 ms batches came to ~57 a second, 17.5 each.
+ * A crash can then leave up to this many more attempts without their request (uncertain, never
+ * resent); at 20/s or 80/s slots are further apart than this and nothing changes.
+ */
+const GRANT_BATCH_MS = 10;
+
 /** The most a slow answer moves a stamp on (lateRead). */
 const LATE_READ_CAP_MS = 250;
 /**
@@ -588,6 +598,8 @@ export class RateGate implements Gate {
     // setImmediate for the last fraction of a millisecond (~16 wake-ups a request at 1000/s).
     const lead = this.admitEarly ? this.lead.value(now) : 0;
     const slack = this.admitEarly ? EARLY_SLACK_MS : 0;
+    const batch = this.admitEarly ? Math.min(GRANT_BATCH_MS, this.windowMs / 100) : 0;
+    let granted = false;
     // Held grants older than half a window move to now: no entry younger than that can age out in
     // this pump, so each held grant is moved about twice a second at most, not on every pump.
     if (this.held.size > 0) {
@@ -600,7 +612,7 @@ export class RateGate implements Gate {
     }
     while (this.queue.length > 0) {
       const due = this.nextDue(now, margin);
-      if (due - lead - slack > now) {
+      if (due - lead - slack - (granted ? batch : 0) > now) {
         this.arm(due - lead, now);
         return;
       }
@@ -637,6 +649,7 @@ export class RateGate implements Gate {
         untilDue: () => (due > this.clock.now() ? this.waitUntil(due) : undefined),
       };
       w.resolve(slot);
+      granted = true;
     }
     this.disarm();
   }

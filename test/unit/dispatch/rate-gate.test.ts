@@ -311,6 +311,41 @@ describe('RateGate (fake clock)', () => {
     expect(p.untilDue!()).toBeUndefined();
   });
 
+  it('admitEarly: slots falling due within 10 ms of a grant are granted with it, so their attempt lines share one fsync', async () => {
+    const clock = new FakeClock(() => new Promise<void>((r) => setImmediate(r)));
+    const gate = new RateGate({ rate: 1000, clock, marginMs: 0, holdUntilStart: true, admitEarly: true });
+    // A first window written one request a millisecond: the next window's slots fall due one a millisecond.
+    const first = await Promise.all(Array.from({ length: 1000 }, () => gate.acquire()));
+    first.forEach((s, i) =>
+      clock.setTimeout(() => {
+        s.mark!();
+        s.start();
+      }, i),
+    );
+    const grants: number[] = [];
+    const starts: number[] = [];
+    let left = 1000;
+    const worker = async () => {
+      while (left-- > 0) {
+        const s = await gate.acquire();
+        grants.push(clock.now());
+        s.mark!();
+        await s.untilDue?.();
+        starts.push(clock.now());
+        s.start();
+      }
+    };
+    const all = Promise.all(Array.from({ length: 50 }, worker));
+    await clock.advanceTo(3000);
+    await all;
+    // One grant a millisecond (each its own fsync) without batches; ~1000 / 11 with them.
+    expect(new Set(grants).size).toBeLessThan(120);
+    // Each still goes at its own due time: one a millisecond, never sooner than a window after the first.
+    expect(starts[0]).toBe(1000);
+    expect(starts[999]).toBe(1999);
+    expect(maxInWindow([...first.map((s) => s.at), ...starts].sort((a, b) => a - b), false)).toBe(1000);
+  });
+
   it('property (admitEarly): requests released at their due time never put more than N in a window', async () => {
     await fc.assert(
       fc.asyncProperty(
