@@ -65,6 +65,9 @@ export function countWave(members: Iterable<string>, record: (to: string) => Rec
 
 type OptOutFile = { path: string; fromOffset: number; defaultCountry?: string };
 
+/** The lines the watcher takes (take()): the webhook's callbacks. */
+const CALLBACK_TYPES = ['status', 'optout'] as const;
+
 export class FeedbackWatcher {
   private readonly journal: JournalFollower;
   private readonly optOutLists: OptOutSource[];
@@ -129,7 +132,7 @@ export class FeedbackWatcher {
 
   /** Reads what was appended since the last poll; returns a verdict when the send must halt. */
   async poll(): Promise<FeedbackVerdict | null> {
-    await this.journal.read((line) => this.take(line));
+    await this.journal.read((line) => this.take(line), undefined, CALLBACK_TYPES);
     for (const list of this.optOutLists) for (const n of await list.poll()) this.optedOut.add(n);
     return this.verdict();
   }

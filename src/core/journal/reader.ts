@@ -188,11 +188,18 @@ export class JournalFollower {
     return this.tail.path;
   }
 
-  /** `onLine` returning false stops reading; `onRestart`: the file was replaced, read again from the start. */
-  async read(onLine: (line: JournalLine) => boolean | void, onRestart?: () => void): Promise<void> {
+  /**
+   * `onLine` returning false stops reading; `onRestart`: the file was replaced, read again from the
+   * start. With `only`, lines that cannot be of those types (their text has no `"type"` value of
+   * them) are passed over unparsed: a running send's watcher wants the webhook's few callbacks,
+   * not the thousand attempt and sent lines a second that the send itself writes.
+   */
+  async read(onLine: (line: JournalLine) => boolean | void, onRestart?: () => void, only?: readonly JournalLine['type'][]): Promise<void> {
+    const needles = only?.map((t) => `"${t}"`);
     await this.tail.read((text) => {
+      if (needles && !needles.some((n) => text.includes(n))) return undefined;
       const value = parseJournalLine(text);
-      return value ? onLine(value) : undefined;
+      return value && (!only || only.includes(value.type)) ? onLine(value) : undefined;
     }, onRestart);
   }
 }

@@ -42,6 +42,27 @@ describe('FeedbackWatcher', () => {
     expect(w.failures).toBe(2);
   });
 
+  it('takes callbacks however their JSON is spaced, among the send\'s own lines it passes over unparsed', async () => {
+    const file = journal();
+    const w = new FeedbackWatcher(file, statSync(file).size, { optOutRate: 0, minOptOuts: 1, failureRate: 1, minFailures: 100 });
+    w.noteSent('+3461');
+    w.noteSent('+3462');
+    appendFileSync(
+      file,
+      line({ type: 'attempt', to: '+3461', at: 'x', line: 2, n: 1 }) +
+        line({ type: 'sent', to: '+3461', at: 'x', id: 'wamid.a' }) +
+        // A sent line whose id mentions "optout" is still no opt-out.
+        line({ type: 'sent', to: '+3462', at: 'x', id: '"optout"' }) +
+        '{ "type" : "optout", "to": "+3461", "at": "x", "source": "BAJA" }\n',
+    );
+    expect(await w.poll()).toBeNull(); // one opt-out: at the allowance of 1
+    expect(w.optOuts).toBe(1);
+    expect(w.optedOut.has('+3461')).toBe(true);
+    expect(w.optedOut.has('+3462')).toBe(false);
+    appendFileSync(file, '{"to":"+3462","type":"optout","at":"x","source":"STOP"}\n');
+    expect(await w.poll()).toMatchObject({ reason: 'opt-out-rate' });
+  });
+
   it('counts failures as status and report do: once per recipient, and not after delivered', async () => {
     const file = journal();
     const w = new FeedbackWatcher(file, statSync(file).size, { optOutRate: 1, minOptOuts: 100, failureRate: 0, minFailures: 1 });
