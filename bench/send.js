@@ -1,7 +1,7 @@
 // The send and rate sections of `npm run bench` (imported by run.js): send CPU per request against
 // a bare node:http keep-alive loop, and the fullest one-second window at the provider at
 // --rate 1000 with the machine idle and with a CPU hog on every core. Floors run in the same run.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, createWriteStream, writeFileSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import os from 'node:os';
@@ -13,6 +13,17 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const data = path.join(root, 'bench', 'data');
 const cli = path.join(root, 'bin', 'campaign.js');
 const RATE = 1000;
+
+/**
+ * For the CPU figures (benchSend): the stand-in provider on the first core and the sender, tool or
+ * floor alike, on the last, each with a core of its own as on two machines (`taskset`, util-linux,
+ * which execs the command: the pid is the sender's). Sharing two cores with the stand-in, the tool's
+ * journal threads and the stand-in moved each other between cores and the figures with them: the
+ * same code measured 1.0-1.5× the floor unpinned, 0.95-1.02× pinned. BENCH_PIN=0: unpinned.
+ */
+const PIN = process.env.BENCH_PIN !== '0' && os.cpus().length >= 2 && spawnSync('taskset', ['-V']).status === 0;
+const SENDER_CORE = os.cpus().length - 1;
+const pinned = (pin, core, cmd, args) => (pin ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args]);
 
 /** The child prints its own CPU time (user + system, ms) on exit. */
 const USAGE = `process.on('exit',()=>{const u=process.resourceUsage();process.stderr.write('\\n@@usage '+JSON.stringify({cpu:(u.userCPUTime+u.systemCPUTime)/1000})+'\\n')});`;
@@ -40,7 +51,7 @@ async function makeCsv(file, rows) {
  * the real provider is another machine, so its clock must not be starved by the CPU hog that is
  * put beside the send (then it would measure its own scheduling, not the tool's ceiling).
  */
-async function startServer(latency) {
+async function startServer(latency, pin = false) {
   const script = `
     const http = require('node:http');
     try { require('node:os').setPriority(-10); } catch {}
@@ -73,7 +84,7 @@ async function startServer(latency) {
       if (m && m.watch) { watched = m.watch; marks = m.marks; return; }
       process.send({ starts, cpuAt }, () => process.exit(0));
     });`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = spawn(...pinned(pin, 0, process.execPath, ['-e', script]), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const [{ port, raised }] = await once(child, 'message');
   return {
     url: `http://127.0.0.1:${port}`,
@@ -130,8 +141,8 @@ const TEMPLATE = '---\ntemplate: bench\nlanguage: es\ncategory: marketing\nparam
  * The floor: a bare node:http keep-alive loop, paced at RATE/s by a 1 ms timer, POSTing the same
  * Cloud API bodies (template, two parameters) with the same headers to the same local server.
  */
-async function floorLoop(n) {
-  const a = await startServer(20);
+async function floorLoop(n, pin = false) {
+  const a = await startServer(20, pin);
   const script = `${USAGE}
     const http = require('node:http');
     const agent = new http.Agent({ keepAlive: true, maxSockets: 100 });
@@ -153,7 +164,7 @@ async function floorLoop(n) {
       if (started < N) setTimeout(tick, 1);
     }
     tick();`;
-  const r = await run(process.execPath, ['-e', script], { cwd: root }, { onChild: (c) => a.watch(c.pid, STEADY) });
+  const r = await run(...pinned(pin, SENDER_CORE, process.execPath, ['-e', script]), { cwd: root }, { onChild: (c) => a.watch(c.pid, STEADY) });
   await a.stop();
   return { cpu: cpuOf(r.err), steady: steadyCpu(a.cpuAt) };
 }
@@ -166,20 +177,38 @@ const STEADY = (process.env.BENCH_STEADY ?? '2000-7000').split('-').map(Number);
 const steadyCpu = (cpuAt) => (cpuAt?.[STEADY[1]] - cpuAt?.[STEADY[0]]) / (STEADY[1] - STEADY[0]);
 
 /** `campaign send` of n recipients at --rate 1000 to a local Cloud API server; its CPU and the arrivals. */
-async function toolSend(n) {
+async function toolSend(n, pin = false) {
   const csv = path.join(data, `send-${n}.csv`);
   await makeCsv(csv, n);
   const tpl = path.join(data, 'message.md');
   writeFileSync(tpl, TEMPLATE);
-  const b = await startServer(20);
+  const b = await startServer(20, pin);
   const load = os.loadavg()[0];
   const dir = path.join(data, `send-${n}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const env = { ...process.env, NO_COLOR: '1', WHATSAPP_API_URL: `${b.url}/v23.0`, WHATSAPP_TOKEN: 'bench', WHATSAPP_PHONE_NUMBER_ID: '1', CAMPAIGN_HOME: path.join(dir, '.home') };
   const t = await run(
-    process.execPath,
-    ['--import', `data:text/javascript,${encodeURIComponent(USAGE)}`, cli, 'send', csv, '--template', tpl, '--provider', 'cloud', '--default-country', 'ES', '--rate', String(RATE), '--concurrency', '100', '--yes', '--journal', path.join(dir, 'j.jsonl')],
+    ...pinned(pin, SENDER_CORE, process.execPath, [
+      '--import',
+      `data:text/javascript,${encodeURIComponent(USAGE)}`,
+      cli,
+      'send',
+      csv,
+      '--template',
+      tpl,
+      '--provider',
+      'cloud',
+      '--default-country',
+      'ES',
+      '--rate',
+      String(RATE),
+      '--concurrency',
+      '100',
+      '--yes',
+      '--journal',
+      path.join(dir, 'j.jsonl'),
+    ]),
     { cwd: dir, env },
     { onChild: (c) => b.watch(c.pid, STEADY) },
   );
@@ -209,14 +238,15 @@ export async function benchSend() {
   const steady = [];
   const idle = [];
   for (let k = 0; k < REPEAT; k++) {
-    const f1 = await floorLoop(small);
-    const t1 = await toolSend(small);
-    const f2 = await floorLoop(large);
-    const t2 = await toolSend(large);
+    const f1 = await floorLoop(small, PIN);
+    const t1 = await toolSend(small, PIN);
+    const f2 = await floorLoop(large, PIN);
+    const t2 = await toolSend(large, PIN);
     marginal.push({ tool: (t2.cpu - t1.cpu) / (large - small), floor: (f2.cpu - f1.cpu) / (large - small), whole: t2.cpu / f2.cpu });
     if (large > STEADY[1]) steady.push({ tool: t2.steady, floor: f2.steady });
     idle.push(t2);
   }
+  console.log(PIN ? `send CPU: the stand-in provider on core 0, the sender (tool and floor alike) on core ${SENDER_CORE} (taskset; BENCH_PIN=0 for neither)` : 'send CPU: unpinned (BENCH_PIN=0, no taskset, or one core)');
   const us = (ms) => `${(ms * 1000).toFixed(0)} µs`;
   const ratio = (x) => (x.tool / x.floor).toFixed(2);
   const mid = (xs) => xs.find((x) => x.tool / x.floor === median(xs.map((y) => y.tool / y.floor)));
@@ -232,7 +262,7 @@ export async function benchSend() {
         `${us(w.tool)} vs bare loop ${us(w.floor)} → ratio ${ratio(w)}${range(steady, (x) => `${us(x.tool)}/${us(x.floor)}`)}`,
     );
   }
-  reportRuns('idle', idle);
+  reportRuns(PIN ? 'idle (pinned as above)' : 'idle', idle);
 }
 
 function report(label, s, load) {
