@@ -2,7 +2,7 @@
 // a bare node:http keep-alive loop, and the fullest one-second window at the provider at
 // --rate 1000 with the machine idle and with a CPU hog on every core. Floors run in the same run.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, createWriteStream, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, createWriteStream, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,15 +15,30 @@ const cli = path.join(root, 'bin', 'campaign.js');
 const RATE = 1000;
 
 /**
- * For the CPU figures (benchSend): the stand-in provider on the first core and the sender, tool or
- * floor alike, on the last, each with a core of its own as on two machines (`taskset`, util-linux,
+ * For the CPU figures (benchSend): the stand-in provider on the first allowed core and the sender,
+ * tool or floor alike, on the last, each with a core of its own as on two machines (`taskset`, util-linux,
  * which execs the command: the pid is the sender's). Sharing two cores with the stand-in, the tool's
  * journal threads and the stand-in moved each other between cores and the figures with them: the
  * same code measured 1.0-1.5× the floor unpinned, 0.95-1.02× pinned. BENCH_PIN=0: unpinned.
  */
-const PIN = process.env.BENCH_PIN !== '0' && os.cpus().length >= 2 && spawnSync('taskset', ['-V']).status === 0;
-const SENDER_CORE = os.cpus().length - 1;
+const ALLOWED = allowedCores();
+const PIN = process.env.BENCH_PIN !== '0' && ALLOWED.length >= 2 && spawnSync('taskset', ['-V']).status === 0;
+const SERVER_CORE = ALLOWED[0];
+const SENDER_CORE = ALLOWED[ALLOWED.length - 1];
 const pinned = (pin, core, cmd, args) => (pin ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args]);
+
+/** The cores this process may run on (Linux's Cpus_allowed_list: a container or taskset may give fewer than the machine has). */
+function allowedCores() {
+  try {
+    const list = /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '';
+    return list.split(',').flatMap((r) => {
+      const [a, b = a] = r.split('-').map(Number);
+      return Number.isInteger(a) && Number.isInteger(b) ? Array.from({ length: b - a + 1 }, (_, i) => a + i) : [];
+    });
+  } catch {
+    return [];
+  }
+}
 
 /** The child prints its own CPU time (user + system, ms) on exit. */
 const USAGE = `process.on('exit',()=>{const u=process.resourceUsage();process.stderr.write('\\n@@usage '+JSON.stringify({cpu:(u.userCPUTime+u.systemCPUTime)/1000})+'\\n')});`;
@@ -84,8 +99,13 @@ async function startServer(latency, pin = false) {
       if (m && m.watch) { watched = m.watch; marks = m.marks; return; }
       process.send({ starts, cpuAt }, () => process.exit(0));
     });`;
-  const child = spawn(...pinned(pin, 0, process.execPath, ['-e', script]), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const [{ port, raised }] = await once(child, 'message');
+  const child = spawn(...pinned(pin, SERVER_CORE, process.execPath, ['-e', script]), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // A child that exits first (taskset refused its core) must fail the bench, not hang it.
+  const { port, raised } = await new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    // After 'message' this reject is a no-op (the stand-in's normal exit at stop()).
+    child.once('exit', (code) => reject(new Error(`the stand-in provider exited (${code}) before listening`)));
+  });
   return {
     url: `http://127.0.0.1:${port}`,
     raised,
@@ -248,7 +268,7 @@ export async function benchSend() {
     if (large > STEADY[1]) steady.push({ tool: t2.steady, floor: f2.steady });
     idle.push(t2);
   }
-  console.log(PIN ? `send CPU: the stand-in provider on core 0, the sender (tool and floor alike) on core ${SENDER_CORE} (taskset; BENCH_PIN=0 for neither)` : 'send CPU: unpinned (BENCH_PIN=0, no taskset, or one core)');
+  console.log(PIN ? `send CPU: the stand-in provider on core ${SERVER_CORE}, the sender (tool and floor alike) on core ${SENDER_CORE} (taskset; BENCH_PIN=0 for neither)` : 'send CPU: unpinned (BENCH_PIN=0, no taskset, or one allowed core)');
   const us = (ms) => `${(ms * 1000).toFixed(0)} µs`;
   const ratio = (x) => (x.tool / x.floor).toFixed(2);
   const mid = (xs) => xs.find((x) => x.tool / x.floor === median(xs.map((y) => y.tool / y.floor)));
