@@ -269,11 +269,11 @@ const EARLY_SLACK_MS = 1;
 
 /**
  * Once a pump grants a slot (early grants on: admitEarly), it also grants those falling due up to
- * this much later (ms, at most a hundredth of the window): their attempt lines then share one write and fdatasync. At
- * --rate 1000 one sync a grant came to ~220 syncs a second, 4.5 attempts each, and the thread
- * pool's write + fdatasync ~30 µs of CPU a request; 10 ms batches came to ~57 a second, 17.5 each.
- * A crash can then leave up to this many more attempts without their request (uncertain, never
- * resent); at 20/s or 80/s slots are further apart than this and nothing changes.
+ * this much later (ms, at most a hundredth of the window): their attempt lines then share one
+ * write and fdatasync. At --rate 1000 one sync a grant came to ~220 syncs a second, 4.5 attempts
+ * each, and the thread pool's write + fdatasync to ~30 µs of CPU a request; 10 ms batches came to
+ * ~57 a second, 17.5 each. A crash can then leave ~10 more attempts (at 1000/s) without their
+ * request: uncertain, never resent. At 20/s or 80/s slots are further apart and nothing changes.
  */
 const GRANT_BATCH_MS = 10;
 

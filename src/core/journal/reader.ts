@@ -190,7 +190,7 @@ export class JournalFollower {
 
   /**
    * `onLine` returning false stops reading; `onRestart`: the file was replaced, read again from the
-   * start. With `only`, lines that cannot be of those types (their text has no `"type"` value of
+   * start. With `only`, lines whose text holds none of those types in quotes (so cannot be one of
    * them) are passed over unparsed: a running send's watcher wants the webhook's few callbacks,
    * not the thousand attempt and sent lines a second that the send itself writes.
    */
