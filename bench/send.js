@@ -19,7 +19,7 @@ const RATE = 1000;
  * tool or floor alike, on the last, each with a core of its own as on two machines (`taskset`, util-linux,
  * which execs the command: the pid is the sender's). Sharing two cores with the stand-in, the tool's
  * journal threads and the stand-in moved each other between cores and the figures with them: the
- * same code measured 1.0-1.5× the floor unpinned, 0.95-1.02× pinned. BENCH_PIN=0: unpinned.
+ * same code measured 0.90-1.48× the floor unpinned, 0.95-1.02× pinned. BENCH_PIN=0: unpinned.
  */
 const ALLOWED = allowedCores();
 const PIN = process.env.BENCH_PIN !== '0' && ALLOWED.length >= 2 && spawnSync('taskset', ['-V']).status === 0;
