@@ -193,7 +193,7 @@ async function floorLoop(n, pin = false) {
  * The steady window: CPU between the arrival of message STEADY[0] and STEADY[1], per message (ms),
  * of a 30,000-request send (BENCH_SEND). Messages 2,000 → 7,000 of an 8,000-request send, as before
  * issue 13's tenth round, are the JIT's warm-up: the tool's V8 threads took 34-50 µs a message there
- * (the floor's 12: it has far less code to compile), ~6 past message 15,000. BENCH_STEADY=from-to.
+ * (the floor's 12: it has far less code to compile), ~7 past message 15,000. BENCH_STEADY=from-to.
  */
 const STEADY = (process.env.BENCH_STEADY ?? '15000-29000').split('-').map(Number);
 const steadyCpu = (cpuAt) => (cpuAt?.[STEADY[1]] - cpuAt?.[STEADY[0]]) / (STEADY[1] - STEADY[0]);
