@@ -16,10 +16,10 @@ const RATE = 1000;
 
 /**
  * For the CPU figures (benchSend): the stand-in provider on the first allowed core and the sender,
- * tool or floor alike, on the last, each with a core of its own as on two machines (`taskset`, util-linux,
- * which execs the command: the pid is the sender's). Sharing two cores with the stand-in, the tool's
- * journal threads and the stand-in moved each other between cores and the figures with them: the
- * same code measured 0.90-1.48× the floor unpinned, 0.95-1.02× pinned. BENCH_PIN=0: unpinned.
+ * tool or floor alike, on the last, a core each as on two machines (`taskset`, util-linux, which
+ * execs the command: the pid is the sender's). Sharing two cores, the tool's journal threads and
+ * the stand-in moved each other between cores and the figures with them: the same code measured
+ * 0.90-1.48× the floor unpinned, 0.95-1.02× pinned. BENCH_PIN=0: unpinned.
  */
 const ALLOWED = allowedCores();
 const PIN = process.env.BENCH_PIN !== '0' && ALLOWED.length >= 2 && spawnSync('taskset', ['-V']).status === 0;
@@ -27,7 +27,7 @@ const SERVER_CORE = ALLOWED[0];
 const SENDER_CORE = ALLOWED[ALLOWED.length - 1];
 const pinned = (pin, core, cmd, args) => (pin ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args]);
 
-/** The cores this process may run on (Linux's Cpus_allowed_list: a container or taskset may give fewer than the machine has). */
+/** The cores this process may run on (Linux's Cpus_allowed_list: a container may allow fewer than there are). */
 function allowedCores() {
   try {
     const list = /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '';
@@ -211,26 +211,8 @@ async function toolSend(n, pin = false) {
   mkdirSync(dir, { recursive: true });
   const env = { ...process.env, NO_COLOR: '1', WHATSAPP_API_URL: `${b.url}/v23.0`, WHATSAPP_TOKEN: 'bench', WHATSAPP_PHONE_NUMBER_ID: '1', CAMPAIGN_HOME: path.join(dir, '.home') };
   const t = await run(
-    ...pinned(pin, SENDER_CORE, process.execPath, [
-      '--import',
-      `data:text/javascript,${encodeURIComponent(USAGE)}`,
-      cli,
-      'send',
-      csv,
-      '--template',
-      tpl,
-      '--provider',
-      'cloud',
-      '--default-country',
-      'ES',
-      '--rate',
-      String(RATE),
-      '--concurrency',
-      '100',
-      '--yes',
-      '--journal',
-      path.join(dir, 'j.jsonl'),
-    ]),
+    ...pinned(pin, SENDER_CORE, process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(USAGE)}`, cli, 'send', csv, '--template', tpl,
+      '--provider', 'cloud', '--default-country', 'ES', '--rate', String(RATE), '--concurrency', '100', '--yes', '--journal', path.join(dir, 'j.jsonl')]),
     { cwd: dir, env },
     { onChild: (c) => b.watch(c.pid, STEADY) },
   );

@@ -90,7 +90,7 @@ export class FeedbackWatcher {
     // A file spec is followed here; anything else that polls (the store's followers, store/state.ts) as it is.
     optOutFiles: OptOutFile | OptOutSource | (OptOutFile | OptOutSource)[] = [],
   ) {
-    this.journal = new JournalFollower(path, fromOffset);
+    this.journal = new JournalFollower(path, fromOffset, CALLBACK_TYPES);
     this.optOutLists = (Array.isArray(optOutFiles) ? optOutFiles : [optOutFiles]).map((f) => ('poll' in f ? f : new OptOutFollower(f.path, f)));
   }
 
@@ -132,7 +132,7 @@ export class FeedbackWatcher {
 
   /** Reads what was appended since the last poll; returns a verdict when the send must halt. */
   async poll(): Promise<FeedbackVerdict | null> {
-    await this.journal.read((line) => this.take(line), undefined, CALLBACK_TYPES);
+    await this.journal.read((line) => this.take(line));
     for (const list of this.optOutLists) for (const n of await list.poll()) this.optedOut.add(n);
     return this.verdict();
   }

@@ -179,23 +179,26 @@ export async function readJournal(path: string): Promise<ReadJournalResult> {
  */
 export class JournalFollower {
   private readonly tail: LineTail;
+  /** `only`'s types as they appear in a line's text (`"status"`), or undefined: every line. */
+  private readonly needles?: string[];
 
-  constructor(path: string, fromOffset = 0) {
+  /**
+   * With `only`, lines whose text holds none of those types in quotes (so cannot be one of them)
+   * are passed over unparsed: a running send's watcher wants the webhook's few callbacks, not the
+   * thousand attempt and sent lines a second that the send itself writes.
+   */
+  constructor(path: string, fromOffset = 0, private readonly only?: readonly JournalLine['type'][]) {
     this.tail = new LineTail(path, fromOffset);
+    this.needles = only?.map((t) => `"${t}"`);
   }
 
   get path(): string {
     return this.tail.path;
   }
 
-  /**
-   * `onLine` returning false stops reading; `onRestart`: the file was replaced, read again from the
-   * start. With `only`, lines whose text holds none of those types in quotes (so cannot be one of
-   * them) are passed over unparsed: a running send's watcher wants the webhook's few callbacks,
-   * not the thousand attempt and sent lines a second that the send itself writes.
-   */
-  async read(onLine: (line: JournalLine) => boolean | void, onRestart?: () => void, only?: readonly JournalLine['type'][]): Promise<void> {
-    const needles = only?.map((t) => `"${t}"`);
+  /** `onLine` returning false stops reading; `onRestart`: the file was replaced, read again from the start. */
+  async read(onLine: (line: JournalLine) => boolean | void, onRestart?: () => void): Promise<void> {
+    const { needles, only } = this;
     await this.tail.read((text) => {
       if (needles && !needles.some((n) => text.includes(n))) return undefined;
       const value = parseJournalLine(text);
