@@ -2,8 +2,8 @@ export const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * `--daily-limit N`: distinct recipients messaged in any rolling 24 h, counted across runs.
- * Earlier runs come from the journal (summariseJournal().sentTimes: sent or uncertain
- * recipients, time of their last attempt); this run adds one entry per recipient it starts.
+ * Earlier runs come from the journal and the folder's history (send.ts recentRecipients: sent or
+ * uncertain recipients, time of their last attempt); this run adds one entry per recipient it starts.
  */
 export class DailyCounter {
   /** Ascending ms timestamps. */

@@ -34,7 +34,7 @@ export interface DispatchOptions {
   minFailureSample?: number;
   /** `--daily-limit`: distinct recipients in any rolling 24 h. */
   dailyLimit?: number;
-  /** Earlier runs' recipients (summariseJournal().sentTimes), or a function counting them at `now`. */
+  /** Earlier runs' recipients, one time each (send.ts recentRecipients), or a function counting them at `now`. */
   sentInLast24h?: Iterable<number | Date> | ((now: Date) => number);
   /**
    * The 24 h limit counted elsewhere (the shared store): admits `to` atomically or says when a

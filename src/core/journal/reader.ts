@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { InputError, UsageError } from '../errors.js';
 import type { HaltEvent, HealthEvent, JournalEvent, JournalHeader, JournalLine, MediaEvent, PauseEvent } from './format.js';
 import { countJournal, expectedRecipients, JournalReducer, type JournalCounts } from './state.js';
-import { blank, lastScannedHash, RecipientTable, scanKeyBytes, type PackedTable } from './table.js';
+import { lastScannedHash, RecipientTable, scanKeyBytes, SKIP_REASONS, type PackedTable } from './table.js';
 import { LineTail } from './tail.js';
 
 export { JournalReducer, reduceJournal, settle, countJournal, type RecipientRecord, type JournalCounts, type PlanState, type RecipientStates } from './state.js';
@@ -226,11 +226,6 @@ export interface JournalSummary extends Omit<JournalCounts, 'failed' | 'skipReas
   lastResumeAt?: string;
   firstAt?: string;
   lastAt?: string;
-  /**
-   * For --daily-limit: one timestamp (ms) per recipient who may have been messaged (sent or
-   * uncertain), the time of their last attempt; sorted ascending.
-   */
-  sentTimes: number[];
   /** The reduced state, for resume planning (read in a worker thread, the same table moved here). */
   states: RecipientTable;
   /** The halt that stands (not resumed from), if any. */
@@ -254,7 +249,9 @@ export async function summariseJournal(path: string, opts: { optOutList?: Readon
   const own: OwnLineSink = (buf, start, end) => {
     const kind = parseOwnBytes(buf, start, end, times);
     if (kind === 0) return false;
-    red.addOwn(kind === 1, red.recipients.slotOfKey(ownKey, ownHash), ownMs);
+    const i = red.recipients.slotOfKey(ownKey, ownHash);
+    if (kind === 3) red.addOwnSkip(i, ownMs, ownReason);
+    else red.addOwn(kind === 1, i, ownMs);
     return true;
   };
   const { header, torn } = await streamJournal(
@@ -267,13 +264,6 @@ export async function summariseJournal(path: string, opts: { optOutList?: Readon
     { own },
   );
   const c = countJournal(red, header, opts.optOutList);
-  const sentTimes: number[] = [];
-  const r = blank();
-  for (let i = 0; i < red.recipients.size; i++) {
-    red.recipients.load(i, r);
-    if ((r.state === 'sent' || r.state === 'uncertain') && r.lastAttemptAt !== undefined && !Number.isNaN(r.lastAttemptAt)) sentTimes.push(r.lastAttemptAt);
-  }
-  sentTimes.sort((a, b) => a - b);
   return {
     header,
     torn,
@@ -297,7 +287,6 @@ export async function summariseJournal(path: string, opts: { optOutList?: Readon
     failuresByCode: c.failuresByCode,
     firstAt: red.firstAt,
     lastAt: red.lastAt,
-    sentTimes,
     states: red.recipients,
     halt: red.standingHalt(),
     pause: red.standingPause(),
@@ -359,11 +348,11 @@ export function summariseAside(path: string, bytes: number): JournalAside {
         answered = true;
         resolve(here());
       };
-      w.once('message', (m: { ok: true; summary: Omit<JournalSummary, 'states' | 'sentTimes'>; packed: PackedTable; sentTimes: Float64Array } | { ok: false }) => {
+      w.once('message', (m: { ok: true; summary: Omit<JournalSummary, 'states'>; packed: PackedTable } | { ok: false }) => {
         if (!m.ok) return fallBack();
         answered = true;
         answeredBy = 'thread';
-        resolve({ ...m.summary, sentTimes: Array.from(m.sentTimes), states: new RecipientTable(m.packed) });
+        resolve({ ...m.summary, states: new RecipientTable(m.packed) });
       });
       w.once('error', fallBack);
       w.once('exit', fallBack);
@@ -473,6 +462,10 @@ export function parseOwnLine(text: string): JournalEvent | undefined {
 
 const ATTEMPT_BYTES = Buffer.from(ATTEMPT);
 const SENT_BYTES = Buffer.from(SENT);
+const SKIPPED_BYTES = Buffer.from(SKIPPED);
+const REASON_BYTES = Buffer.from('","reason":"');
+/** SKIP_REASONS as bytes, each followed by its closing quote. */
+const REASONS_BYTES = SKIP_REASONS.map((r) => Buffer.from(`${r}"`));
 const AT_BYTES = Buffer.from('","at":"');
 const LINE_BYTES = Buffer.from(',"line":');
 const N_BYTES = Buffer.from(',"n":');
@@ -482,6 +475,8 @@ const ID_BYTES = Buffer.from('","id":"');
 let ownKey = 0;
 let ownHash = 0;
 let ownMs = 0;
+/** The reason of a `skipped` line parseOwnBytes read (one of SKIP_REASONS). */
+let ownReason = '';
 
 /**
  * The seconds of the `at`s parseOwnBytes read (a burst of lines shares one): the last one's 19
@@ -493,16 +488,19 @@ class OwnTimes {
 }
 
 /**
- * parseOwnLine on the line's bytes, for an `attempt` or `sent` line whose number is a table key
- * (`+` and digits) and whose `at` is a canonical UTF time (toISOString()): 1 attempt, 2 sent, the
- * number and time left in ownKey, ownHash and ownMs; 0 for any other line, or any byte out of
- * that shape, which then goes to the text path (parseJournalLine) to be read with every rule.
- * What a line takes here is exactly what the text path makes of it (the property tests hold them
- * to one another); the `line`, `n` and `id` are checked, not kept: the reduction reads none.
+ * parseOwnLine on the line's bytes, for an `attempt`, `sent` or `skipped` line whose number is a
+ * table key (`+` and digits), whose `at` is a canonical UTC time (toISOString()) and, for a skip,
+ * whose reason is one the send writes (SKIP_REASONS): 1 attempt, 2 sent, 3 skipped, the number
+ * and time left in ownKey, ownHash and ownMs (the reason in ownReason); 0 for any other line, or
+ * any byte out of that shape, which then goes to the text path (parseJournalLine) to be read with
+ * every rule. What a line takes here is exactly what the text path makes of it (the property
+ * tests hold them to one another); the `line`, `n` and `id` are checked, not kept: the reduction
+ * reads none.
  */
-export function parseOwnBytes(buf: Uint8Array, start: number, end: number, times: OwnTimes): 0 | 1 | 2 {
+export function parseOwnBytes(buf: Uint8Array, start: number, end: number, times: OwnTimes): 0 | 1 | 2 | 3 {
   const attempt = buf[start + 9] === 0x61;
-  const prefix = attempt ? ATTEMPT_BYTES : SENT_BYTES;
+  const skip = !attempt && buf[start + 10] === 0x6b;
+  const prefix = attempt ? ATTEMPT_BYTES : skip ? SKIPPED_BYTES : SENT_BYTES;
   if (end - start < prefix.length + 36 || !bytesAt(buf, start, prefix)) return 0;
   const toStart = start + prefix.length;
   let toEnd = toStart;
@@ -520,7 +518,18 @@ export function parseOwnBytes(buf: Uint8Array, start: number, end: number, times
   const last = end - 1;
   if (buf[last] !== 0x7d) return 0;
   let p = at + 25;
-  if (attempt) {
+  if (skip) {
+    if (!bytesAt(buf, p - 1, REASON_BYTES)) return 0;
+    p += REASON_BYTES.length - 1;
+    const reason = knownReason(buf, p);
+    if (reason < 0) return 0;
+    p += REASONS_BYTES[reason].length;
+    if (bytesAt(buf, p, LINE_BYTES)) {
+      p = naturalEndBytes(buf, p + LINE_BYTES.length, last);
+      if (p < 0) return 0;
+    }
+    ownReason = SKIP_REASONS[reason];
+  } else if (attempt) {
     if (bytesAt(buf, p, LINE_BYTES)) {
       p = naturalEndBytes(buf, p + LINE_BYTES.length, last);
       if (p < 0) return 0;
@@ -542,7 +551,13 @@ export function parseOwnBytes(buf: Uint8Array, start: number, end: number, times
   ownKey = key;
   ownHash = lastScannedHash();
   ownMs = times.secondMs + d0 * 100 + d1 * 10 + d2;
-  return attempt ? 1 : 2;
+  return attempt ? 1 : skip ? 3 : 2;
+}
+
+/** Which of SKIP_REASONS (with its closing quote) the bytes at i are, or -1. */
+function knownReason(buf: Uint8Array, i: number): number {
+  for (let k = 0; k < REASONS_BYTES.length; k++) if (bytesAt(buf, i, REASONS_BYTES[k])) return k;
+  return -1;
 }
 
 function bytesAt(buf: Uint8Array, i: number, literal: Uint8Array): boolean {

@@ -124,6 +124,21 @@ export class IsoTimes {
   }
 }
 
+/** A skip folded into its recipient's record. */
+function skipped(r: RecipientRecord, reason: string): void {
+  if (OPTOUT_REASON.test(reason)) r.optedOut = true;
+  if (FILTER_REASON.test(reason) && r.outcome === null && !r.open && r.reach === 0 && !r.callbackFailed) {
+    r.filtered = true;
+    return;
+  }
+  r.filtered = false;
+  // A skip never undoes a known outcome, and an attempt without outcome stays uncertain.
+  if (!r.open && (r.outcome === null || r.outcome === 'failed-retryable' || r.outcome === 'skipped')) {
+    r.outcome = 'skipped';
+    r.skipReason = reason;
+  }
+}
+
 function codeOf(value: unknown): string {
   if (value === undefined || value === null || value === '') return 'unknown';
   return String(value).trim();
@@ -216,6 +231,17 @@ export class JournalReducer {
     this.recipients.store(i, r);
   }
 
+  /** A `skipped` line of the send's own shape read from its bytes, as `add` would fold it (addOwn). */
+  addOwnSkip(i: number, ms: number, reason: string): void {
+    if (this.firstAt === undefined) this.firstAt = new Date(ms).toISOString();
+    if (ms > this.lastOwnMs) this.lastOwnMs = ms;
+    const r = this.recipients.load(i, this.scratch);
+    if (r.lastAtMs === undefined || ms > r.lastAtMs) r.lastAtMs = ms;
+    skipped(r, reason);
+    settle(r);
+    this.recipients.store(i, r);
+  }
+
   private attempted(r: RecipientRecord, ms: number): void {
     r.open = true;
     r.filtered = false;
@@ -255,21 +281,9 @@ export class JournalReducer {
         }
         break;
       }
-      case 'skipped': {
-        const reason = String(e.reason ?? 'skipped');
-        if (OPTOUT_REASON.test(reason)) r.optedOut = true;
-        if (FILTER_REASON.test(reason) && r.outcome === null && !r.open && r.reach === 0 && !r.callbackFailed) {
-          r.filtered = true;
-          break;
-        }
-        r.filtered = false;
-        // A skip never undoes a known outcome, and an attempt without outcome stays uncertain.
-        if (!r.open && (r.outcome === null || r.outcome === 'failed-retryable' || r.outcome === 'skipped')) {
-          r.outcome = 'skipped';
-          r.skipReason = reason;
-        }
+      case 'skipped':
+        skipped(r, String(e.reason ?? 'skipped'));
         break;
-      }
       case 'status': {
         r.filtered = false;
         if (e.status === 'failed') {

@@ -28,7 +28,17 @@ const HAS_ATTEMPT_TIME = 1 << 12;
 const HAS_LAST_AT = 1 << 13;
 const HAS_EXTRA = 1 << 14;
 
-/** The strings of a record, for the recipients that have any (failures, skips). */
+/**
+ * The skip reasons the send itself writes (verdict.ts SkipReason, the dispatcher's opted-out): a
+ * recipient's is kept as its index + 1 in a byte, not as a string in `extras` (a resume's journal
+ * holds a skip for every no-consent row: 50,000 objects to build and to post between threads).
+ */
+export const SKIP_REASONS: readonly string[] = [
+  'no-consent', 'invalid-phone', 'suppressed', 'filtered-out', 'missing-variable', 'consent-conflict', 'already-messaged', 'recently-messaged', 'opted-out',
+];
+const REASON_INDEX = new Map(SKIP_REASONS.map((s, i) => [s, i + 1]));
+
+/** The strings of a record, for the recipients that have any (failures, skips for other reasons). */
 interface Extra {
   lastCode?: string;
   callbackCode?: string;
@@ -42,6 +52,7 @@ export interface PackedTable {
   keys: Float64Array;
   hashes: Int32Array;
   bits: Uint16Array;
+  reasons: Uint8Array;
   attempts: Uint32Array;
   attemptTimes: Float64Array;
   lastAts: Float64Array;
@@ -115,6 +126,8 @@ export class RecipientTable implements RecipientStates {
   private hashes: Int32Array;
   /** State, outcome, reach and flags (see OUTCOME_SHIFT). */
   private bits: Uint16Array;
+  /** A skip reason of SKIP_REASONS: its index + 1 (0: none, or one kept in `extras`). */
+  private reasons: Uint8Array;
   private attempts: Uint32Array;
   private attemptTimes: Float64Array;
   private lastAts: Float64Array;
@@ -129,7 +142,7 @@ export class RecipientTable implements RecipientStates {
   /** `expected`: about how many recipients will be added (a journal's size says), so that the table need not grow. */
   constructor(packed?: PackedTable, expected = 0) {
     if (packed) {
-      ({ n: this.n, keys: this.keys, hashes: this.hashes, bits: this.bits, attempts: this.attempts, attemptTimes: this.attemptTimes, lastAts: this.lastAts, slots: this.slots } = packed);
+      ({ n: this.n, keys: this.keys, hashes: this.hashes, bits: this.bits, reasons: this.reasons, attempts: this.attempts, attemptTimes: this.attemptTimes, lastAts: this.lastAts, slots: this.slots } = packed);
       this.others = packed.others;
       this.extras = packed.extras;
       return;
@@ -140,6 +153,7 @@ export class RecipientTable implements RecipientStates {
     this.keys = new Float64Array(cap);
     this.hashes = new Int32Array(cap);
     this.bits = new Uint16Array(cap);
+    this.reasons = new Uint8Array(cap);
     this.attempts = new Uint32Array(cap);
     this.attemptTimes = new Float64Array(cap);
     this.lastAts = new Float64Array(cap);
@@ -155,10 +169,10 @@ export class RecipientTable implements RecipientStates {
   /** The table for postMessage, and the buffers to move with it (this table is then unusable). */
   pack(): { packed: PackedTable; transfer: ArrayBuffer[] } {
     const packed: PackedTable = {
-      n: this.n, keys: this.keys, hashes: this.hashes, bits: this.bits, attempts: this.attempts, attemptTimes: this.attemptTimes, lastAts: this.lastAts,
+      n: this.n, keys: this.keys, hashes: this.hashes, bits: this.bits, reasons: this.reasons, attempts: this.attempts, attemptTimes: this.attemptTimes, lastAts: this.lastAts,
       slots: this.slots, others: this.others, extras: this.extras,
     };
-    const arrays = [this.keys, this.hashes, this.bits, this.attempts, this.attemptTimes, this.lastAts, this.slots];
+    const arrays = [this.keys, this.hashes, this.bits, this.reasons, this.attempts, this.attemptTimes, this.lastAts, this.slots];
     return { packed, transfer: arrays.map((a) => a.buffer as ArrayBuffer) };
   }
 
@@ -243,7 +257,8 @@ export class RecipientTable implements RecipientStates {
     r.lastCode = x?.lastCode;
     r.callbackCode = x?.callbackCode;
     r.failCode = x?.failCode;
-    r.skipReason = x?.skipReason;
+    const reason = this.reasons[i];
+    r.skipReason = reason === 0 ? x?.skipReason : SKIP_REASONS[reason - 1];
     return r;
   }
 
@@ -260,9 +275,12 @@ export class RecipientTable implements RecipientStates {
       f |= HAS_LAST_AT;
       this.lastAts[i] = r.lastAtMs;
     }
-    if (r.lastCode !== undefined || r.callbackCode !== undefined || r.failCode !== undefined || r.skipReason !== undefined) {
+    const reason = r.skipReason === undefined ? 0 : (REASON_INDEX.get(r.skipReason) ?? 0);
+    this.reasons[i] = reason;
+    const otherReason = reason === 0 ? r.skipReason : undefined;
+    if (r.lastCode !== undefined || r.callbackCode !== undefined || r.failCode !== undefined || otherReason !== undefined) {
       f |= HAS_EXTRA;
-      this.extras.set(i, { lastCode: r.lastCode, callbackCode: r.callbackCode, failCode: r.failCode, skipReason: r.skipReason });
+      this.extras.set(i, { lastCode: r.lastCode, callbackCode: r.callbackCode, failCode: r.failCode, skipReason: otherReason });
     } else if (this.bits[i] & HAS_EXTRA) {
       this.extras.delete(i);
     }
@@ -309,6 +327,7 @@ export class RecipientTable implements RecipientStates {
     this.keys = grown(this.keys, cap);
     this.hashes = grown(this.hashes, cap);
     this.bits = grown(this.bits, cap);
+    this.reasons = grown(this.reasons, cap);
     this.attempts = grown(this.attempts, cap);
     this.attemptTimes = grown(this.attemptTimes, cap);
     this.lastAts = grown(this.lastAts, cap);

@@ -26,10 +26,9 @@ if (fault === 'crash') {
 async function answer(): Promise<void> {
   try {
     if (fault === 'throw') throw new Error('injected fault');
-    const { states, sentTimes, ...summary } = await summariseJournal(path);
+    const { states, ...summary } = await summariseJournal(path);
     const { packed, transfer } = states.pack();
-    const times = Float64Array.from(sentTimes);
-    parentPort!.postMessage({ ok: true, summary, packed, sentTimes: times }, [...transfer, times.buffer as ArrayBuffer]);
+    parentPort!.postMessage({ ok: true, summary, packed }, transfer);
   } catch {
     parentPort!.postMessage({ ok: false });
   }

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { streamJournal, summariseJournal } from '../../../src/core/journal/reader.js';
+import { parseOwnBytes, streamJournal, summariseJournal } from '../../../src/core/journal/reader.js';
 import { JournalReducer } from '../../../src/core/journal/state.js';
 
-// summariseJournal reads the send's own attempt and sent lines from their bytes (parseOwnBytes)
+// summariseJournal reads the send's own attempt, sent and skipped lines from their bytes (parseOwnBytes)
 // and every other line as text. Here whole journals, written as a send, a webhook, a crash and a
 // hand edit leave them, are summarised both ways and must come out the same: the same states,
 // counts and times, or the same error.
@@ -67,7 +67,13 @@ const line = fc.oneof(
   },
   fc.tuple(number, at, fc.constantFrom('delivered', 'read', 'failed', 'sent')).map(([to, t, st]) => JSON.stringify({ type: 'status', to, at: t, status: st, ...(st === 'failed' ? { code: '131026' } : {}) })),
   fc.tuple(number, at, fc.constantFrom('131049', '130472', '131026')).map(([to, t, code]) => JSON.stringify({ type: 'failed', to, at: t, code, permanent: code !== '131049', class: 'fail-contact' })),
-  fc.tuple(number, at, fc.constantFrom('no-consent', 'opted-out', 'filtered')).map(([to, t, reason]) => JSON.stringify({ type: 'skipped', to, at: t, reason, line: 3 })),
+  {
+    weight: 3,
+    // The reasons the send writes, and others: a filter, a near miss, an escape, a prefix of one.
+    arbitrary: fc
+      .tuple(number, at, fc.constantFrom('no-consent', 'opted-out', 'filtered-out', 'consent-conflict', 'recently-messaged', 'filtered', 'no-consent-2', 'No-consent', 'no-consen', 'no\\u002dconsent', ''), fc.option(natural), fc.boolean())
+      .map(([to, t, reason, l, extra]) => `{"type":"skipped","to":${JSON.stringify(to)},"at":${JSON.stringify(t)},"reason":"${reason}"${l !== null ? `,"line":${l}` : ''}${extra ? ',"x":1' : ''}}`),
+  },
   fc.tuple(number, at).map(([to, t]) => JSON.stringify({ type: 'optout', to, at: t, source: 'webhook' })),
   fc.tuple(at).map(([t]) => JSON.stringify({ type: 'resume', at: t })),
   fc.tuple(at).map(([t]) => JSON.stringify({ type: 'halt', at: t, reason: 'quality-red' })),
@@ -141,6 +147,35 @@ describe('summariseJournal reads the send\'s own lines from their bytes', () => 
     expect(s.firstAt).toBe('2026-03-01T10:00:00.000Z');
     expect(s.lastAt).toBe('2026-03-01T11:00:00.000Z');
     expect(s.states.plan('+34610001999')).toEqual({ state: 'sent', optedOut: undefined, attempts: 1, lastAttemptAt: Date.parse('2026-03-01T10:33:19.999Z') });
-    expect(s.sentTimes.length).toBe(2000);
+    expect([...s.states.values()].filter((r) => r.lastAttemptAt !== undefined).length).toBe(2000);
+  });
+
+  it('takes a skip the send writes by bytes, reason and all, and leaves any other reason to the text path', async () => {
+    const times = { second: new Uint8Array(19), secondMs: Number.NaN };
+    const kind = (text: string) => {
+      const buf = Buffer.from(text);
+      return parseOwnBytes(buf, 0, buf.length, times);
+    };
+    const at = '2026-03-01T10:00:00.123Z';
+    expect(kind(`{"type":"skipped","to":"+34600000001","at":"${at}","reason":"no-consent","line":7}`)).toBe(3);
+    expect(kind(`{"type":"skipped","to":"+34600000001","at":"${at}","reason":"opted-out"}`)).toBe(3);
+    for (const reason of ['filtered', 'no-consent-2', 'no-consen', 'No-consent', 'custom reason'])
+      expect(kind(`{"type":"skipped","to":"+34600000001","at":"${at}","reason":"${reason}","line":7}`), reason).toBe(0);
+    expect(kind(`{"type":"skipped","to":"+34600000001","at":"${at}","reason":"no-consent","line":7,"x":1}`)).toBe(0);
+
+    // A journal of skips: the reasons counted as the report counts them, and kept per recipient.
+    const lines = [H];
+    for (let i = 0; i < 300; i++) {
+      const reason = i % 3 === 0 ? 'no-consent' : i % 3 === 1 ? 'opted-out' : 'hand-written';
+      lines.push(JSON.stringify({ type: 'skipped', to: `+3461${String(i).padStart(7, '0')}`, at, reason, line: i + 2 }));
+    }
+    const path = join(dir, 'skips.jsonl');
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    const s = await summariseJournal(path);
+    expect(s.skipped).toBe(300);
+    expect(s.optedOut).toBe(100);
+    expect(s.states.get('+34610000000')?.skipReason).toBe('no-consent');
+    expect(s.states.get('+34610000001')).toMatchObject({ skipReason: 'opted-out', optedOut: true });
+    expect(s.states.get('+34610000002')?.skipReason).toBe('hand-written');
   });
 });

@@ -133,8 +133,9 @@ describe('summariseJournal', () => {
     expect(Object.fromEntries(s.failuresByCode)).toEqual({ '131026': 1, '131049': 1 });
     expect(s.firstAt).toBe('2025-01-01T10:00:00.000Z');
     expect(s.lastAt).toBe('2025-01-01T10:00:04.000Z');
-    // sent and uncertain recipients count against the daily limit.
-    expect(s.sentTimes).toEqual([Date.parse('2025-01-01T10:00:00.000Z'), Date.parse('2025-01-01T10:00:03.000Z')]);
+    // sent and uncertain recipients count against the daily limit, at their last attempt.
+    const counted = [...s.states.entries()].filter(([, r]) => r.state === 'sent' || r.state === 'uncertain').map(([to, r]) => [to, r.lastAttemptAt]);
+    expect(counted).toEqual([['+1', Date.parse('2025-01-01T10:00:00.000Z')], ['+4', Date.parse('2025-01-01T10:00:03.000Z')]]);
   });
 
   it('summarises a 1,000,000-recipient journal quickly', async () => {

@@ -73,7 +73,7 @@ const event: fc.Arbitrary<JournalEvent> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ type: fc.constant('attempt' as const), to, at, line: fc.nat(50) }) },
   { weight: 3, arbitrary: fc.record({ type: fc.constant('sent' as const), to, at, id: fc.constant('wamid.A') }) },
   { weight: 2, arbitrary: fc.record({ type: fc.constant('failed' as const), to, at, code: codes, permanent: fc.boolean() }) },
-  fc.record({ type: fc.constant('skipped' as const), to, at, reason: fc.constantFrom('no-consent', 'filtered-out', 'opted-out', 'suppressed') }),
+  fc.record({ type: fc.constant('skipped' as const), to, at, reason: fc.constantFrom('no-consent', 'filtered-out', 'opted-out', 'suppressed', 'hand-written', 'Opt out') }),
   { weight: 2, arbitrary: fc.record({ type: fc.constant('status' as const), to, at, id: fc.constant('wamid.A'), status: fc.constantFrom('sent', 'delivered', 'read', 'failed', 'deleted'), code: codes }) },
   fc.record({ type: fc.constant('optout' as const), to, at, source: fc.constant('keyword') }),
   fc.record({ type: fc.constant('halt' as const), at, reason: fc.constant('failure-rate') }),
@@ -106,6 +106,8 @@ describe('the reduction packed by number', () => {
       const t = i % 7 === 0 ? TO[i % TO.length] : `+3461${String(i * 7919 % 100_000).padStart(7, '0')}`;
       events.push({ type: 'attempt', to: t, at: AT[i % AT.length] });
       if (i % 3) events.push(i % 5 ? { type: 'sent', to: t, at: AT[0], id: 'w' } : { type: 'failed', to: t, at: AT[1], code: '131026', permanent: i % 2 === 0 });
+      // Skips of the send's reasons (kept as a byte) and of others (kept as strings).
+      else if (i % 4 === 0) events.push({ type: 'skipped', to: `+3462${String(i).padStart(7, '0')}`, at: AT[0], reason: i % 8 ? 'no-consent' : 'hand-written' });
     }
     const red = new JournalReducer();
     for (const e of events) red.add(e);
