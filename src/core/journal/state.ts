@@ -1,4 +1,4 @@
-import { OPT_OUT_CODES } from '../providers/index.js';
+import { OPT_OUT_CODES } from '../providers/opt-out-codes.js';
 import { blank, RecipientTable } from './table.js';
 import { asPause, type HaltEvent, type JournalEvent, type JournalHeader, type PauseEvent, type RecipientState } from './format.js';
 

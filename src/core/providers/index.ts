@@ -52,10 +52,7 @@ export function meaningOf(provider: ProviderName, code: number | string): string
   return describeCode(lookupCode(key, provider), PROVIDERS[provider]?.title ?? String(provider), key);
 }
 
-/** Codes that mean the person opted out: every `suppress` row (Meta 131050, Twilio 21610 / 63014). */
-export const OPT_OUT_CODES: ReadonlySet<string> = new Set(
-  Object.values(PROVIDERS).flatMap((m) => Object.entries(m.codes).filter(([, row]) => row.class === 'suppress').map(([code]) => code)),
-);
+export { CODE_TABLES, OPT_OUT_CODES } from './opt-out-codes.js';
 
 /** `campaign webhook`'s routes: `/webhooks/<name>` for every provider that has callbacks. */
 export const WEBHOOK_ROUTES: Readonly<Record<string, { provider: WebhookProvider; route: WebhookRoute }>> = Object.fromEntries(

@@ -16,6 +16,7 @@ import {
   lookupCode,
   meaningOf,
   OPT_OUT_CODES,
+  CODE_TABLES,
   PROVIDER_NAMES,
   PROVIDERS,
   TEMPLATE_PROVIDERS,
@@ -95,6 +96,9 @@ describe('codes across providers', () => {
     expect(isOptOutCode('131026')).toBe(false);
   });
   it('the sandbox answers with Cloud API codes', () => expect(PROVIDERS.sandbox.codes).toBe(PROVIDERS.cloud.codes));
+  it('the code tables apart from the providers are every provider\'s', () => {
+    expect(new Set(CODE_TABLES)).toEqual(new Set(Object.values(PROVIDERS).map((m) => m.codes)));
+  });
 });
 
 /**
