@@ -30,6 +30,7 @@ import type { OutboundMessage, Provider, SendResult } from '../providers/types.j
 import { buttonParts, buttonSuffixes, headerTextParams, renderField, templateParams } from '../template/render.js';
 import type { Template } from '../template/types.js';
 import { decide, Tally, verdictFinding, type PlannedRow, type SkipGroup, type VerdictContext } from './verdict.js';
+import { fileVersion, unchangedSince, type FileVersion } from './file-version.js';
 import { RowCache } from './row-cache.js';
 import { sleep } from '../sleep.js';
 import { isoPerMs } from '../iso-time.js';
@@ -134,6 +135,8 @@ export interface SendPlan {
   journalStat: { size: number; mtimeMs: number } | null;
   campaign: string;
   contactsSha: string;
+  /** The contacts file's metadata just before planning read it: unchanged at the send, it is not hashed again. */
+  contactsVersion?: FileVersion | null;
   templateSha: string | null;
   template: Template | null;
   counts: ContactCounts;
@@ -230,6 +233,8 @@ export async function planSend(req: PlanRequest): Promise<SendPlan> {
 }
 
 async function planWith(req: PlanRequest, journalPath: string, journalStat: SendPlan['journalStat'], journal: JournalAside | null): Promise<SendPlan> {
+  // Before the list is read: any write after this look shows in its metadata at the send.
+  const contactsVersion = await fileVersion(req.contactsPath);
   // The sender's health before anything else: a RED or flagged number sends nothing (issue 12).
   // Its read is a round trip to the provider, so the lint's preparation (the template, the list's
   // head, the store) goes on meanwhile; a refusal is still said first, before any of its errors.
@@ -342,7 +347,7 @@ async function planWith(req: PlanRequest, journalPath: string, journalStat: Send
   }
 
   const plan: SendPlan = {
-    journalPath, journalStat, campaign, contactsSha, templateSha: template?.sha256 ?? null, template,
+    journalPath, journalStat, campaign, contactsSha, contactsVersion, templateSha: template?.sha256 ?? null, template,
     counts: tally.counts, toSend: tally.toSend, alreadyDone: tally.alreadyDone, uncertain: tally.uncertain, recent: tally.skipped.recent ?? 0,
     outsideWindowNow, templateErrors, changed, existing, skippedByReason: tally.skipped,
     ...(first ? { first } : {}),
@@ -444,8 +449,8 @@ export async function runSend(req: PlanRequest, plan: SendPlan, signal: AbortSig
   const clock = dry ? new VirtualClock() : undefined;
   const now = clock ? () => clock.date() : () => new Date();
   const nowIso = isoPerMs(now);
-  const currentSha = await sha256File(req.contactsPath);
-  if (currentSha !== plan.contactsSha) {
+  // The list the user confirmed must be the list on disk (an edit while the prompt waited).
+  if (!unchangedSince(plan.contactsVersion, await fileVersion(req.contactsPath)) && (await sha256File(req.contactsPath)) !== plan.contactsSha) {
     throw new InputError('the contacts file changed while the campaign was being prepared.', { file: req.contactsPath, hint: 'Run the command again.' });
   }
   const window = sendWindowOf(o);

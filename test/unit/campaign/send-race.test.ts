@@ -2,12 +2,13 @@
  * Two sends of the same list: the second planned (and was confirming) while the first ran.
  * It must not send anyone a second message.
  */
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planSend, runSend, sha256File, type PlanRequest } from '../../../src/core/campaign/send.js';
 import { mergeOptions } from '../../../src/core/config/load.js';
+import { RACY_MS, unchangedSince, type FileVersion } from '../../../src/core/campaign/file-version.js';
 
 function setup() {
   const dir = mkdtempSync(path.join(tmpdir(), 'send-race-'));
@@ -85,5 +86,64 @@ describe('resolveContentSid', () => {
   ])('%s → %s', async (value, env, expected) => {
     const { resolveContentSid } = await import('../../../src/core/campaign/send.js');
     expect(resolveContentSid(value, env as Record<string, string>)).toBe(expected);
+  });
+});
+
+describe('a contacts file changed between the plan and the send', () => {
+  it('is refused before anyone is messaged: rows added, or the same size edited in place', async () => {
+    const { req, outbox } = setup();
+    const added = await planSend(req);
+    writeFileSync(req.contactsPath, `${readFileSync(req.contactsPath, 'utf8')}N5,+34612000005,yes\n`);
+    await expect(runSend(req, added, new AbortController().signal)).rejects.toThrow(/contacts file changed while the campaign was being prepared/);
+    const edited = await planSend(req);
+    const before = statSync(req.contactsPath);
+    // One digit changed, the size and the modification time put back: the change time still moves.
+    writeFileSync(req.contactsPath, readFileSync(req.contactsPath, 'utf8').replace('+34612000005', '+34612000006'));
+    utimesSync(req.contactsPath, before.atime, before.mtime);
+    expect(statSync(req.contactsPath).size).toBe(before.size);
+    await expect(runSend(req, edited, new AbortController().signal)).rejects.toThrow(/contacts file changed/);
+    expect(outbox()).toEqual([]);
+  });
+
+  it('is refused for a list last written long before the plan (no hash unless its metadata moved): edited in place, time put back', async () => {
+    const { req, outbox } = setup();
+    // A modification time of whole seconds, which `touch -d` or `cp -p` can put back exactly.
+    const whole = Math.floor(Date.now() / 1000) - 60;
+    utimesSync(req.contactsPath, whole, whole);
+    // Past the racy window: now only the metadata decides whether the file is hashed again.
+    await new Promise((r) => setTimeout(r, RACY_MS + 200));
+    const plan = await planSend(req);
+    writeFileSync(req.contactsPath, readFileSync(req.contactsPath, 'utf8').replace('+34612000004', '+34612000009'));
+    utimesSync(req.contactsPath, whole, whole);
+    expect(statSync(req.contactsPath, { bigint: true }).mtimeNs).toBe(plan.contactsVersion!.mtimeNs);
+    await expect(runSend(req, plan, new AbortController().signal)).rejects.toThrow(/contacts file changed/);
+    expect(outbox()).toEqual([]);
+    const again = await planSend(req);
+    await runSend(req, again, new AbortController().signal);
+    expect(outbox()).toContain('+34612000009');
+  }, 15_000);
+
+  it('sends when the file was only touched: its bytes are what was planned', async () => {
+    const { req, outbox } = setup();
+    const plan = await planSend(req);
+    utimesSync(req.contactsPath, new Date(), new Date(Date.now() + 60_000));
+    await runSend(req, plan, new AbortController().signal);
+    expect(outbox()).toHaveLength(5);
+  });
+});
+
+describe('unchangedSince', () => {
+  const v = (o: Partial<FileVersion> = {}): FileVersion => ({ dev: 1n, ino: 2n, size: 300n, mtimeNs: 1_000_000_000_000n, ctimeNs: 1_000_000_000_000n, readAtMs: 1_000_000 + RACY_MS + 1, ...o });
+  it('holds only for the same metadata of a file last changed well before the first look', () => {
+    expect(unchangedSince(v(), v())).toBe(true);
+    for (const k of ['dev', 'ino', 'size', 'mtimeNs', 'ctimeNs'] as const) expect(unchangedSince(v(), v({ [k]: v()[k] + 1n })), k).toBe(false);
+    expect(unchangedSince(v(), null)).toBe(false);
+    expect(unchangedSince(null, v())).toBe(false);
+  });
+  it('never holds for a file changed within RACY_MS of the first look: a write in that tick could keep its metadata', () => {
+    const racy = v({ readAtMs: 1_000_000 + RACY_MS - 1 });
+    expect(unchangedSince(racy, racy)).toBe(false);
+    const touchedLater = v({ ctimeNs: 1_000_000_000_000n + 2_000_000n * 1_000_000n });
+    expect(unchangedSince(touchedLater, touchedLater)).toBe(false);
   });
 });
