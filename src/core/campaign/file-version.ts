@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 
 /**
  * A file's version as its metadata tells it: taken before planning reads the contacts list and
@@ -20,13 +20,22 @@ export interface FileVersion {
 /** Coarser than any filesystem's time stamps (FAT keeps 2 s) and a little clock skew. */
 export const RACY_MS = 3000;
 
+/**
+ * The metadata of the open file, not stat() of its name: an NFS client answers stat() from its
+ * attribute cache (for up to a minute), while an open asks the server again (close-to-open), so a
+ * list edited on another host shows here as it would to a hash.
+ */
 export async function fileVersion(file: string): Promise<FileVersion | null> {
   const readAtMs = Date.now();
+  let fh;
   try {
-    const st = await stat(file, { bigint: true });
+    fh = await open(file, 'r');
+    const st = await fh.stat({ bigint: true });
     return { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, readAtMs };
   } catch {
     return null;
+  } finally {
+    await fh?.close().catch(() => undefined);
   }
 }
 

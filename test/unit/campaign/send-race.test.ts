@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planSend, runSend, sha256File, type PlanRequest } from '../../../src/core/campaign/send.js';
 import { mergeOptions } from '../../../src/core/config/load.js';
-import { RACY_MS, unchangedSince, type FileVersion } from '../../../src/core/campaign/file-version.js';
+import { fileVersion, RACY_MS, unchangedSince, type FileVersion } from '../../../src/core/campaign/file-version.js';
 
 function setup() {
   const dir = mkdtempSync(path.join(tmpdir(), 'send-race-'));
@@ -129,6 +129,16 @@ describe('a contacts file changed between the plan and the send', () => {
     utimesSync(req.contactsPath, new Date(), new Date(Date.now() + 60_000));
     await runSend(req, plan, new AbortController().signal);
     expect(outbox()).toHaveLength(5);
+  });
+});
+
+describe('fileVersion', () => {
+  it('reads the open file\'s metadata (what an NFS server says, not a cached stat), and null for no file', async () => {
+    const { req } = setup();
+    const v = await fileVersion(req.contactsPath);
+    const st = statSync(req.contactsPath, { bigint: true });
+    expect(v).toMatchObject({ ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs });
+    expect(await fileVersion(`${req.contactsPath}.missing`)).toBeNull();
   });
 });
 
