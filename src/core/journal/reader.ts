@@ -22,8 +22,8 @@ export interface ReadJournalResult {
 type LineHandler = (event: JournalEvent, line: number) => void;
 
 /**
- * Takes the send's own `attempt` and `sent` lines from their bytes, without making their text or
- * an event (summariseJournal: most of a journal's lines): `true` when it took the line.
+ * Takes the send's own `attempt`, `sent` and `skipped` lines from their bytes, without making their
+ * text or an event (summariseJournal: most of a journal's lines): `true` when it took the line.
  */
 type OwnLineSink = (buf: Uint8Array, start: number, end: number) => boolean;
 

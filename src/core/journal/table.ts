@@ -32,6 +32,7 @@ const HAS_EXTRA = 1 << 14;
  * The skip reasons the send itself writes (verdict.ts SkipReason, the dispatcher's opted-out): a
  * recipient's is kept as its index + 1 in a byte, not as a string in `extras` (a resume's journal
  * holds a skip for every no-consent row: 50,000 objects to build and to post between threads).
+ * Any other reason is kept as a string, as before, and read from the line as text.
  */
 export const SKIP_REASONS: readonly string[] = [
   'no-consent', 'invalid-phone', 'suppressed', 'filtered-out', 'missing-variable', 'consent-conflict', 'already-messaged', 'recently-messaged', 'opted-out',
