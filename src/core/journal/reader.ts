@@ -249,9 +249,7 @@ export async function summariseJournal(path: string, opts: { optOutList?: Readon
   const own: OwnLineSink = (buf, start, end) => {
     const kind = parseOwnBytes(buf, start, end, times);
     if (kind === 0) return false;
-    const i = red.recipients.slotOfKey(ownKey, ownHash);
-    if (kind === 3) red.addOwnSkip(i, ownMs, ownReason);
-    else red.addOwn(kind === 1, i, ownMs);
+    red.addOwn(kind, red.recipients.slotOfKey(ownKey, ownHash), ownMs, ownReason);
     return true;
   };
   const { header, torn } = await streamJournal(

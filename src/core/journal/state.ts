@@ -217,27 +217,18 @@ export class JournalReducer {
   }
 
   /**
-   * An `attempt` or `sent` line of the send's own shape read from its bytes (reader.ts), as `add`
-   * would fold it: recipient i of the table, its `at` as ms, whose toISOString() is the line's text.
+   * An `attempt` (kind 1), `sent` (2) or `skipped` (3, with its reason) line of the send's own
+   * shape read from its bytes (reader.ts parseOwnBytes), as `add` would fold it: recipient i of
+   * the table, its `at` as ms, whose toISOString() is the line's text.
    */
-  addOwn(attempt: boolean, i: number, ms: number): void {
+  addOwn(kind: 1 | 2 | 3, i: number, ms: number, reason = ''): void {
     if (this.firstAt === undefined) this.firstAt = new Date(ms).toISOString();
     if (ms > this.lastOwnMs) this.lastOwnMs = ms;
     const r = this.recipients.load(i, this.scratch);
     if (r.lastAtMs === undefined || ms > r.lastAtMs) r.lastAtMs = ms;
-    if (attempt) this.attempted(r, ms);
-    else this.sentOk(r, ms);
-    settle(r);
-    this.recipients.store(i, r);
-  }
-
-  /** A `skipped` line of the send's own shape read from its bytes, as `add` would fold it (addOwn). */
-  addOwnSkip(i: number, ms: number, reason: string): void {
-    if (this.firstAt === undefined) this.firstAt = new Date(ms).toISOString();
-    if (ms > this.lastOwnMs) this.lastOwnMs = ms;
-    const r = this.recipients.load(i, this.scratch);
-    if (r.lastAtMs === undefined || ms > r.lastAtMs) r.lastAtMs = ms;
-    skipped(r, reason);
+    if (kind === 1) this.attempted(r, ms);
+    else if (kind === 2) this.sentOk(r, ms);
+    else skipped(r, reason);
     settle(r);
     this.recipients.store(i, r);
   }

@@ -1,6 +1,7 @@
 import type { RecipientState } from './format.js';
 import type { PlanState, RecipientRecord, RecipientStates } from './state.js';
 import { grown } from '../typed-arrays.js';
+import type { SkipReason } from '../campaign/verdict.js';
 
 /**
  * Where the journal's one reduction (state.ts) keeps its recipients: packed by number. A record
@@ -34,10 +35,13 @@ const HAS_EXTRA = 1 << 14;
  * holds a skip for every no-consent row: 50,000 objects to build and to post between threads).
  * Any other reason is kept as a string, as before, and read from the line as text.
  */
-export const SKIP_REASONS: readonly string[] = [
+export const SKIP_REASONS = [
   'no-consent', 'invalid-phone', 'suppressed', 'filtered-out', 'missing-variable', 'consent-conflict', 'already-messaged', 'recently-messaged', 'opted-out',
-];
-const REASON_INDEX = new Map(SKIP_REASONS.map((s, i) => [s, i + 1]));
+] as const satisfies readonly (SkipReason | 'opted-out')[];
+// The verdict's reasons are the list's (a reason added there and not here would only be slower).
+const everyReason: Exclude<SkipReason, (typeof SKIP_REASONS)[number]> extends never ? true : never = true;
+void everyReason;
+const REASON_INDEX = new Map<string, number>(SKIP_REASONS.map((s, i) => [s, i + 1]));
 
 /** The strings of a record, for the recipients that have any (failures, skips for other reasons). */
 interface Extra {
