@@ -2,6 +2,7 @@ import { emptyCounts, type Bucket, type ContactCounts, type Finding, type RuleIn
 import type { ClassifiedRow } from '../contacts/types.js';
 import type { PlanState, RecipientStates } from '../journal/reader.js';
 import type { RepeatLookup } from '../history/repeat.js';
+import type { SKIP_REASONS } from '../journal/table.js';
 
 /**
  * The one verdict of who is messaged. For each classified row and what the journal already says,
@@ -44,6 +45,11 @@ export type Verdict =
 export type SkipReason =
   | 'no-consent' | 'invalid-phone' | 'suppressed' | 'filtered-out' | 'missing-variable'
   | 'consent-conflict' | 'already-messaged' | 'recently-messaged';
+
+// The journal's table keeps these reasons as a byte (journal/table.ts SKIP_REASONS); one missing
+// there would only be read more slowly, but the compiler says so.
+const everyReasonPacked: Exclude<SkipReason, (typeof SKIP_REASONS)[number]> extends never ? true : never = true;
+void everyReasonPacked;
 
 /** Recipients that must not get another message: sent, failed for good, or an attempt with unknown outcome. */
 export function isDone(r: PlanState | undefined, resendUncertain = false): boolean {

@@ -1,7 +1,6 @@
 import type { RecipientState } from './format.js';
 import type { PlanState, RecipientRecord, RecipientStates } from './state.js';
 import { grown } from '../typed-arrays.js';
-import type { SkipReason } from '../campaign/verdict.js';
 
 /**
  * Where the journal's one reduction (state.ts) keeps its recipients: packed by number. A record
@@ -30,17 +29,14 @@ const HAS_LAST_AT = 1 << 13;
 const HAS_EXTRA = 1 << 14;
 
 /**
- * The skip reasons the send itself writes (verdict.ts SkipReason, the dispatcher's opted-out): a
+ * The skip reasons the send itself writes (verdict.ts SkipReason, checked there; the dispatcher's opted-out): a
  * recipient's is kept as its index + 1 in a byte, not as a string in `extras` (a resume's journal
  * holds a skip for every no-consent row: 50,000 objects to build and to post between threads).
  * Any other reason is kept as a string, as before, and read from the line as text.
  */
 export const SKIP_REASONS = [
   'no-consent', 'invalid-phone', 'suppressed', 'filtered-out', 'missing-variable', 'consent-conflict', 'already-messaged', 'recently-messaged', 'opted-out',
-] as const satisfies readonly (SkipReason | 'opted-out')[];
-// The verdict's reasons are the list's (a reason added there and not here would only be slower).
-const everyReason: Exclude<SkipReason, (typeof SKIP_REASONS)[number]> extends never ? true : never = true;
-void everyReason;
+] as const;
 const REASON_INDEX = new Map<string, number>(SKIP_REASONS.map((s, i) => [s, i + 1]));
 
 /** The strings of a record, for the recipients that have any (failures, skips for other reasons). */
